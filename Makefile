@@ -1,0 +1,37 @@
+# Two commands matter: `make run` (set up, generate the bundled sample, run the whole chain
+# through Airflow) and `make test`. Both create .venv when it is missing.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SAMPLE_SEED ?= 20261122
+SAMPLE_CHILDREN ?= 2000
+SAMPLE_YEARS ?= 5
+
+.PHONY: setup run test test-fast bench sample clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==0.13.9"
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+sample: $(STAMP)
+	test -f var/landing/.complete || ( $(BIN)/yj sample --out var --children $(SAMPLE_CHILDREN) --years $(SAMPLE_YEARS) --seed $(SAMPLE_SEED) && touch var/landing/.complete )
+
+run: sample
+	$(BIN)/yj run --landing var/landing --out var/output
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not integration"
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf var .airflow

@@ -1,0 +1,1 @@
+"""Airflow glue shared by the DAGs: settings from connections, the task helpers and the yj command."""

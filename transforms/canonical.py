@@ -1,0 +1,81 @@
+"""The canonical case-system model, read from ``reference/canonical_model.yaml``.
+
+Everything that needs to know the shape of the core layer (the warehouse tables, the
+supplier mappings, the validation frames) asks this module, so a column is defined once.
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import lru_cache
+
+import yaml
+
+from transforms.settings import REFERENCE_DIR
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    required: bool
+    description: str
+    code_list: str | None = None
+    pii: bool = False
+    min: int | None = None
+    max: int | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    description: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    references: dict[str, str]
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+@lru_cache(maxsize=1)
+def canonical_tables() -> dict[str, Table]:
+    """The canonical tables in load order (parents first)."""
+    raw = yaml.safe_load((REFERENCE_DIR / "canonical_model.yaml").read_text())
+    tables = {}
+    for name, spec in raw["tables"].items():
+        key = spec["key"]
+        tables[name] = Table(
+            name=name,
+            description=spec["description"],
+            key=tuple(key if isinstance(key, list) else [key]),
+            columns=tuple(Column(name=c, **cs) for c, cs in spec["columns"].items()),
+            references=dict(spec.get("references", {})),
+        )
+    return tables
+
+
+@lru_cache(maxsize=1)
+def code_lists() -> dict[str, dict[str, str]]:
+    """Canonical code lists: list name -> {code: label}, from ``reference/codes.csv``."""
+    lists: dict[str, dict[str, str]] = {}
+    with open(REFERENCE_DIR / "codes.csv", newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            lists.setdefault(row["code_list"], {})[row["code"]] = row["corepl_label"]
+    return lists
+
+
+@lru_cache(maxsize=1)
+def ethnicity_crosswalk() -> list[dict[str, str]]:
+    with open(REFERENCE_DIR / "ethnicity_crosswalk.csv", newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def ethnic_group_of(code: str | None) -> str:
+    """Five broad groups plus Not known, for an 18+1 code."""
+    groups = {r["code"]: r["ethnic_group"] for r in ethnicity_crosswalk() if r["scheme"] == "18+1"}
+    return groups.get(code or "", "Not known")

@@ -1,0 +1,1 @@
+"""The case-management system: supplier mappings, delivery checks and the nightly load."""

@@ -1,0 +1,1 @@
+"""Synthetic but realistic landing folders for every source (``yj sample``)."""

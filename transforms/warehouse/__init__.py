@@ -1,0 +1,1 @@
+"""The warehouse: schema (defined once, created by code), engines and the load protocol."""

@@ -1,0 +1,79 @@
+"""Engines and bulk writes for the embedded warehouse (SQLite) and PostgreSQL."""
+from __future__ import annotations
+
+import io
+import math
+from typing import Iterable
+
+import pandas as pd
+from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy.engine import Connection
+
+from transforms.warehouse.schema import metadata
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 60})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            # WAL lets Airflow tasks in other processes read while a load writes; the
+            # publish step is still one transaction.
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Create every warehouse table that does not exist yet."""
+    if engine.url.get_backend_name() == "sqlite":
+        from pathlib import Path
+
+        db = engine.url.database
+        if db and db != ":memory:":
+            Path(db).parent.mkdir(parents=True, exist_ok=True)
+    metadata.create_all(engine)
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    # NaN/NaT/pd.NA become None so every driver writes NULL.
+    clean = df.astype(object).where(df.notna(), None)
+    return clean.to_dict(orient="records")
+
+
+def bulk_insert(conn: Connection, table: Table, df: pd.DataFrame) -> int:
+    """Insert a frame whose columns match the table. PostgreSQL uses COPY (about five times
+    faster than INSERT for 100k rows); other engines use executemany."""
+    if df.empty:
+        return 0
+    columns = [c.name for c in table.columns if c.name in df.columns]
+    df = df[columns]
+    if conn.dialect.name == "postgresql":
+        raw = conn.connection.dbapi_connection
+        cols = ", ".join(f'"{c}"' for c in columns)
+        with raw.cursor() as cur:
+            with cur.copy(f'COPY "{table.name}" ({cols}) FROM STDIN') as copy:
+                for record in df.itertuples(index=False, name=None):
+                    copy.write_row([None if _is_missing(v) else v for v in record])
+        return len(df)
+    conn.execute(table.insert(), _records(df))
+    return len(df)
+
+
+def _is_missing(value) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def read_table(conn: Connection, table: Table | str, order_by: Iterable[str] | None = None) -> pd.DataFrame:
+    name = table if isinstance(table, str) else table.name
+    sql = f'SELECT * FROM "{name}"'
+    if order_by:
+        sql += " ORDER BY " + ", ".join(f'"{c}"' for c in order_by)
+    return pd.read_sql_query(sql, conn)

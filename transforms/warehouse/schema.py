@@ -1,0 +1,122 @@
+"""The warehouse schema, defined once in SQLAlchemy metadata and created by code on SQLite
+and PostgreSQL alike.
+
+Table name prefixes stand in for schemas so the same names work on every engine:
+``core_`` canonical data (personal identifiers live only here), ``ref_`` code lists,
+``audit_`` load records, ``quarantine`` rejected rows, ``mart_`` reporting tables.
+"""
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON, Boolean, Column, Date, DateTime, Integer, MetaData, String, Table, Text,
+    UniqueConstraint,
+)
+
+from transforms.canonical import canonical_tables
+
+metadata = MetaData()
+
+SQL_TYPES = {"str": Text, "int": Integer, "date": Date, "bool": Boolean}
+
+
+def core_table_name(canonical_name: str) -> str:
+    return f"core_{canonical_name}"
+
+
+def _core_table(name: str, target: MetaData, table_name: str) -> Table:
+    spec = canonical_tables()[name]
+    return Table(
+        table_name,
+        target,
+        *[
+            Column(c.name, SQL_TYPES[c.type], primary_key=c.name in spec.key,
+                   nullable=not (c.required or c.name in spec.key))
+            for c in spec.columns
+        ],
+        comment=spec.description,
+    )
+
+
+CORE_TABLES: dict[str, Table] = {
+    name: _core_table(name, metadata, core_table_name(name)) for name in canonical_tables()
+}
+
+
+def staging_table(canonical_name: str, staging_metadata: MetaData) -> Table:
+    """A staging copy of a core table, written before the publish transaction."""
+    return _core_table(canonical_name, staging_metadata, f"stg_{canonical_name}")
+
+
+# Pseudonymous keys: a random key per child, kept for ever, so marts and outputs never carry
+# the case system's id and a key cannot be recomputed from a name or a date of birth.
+child_key = Table(
+    "core_child_key", metadata,
+    Column("child_id", Text, primary_key=True),
+    Column("child_key", String(16), nullable=False, unique=True),
+    Column("first_seen_delivery", Text, nullable=False),
+)
+
+ref_code = Table(
+    "ref_code", metadata,
+    Column("code_list", Text, primary_key=True),
+    Column("code", Text, primary_key=True),
+    Column("label", Text, nullable=False),
+)
+
+ref_ethnicity = Table(
+    "ref_ethnicity", metadata,
+    Column("scheme", Text, primary_key=True),
+    Column("source_code", Text, primary_key=True),
+    Column("code", Text),
+    Column("ethnic_group", Text, nullable=False),
+    Column("note", Text),
+)
+
+# Which delivery of each source is live in the core layer.
+core_publication = Table(
+    "core_publication", metadata,
+    Column("source", Text, primary_key=True),
+    Column("delivery_id", Text, nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=False),
+)
+
+audit_delivery = Table(
+    "audit_delivery", metadata,
+    Column("delivery_id", Text, primary_key=True),
+    Column("source", Text, primary_key=True),
+    Column("supplier", Text),
+    Column("extracted_at", Text),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("outcome", Text, nullable=False),  # LOADED, REJECTED, DUPLICATE
+    Column("reason", Text),
+    Column("file_hashes", JSON),
+    Column("notes", JSON),
+)
+
+audit_table_count = Table(
+    "audit_table_count", metadata,
+    Column("delivery_id", Text, primary_key=True),
+    Column("source", Text, primary_key=True),
+    Column("table_name", Text, primary_key=True),
+    Column("rows_read", Integer, nullable=False),
+    Column("rows_loaded", Integer, nullable=False),
+    Column("rows_quarantined", Integer, nullable=False),
+)
+
+# Rows that failed row-level validation. The raw record is kept (this table is in the core
+# layer, with the same protection as the personal data) so nothing is lost; the reason is
+# written for the person fixing the source and never holds personal data.
+quarantine = Table(
+    "quarantine", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", Text, nullable=False),
+    Column("delivery_id", Text, nullable=False),
+    Column("table_name", Text, nullable=False),
+    Column("file_name", Text, nullable=False),
+    Column("line_number", Integer, nullable=False),
+    Column("rules", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("raw_record", JSON, nullable=False),
+    UniqueConstraint("source", "delivery_id", "table_name", "line_number", name="uq_quarantine_line"),
+)
