@@ -1,0 +1,135 @@
+"""Run a Great Expectations suite over a frame and turn the result into decisions a person
+can read: which rows to quarantine and why, and whether the table as a whole is broken.
+
+Suites live in ``expectations/`` as JSON. Each expectation's ``meta`` carries a short
+``rule`` code, a ``reason`` sentence (``{column}`` is replaced by the supplier's header,
+``{value}`` by the offending value where the column holds no personal data) and a
+``level``: ``row`` (quarantine failing rows, the default) or ``table`` (stop the load).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from transforms.settings import EXPECTATIONS_DIR
+
+# Great Expectations draws a progress bar per validation and logs at INFO on import.
+os.environ.setdefault("TQDM_DISABLE", "1")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+
+@dataclass
+class RowFailure:
+    rule: str
+    column: str | None
+    reason: str
+
+
+@dataclass
+class ValidationOutcome:
+    suite: str
+    table_failures: list[str] = field(default_factory=list)
+    row_failures: dict[Any, list[RowFailure]] = field(default_factory=dict)
+    results: list[dict] = field(default_factory=list)  # sanitised, for Data Docs and audit
+
+    @property
+    def failed_rows(self) -> set:
+        return set(self.row_failures)
+
+
+def _quiet_gx() -> None:
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+
+@lru_cache(maxsize=1)
+def _context():
+    import great_expectations as gx
+
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    _quiet_gx()
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    return context
+
+
+def suite_path(name: str) -> Path:
+    return EXPECTATIONS_DIR / f"{name}.json"
+
+
+@lru_cache(maxsize=None)
+def load_suite_dict(name: str) -> dict:
+    path = suite_path(name)
+    if not path.exists():
+        raise FileNotFoundError(f"no expectation suite {path}")
+    return json.loads(path.read_text())
+
+
+def run_suite(name: str, frame: pd.DataFrame, parameters: dict[str, Any], *,
+              headers: dict[str, str] | None = None, pii_columns: frozenset[str] = frozenset()) -> ValidationOutcome:
+    """Validate ``frame`` (its index is what failures are reported against, e.g. line numbers)."""
+    from great_expectations.core.expectation_suite import ExpectationSuite
+
+    suite_dict = load_suite_dict(name)
+    suite = ExpectationSuite(name=suite_dict["name"], expectations=suite_dict["expectations"])
+    ctx = _context()
+    source_name = "yj_frames"
+    try:
+        source = ctx.data_sources.get(source_name)
+    except (KeyError, ValueError):
+        source = ctx.data_sources.add_pandas(source_name)
+    asset_name = name.replace(".", "_")
+    try:
+        asset = source.get_asset(asset_name)
+    except (LookupError, ValueError):
+        asset = source.add_dataframe_asset(asset_name)
+    try:
+        batch_definition = asset.get_batch_definition("whole")
+    except (KeyError, ValueError):
+        batch_definition = asset.add_batch_definition_whole_dataframe("whole")
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+    result = batch.validate(suite, result_format={"result_format": "COMPLETE"}, expectation_parameters=parameters)
+
+    headers = headers or {}
+    outcome = ValidationOutcome(suite=name)
+    for r in result.results:
+        config = r.expectation_config
+        meta = config.meta or {}
+        # Derived check columns (e.g. _child_id_resolves) report against the column they test.
+        column = meta.get("column_label") or config.kwargs.get("column") or config.kwargs.get("column_A")
+        shown = headers.get(column, column or "")
+        rule = meta.get("rule", config.type)
+        outcome.results.append({"rule": rule, "expectation": config.type, "column": column, "success": bool(r.success),
+                                "unexpected_count": int(r.result.get("unexpected_count") or 0),
+                                "level": meta.get("level", "row"), "reason": meta.get("reason", config.type)})
+        if r.success:
+            continue
+        if r.exception_info and r.exception_info.get("raised_exception"):
+            outcome.table_failures.append(f"{rule}: the check could not run on column {shown} "
+                                          f"({r.exception_info.get('exception_message', '')[:200]})")
+            continue
+        reason_template = meta.get("reason", config.type)
+        if meta.get("level") == "table":
+            outcome.table_failures.append(f"{rule}: " + reason_template.format(column=shown, value="", **_observed(r.result)))
+            continue
+        indices = r.result.get("unexpected_index_list") or []
+        values = r.result.get("unexpected_list") or [None] * len(indices)
+        for index, value in zip(indices, values):
+            shown_value = "" if column in pii_columns or value is None else str(value)[:60]
+            text = reason_template.format(column=shown, value=shown_value, **_observed(r.result))
+            outcome.row_failures.setdefault(index, []).append(RowFailure(rule, column, text))
+    return outcome
+
+
+def _observed(result: dict) -> dict:
+    observed = result.get("observed_value")
+    if isinstance(observed, list):
+        observed = ", ".join(map(str, observed))
+    return {"observed": observed if observed is not None else ""}
