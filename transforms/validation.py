@@ -37,7 +37,8 @@ class ValidationOutcome:
     suite: str
     table_failures: list[str] = field(default_factory=list)
     row_failures: dict[Any, list[RowFailure]] = field(default_factory=dict)
-    results: list[dict] = field(default_factory=list)  # sanitised, for Data Docs and audit
+    results: list[dict] = field(default_factory=list)  # sanitised, for audit
+    gx_result: Any = None  # the suite result with unexpected values removed, for Data Docs
 
     @property
     def failed_rows(self) -> set:
@@ -98,7 +99,7 @@ def run_suite(name: str, frame: pd.DataFrame, parameters: dict[str, Any], *,
     result = batch.validate(suite, result_format={"result_format": "COMPLETE"}, expectation_parameters=parameters)
 
     headers = headers or {}
-    outcome = ValidationOutcome(suite=name)
+    outcome = ValidationOutcome(suite=name, gx_result=result)
     for r in result.results:
         config = r.expectation_config
         meta = config.meta or {}
@@ -133,3 +134,55 @@ def _observed(result: dict) -> dict:
     if isinstance(observed, list):
         observed = ", ".join(map(str, observed))
     return {"observed": observed if observed is not None else ""}
+
+
+# Result keys that can hold the values of failing cells: dropped before anything is written
+# to Data Docs, which may be opened by people who must not see personal data.
+_VALUE_KEYS = ("partial_unexpected_list", "partial_unexpected_counts", "partial_unexpected_index_list",
+               "unexpected_list", "unexpected_index_list", "unexpected_index_query", "unexpected_rows",
+               "details")
+
+
+def scrub_values(outcome: ValidationOutcome) -> None:
+    """Remove every failing value from the kept result (counts and percentages stay)."""
+    if outcome.gx_result is None:
+        return
+    for r in outcome.gx_result.results:
+        for key in _VALUE_KEYS:
+            r.result.pop(key, None)
+        if r.expectation_config.kwargs.get("value_set") and len(r.expectation_config.kwargs["value_set"]) > 50:
+            r.expectation_config.kwargs["value_set"] = r.expectation_config.kwargs["value_set"][:0]
+
+
+def build_data_docs(outcomes: list[ValidationOutcome], folder: Path, title: str) -> Path:
+    """Render each validation as a Great Expectations Data Docs page, with an index.
+
+    Data Docs normally fetch their stylesheets from a CDN; offline they open unstyled but
+    readable, so the index page carries its own minimal styling."""
+    from great_expectations.render.renderer import ValidationResultsPageRenderer
+    from great_expectations.render.view import DefaultJinjaPageView
+
+    _quiet_gx()
+    folder.mkdir(parents=True, exist_ok=True)
+    renderer, view = ValidationResultsPageRenderer(), DefaultJinjaPageView()
+    links = []
+    for i, outcome in enumerate(outcomes, start=1):
+        scrub_values(outcome)
+        if outcome.gx_result is None:
+            continue
+        page = f"{i:02d}_{outcome.suite}.html"
+        (folder / page).write_text(view.render(renderer.render(outcome.gx_result)), encoding="utf-8")
+        stats = outcome.gx_result.statistics
+        status = "passed" if outcome.gx_result.success else "rows failed"
+        links.append(f'<tr><td><a href="{page}">{outcome.suite}</a></td><td>{status}</td>'
+                     f'<td>{stats.get("successful_expectations")}/{stats.get("evaluated_expectations")}</td>'
+                     f'<td>{len(outcome.row_failures)}</td></tr>')
+    index = folder / "index.html"
+    index.write_text(
+        "<!doctype html><html><head><meta charset='utf-8'><title>" + title + "</title>"
+        "<style>body{font-family:sans-serif;margin:2em}td,th{padding:4px 10px;border-bottom:1px solid #ddd}</style>"
+        "</head><body><h1>" + title + "</h1><p>Great Expectations validation results. Failing values are "
+        "never shown here; the quarantine report names the rows.</p><table><tr><th>Suite</th><th>Result</th>"
+        "<th>Expectations met</th><th>Rows quarantined</th></tr>" + "".join(links) + "</table></body></html>",
+        encoding="utf-8")
+    return index

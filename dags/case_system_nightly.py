@@ -1,0 +1,48 @@
+"""
+### Case-system nightly load
+
+Runs at **02:30 Europe/London** (the supplier's delivery lands by 02:00).
+
+Picks the newest case-system delivery in `landing/case_system/`, checks it is complete
+(manifest present, every file's SHA-256 and row count as the manifest says), maps the
+supplier's layout (`corepl` or `childview`, a mapping file each) to the canonical model,
+validates each table with its Great Expectations suite from `expectations/`, quarantines
+failing rows with a readable reason and publishes the rest in one transaction.
+
+**Needs:** the `yj_warehouse` connection (or `YJ_WAREHOUSE_URL`), the variables
+`yj_landing_dir` and `yj_output_dir` (or the `YJ_` environment variables).
+
+**Writes:** the `core_` tables, `audit_delivery`, `quarantine`; in the output folder the
+quarantine report and Data Docs. A rejected delivery fails the task after recording why;
+the previous night's data stays live. Publishes the asset `yj://warehouse/core/case_system`.
+"""
+import pendulum
+from airflow.sdk import dag, task
+from airflow.timetables.trigger import CronTriggerTimetable
+
+from yj_airflow import tasks
+from yj_airflow.assets import CORE_CASE_SYSTEM
+
+
+@dag(
+    schedule=CronTriggerTimetable("30 2 * * *", timezone="Europe/London"),
+    start_date=pendulum.datetime(2025, 1, 1, tz="Europe/London"),
+    catchup=False,
+    max_active_runs=1,
+    doc_md=__doc__,
+    default_args={"owner": "yj-bi-team", "retries": 2, "retry_delay": pendulum.duration(minutes=10)},
+    tags=["youth-justice", "load", "case-system"],
+)
+def case_system_nightly():
+    @task(outlets=[CORE_CASE_SYSTEM])
+    def load_case_system_delivery() -> dict:
+        return tasks.load_case_system()
+
+    @task
+    def write_core_inventory(_: dict) -> dict:
+        return tasks.core_inventory()
+
+    write_core_inventory(load_case_system_delivery())
+
+
+case_system_nightly()

@@ -1,0 +1,37 @@
+"""
+### Police custody refresh
+
+Runs at **07:30 and 15:30 Europe/London** (the police send files at about 07:00 and 15:00),
+on local time across the clock changes.
+
+Today it takes stock of the custody files in `landing/police_custody/`. The validated load,
+the duty briefing and the prevention triage list are added by the custody issue; the task
+list below will grow, the schedule and the asset it publishes will not.
+
+**Needs:** the variable `yj_landing_dir` (or `YJ_LANDING_DIR`).
+"""
+import pendulum
+from airflow.sdk import dag, task
+from airflow.timetables.trigger import MultipleCronTriggerTimetable
+
+from yj_airflow import tasks
+
+
+@dag(
+    schedule=MultipleCronTriggerTimetable("30 7 * * *", "30 15 * * *", timezone="Europe/London"),
+    start_date=pendulum.datetime(2025, 1, 1, tz="Europe/London"),
+    catchup=False,
+    max_active_runs=1,
+    doc_md=__doc__,
+    default_args={"owner": "yj-bi-team", "retries": 2, "retry_delay": pendulum.duration(minutes=5)},
+    tags=["youth-justice", "load", "police-custody"],
+)
+def police_custody_refresh():
+    @task
+    def list_custody_files() -> dict:
+        return tasks.inventory("police_custody")
+
+    list_custody_files()
+
+
+police_custody_refresh()

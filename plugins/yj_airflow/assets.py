@@ -1,0 +1,7 @@
+"""Assets the DAGs publish and consume (data-aware scheduling). Cheap to import."""
+from airflow.sdk import Asset
+
+CORE_CASE_SYSTEM = Asset("yj://warehouse/core/case_system")
+CORE_CUSTODY = Asset("yj://warehouse/core/police_custody")
+CORE_EDUCATION = Asset("yj://warehouse/core/education")
+CORE_CCIS = Asset("yj://warehouse/core/ccis")

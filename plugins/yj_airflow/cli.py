@@ -1,0 +1,185 @@
+"""``yj``: the command-line tool a BI analyst uses beside the Airflow UI.
+
+  yj sample --out DIR [--children N] [--years Y] [--layout corepl|childview] [--seed S] [--defects]
+  yj run [--landing DIR] [--warehouse URL] [--out DIR] [--quarter 2025Q2]
+  yj load-case-system [--landing DIR] [--warehouse URL] [--out DIR]
+
+User mistakes get a plain one-line error and exit code 2, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+
+class UserError(Exception):
+    pass
+
+
+def _progress(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def cmd_sample(args) -> int:
+    from transforms.casesystem.mapping import known_suppliers
+    from transforms.sample.landing import generate_landing
+
+    if args.layout not in known_suppliers():
+        raise UserError(f"unknown layout '{args.layout}' (choose from {', '.join(known_suppliers())})")
+    if args.children < 1 or args.children > 2_000_000:
+        raise UserError("--children must be between 1 and 2,000,000")
+    if args.years < 1 or args.years > 30:
+        raise UserError("--years must be between 1 and 30")
+    as_of = _parse_date(args.as_of) if args.as_of else None
+    kwargs = {"as_of": as_of} if as_of else {}
+    started = time.perf_counter()
+    summary = generate_landing(Path(args.out), children=args.children, years=args.years, layout=args.layout,
+                               seed=args.seed, defects=args.defects, progress=_progress, **kwargs)
+    _progress(f"done in {time.perf_counter() - started:.1f}s")
+    print(f"landing folder: {summary.landing}")
+    print(f"case-system delivery: {summary.delivery_id}")
+    print("rows: " + ", ".join(f"{k} {v:,}" for k, v in summary.rows.items()))
+    print(f"ground truth (for testing matching, not for loading): {Path(args.out) / 'ground_truth' / 'identity_links.csv'}")
+    return 0
+
+
+def _apply_locations(args) -> None:
+    """Command-line locations become the YJ_ environment every task reads."""
+    if getattr(args, "landing", None):
+        landing = Path(args.landing)
+        if not landing.is_dir():
+            raise UserError(f"landing folder {landing} does not exist (make one with: yj sample --out DIR)")
+        os.environ["YJ_LANDING_DIR"] = str(landing.resolve())
+    if getattr(args, "out", None):
+        os.environ["YJ_OUTPUT_DIR"] = str(Path(args.out).resolve())
+    if getattr(args, "warehouse", None):
+        os.environ["YJ_WAREHOUSE_URL"] = args.warehouse
+
+
+def cmd_run(args) -> int:
+    from transforms.periods import BadQuarter, Quarter
+    from yj_airflow.runner import CHAIN, load_dags, migrate_metadata_db, prepare_airflow_env, run_dag
+
+    _apply_locations(args)
+    if args.quarter:
+        try:
+            Quarter.parse(args.quarter)
+        except BadQuarter as exc:
+            raise UserError(str(exc)) from None
+    home = prepare_airflow_env()
+    from transforms.settings import load_settings
+
+    settings = load_settings()
+    if not settings.landing_dir.is_dir():
+        raise UserError(f"landing folder {settings.landing_dir} does not exist (make one with: yj sample --out DIR)")
+    _progress(f"Airflow home {home}; preparing the metadata database")
+    migrate_metadata_db(home)
+    dags = load_dags()
+    results = []
+    for dag_id in CHAIN:
+        _progress(f"running {dag_id}")
+        conf = {"quarter": args.quarter} if dag_id == "yjb_kpi_quarterly" and args.quarter else {}
+        result = run_dag(dags[dag_id], conf)
+        results.append(result)
+        _progress(f"{dag_id}: {result['state']}")
+        if not result["ok"]:
+            break
+    _print_summary(results, settings)
+    return 0 if all(r["ok"] for r in results) and len(results) == len(CHAIN) else 1
+
+
+def _print_summary(results: list[dict], settings) -> None:
+    print("\nSummary")
+    for r in results:
+        print(f"  {r['dag_id']}: {r['state']}")
+        for task_id, t in r["tasks"].items():
+            res = t["result"] if isinstance(t["result"], dict) else {}
+            line = f"    {task_id}: {t['state']}"
+            if res.get("summary"):
+                line += f" - {res['summary']}"
+            elif "files" in res:
+                line += f" - {len(res['files'])} file(s) waiting"
+            elif res.get("quarter"):
+                line += f" - {res['quarter']} ({res['start']} to {res['end']})"
+            print(line)
+            for table, c in (res.get("counts") or {}).items():
+                if isinstance(c, dict) and "read" in c:
+                    print(f"      {table:<15} read {c['read']:>8,}  loaded {c['loaded']:>8,}  quarantined {c['quarantined']:>6,}")
+            for path in res.get("outputs") or []:
+                print(f"      output: {path}")
+    print(f"\nwarehouse: {settings.warehouse_url}")
+    print(f"output folder: {settings.output_dir}")
+
+
+def cmd_load_case_system(args) -> int:
+    from transforms.casesystem.delivery import DeliveryRejected
+    from transforms.casesystem.load import load_newest_delivery
+    from transforms.reports import write_load_outputs
+    from transforms.settings import load_settings
+
+    _apply_locations(args)
+    settings = load_settings()
+    try:
+        report = load_newest_delivery(settings)
+    except DeliveryRejected as exc:
+        print(f"delivery rejected: {exc}", file=sys.stderr)
+        return 1
+    print(report.summary())
+    for path in write_load_outputs(report, settings):
+        print(f"output: {path}")
+    return 0
+
+
+def _parse_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"'{text}' is not a date (use yyyy-mm-dd)") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="yj", description="Youth justice data platform")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("sample", help="write a synthetic landing folder for every source")
+    p.add_argument("--out", required=True, help="folder to write (landing/ and ground_truth/ go inside)")
+    p.add_argument("--children", type=int, default=2000)
+    p.add_argument("--years", type=int, default=5)
+    p.add_argument("--layout", default="corepl", help="case-system supplier layout: corepl or childview")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--defects", action="store_true", help="add realistic data-quality problems")
+    p.add_argument("--as-of", help="extract date of the sample (default 2026-11-20)")
+    p.set_defaults(func=cmd_sample)
+    p = sub.add_parser("run", help="run the whole chain through Airflow on a landing folder")
+    p.add_argument("--landing", help="landing folder (default: $YJ_LANDING_DIR or var/landing)")
+    p.add_argument("--warehouse", help="SQLAlchemy URL of the warehouse (default: a SQLite file in var/)")
+    p.add_argument("--out", help="output folder (default: $YJ_OUTPUT_DIR or var/output)")
+    p.add_argument("--quarter", help="KPI quarter, e.g. 2025Q2 (default: the quarter just ended)")
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("load-case-system", help="load the newest case-system delivery without Airflow")
+    p.add_argument("--landing")
+    p.add_argument("--warehouse")
+    p.add_argument("--out")
+    p.set_defaults(func=cmd_load_case_system)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except UserError as exc:
+        print(f"yj: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("yj: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""Task bodies shared by the DAGs: each calls a plain function in ``transforms`` with the
+task's settings and returns a small JSON summary (no personal data) for XCom and the logs."""
+from __future__ import annotations
+
+import logging
+
+from yj_airflow.config import task_settings
+
+log = logging.getLogger(__name__)
+
+
+def load_case_system() -> dict:
+    from transforms.casesystem.load import load_newest_delivery
+    from transforms.reports import write_load_outputs
+
+    settings = task_settings()
+    report = load_newest_delivery(settings)
+    log.info(report.summary())
+    outputs = write_load_outputs(report, settings)
+    return {"source": "case_system", "outcome": report.outcome, "delivery_id": report.delivery_id,
+            "reason": report.reason, "summary": report.summary(), "outputs": outputs,
+            "counts": {t: vars(c) for t, c in report.counts.items()}}
+
+
+def inventory(source: str) -> dict:
+    from transforms.landing import inventory_source
+
+    settings = task_settings()
+    found = inventory_source(settings.landing_dir, source)
+    log.info("%s: %d file(s) in the landing folder", source, len(found))
+    return {"source": source, "files": found}
+
+
+def core_inventory() -> dict:
+    from transforms.reports import write_core_inventory
+
+    settings = task_settings()
+    path, counts = write_core_inventory(settings)
+    return {"outputs": [str(path)], "counts": counts}
+
+
+def resolve_quarter(quarter: str | None) -> dict:
+    from transforms.periods import Quarter, latest_complete_quarter
+
+    settings = task_settings()
+    q = Quarter.parse(quarter) if quarter else latest_complete_quarter(settings.timezone)
+    return {"quarter": q.label, "start": q.start.isoformat(), "end": q.end.isoformat()}

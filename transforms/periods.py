@@ -1,0 +1,64 @@
+"""Financial-year quarters as the YJB uses them (kpis.md, "Periods")."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+
+class BadQuarter(ValueError):
+    pass
+
+
+@dataclass(frozen=True, order=True)
+class Quarter:
+    fy_start_year: int  # the financial year starting 1 April of this year
+    number: int  # 1 = April to June ... 4 = January to March
+
+    @classmethod
+    def parse(cls, text: str) -> "Quarter":
+        """``2025Q2``, ``2025-26 Q2`` or ``2025/26 Q2``."""
+        raw = (text or "").strip().upper()
+        m = re.fullmatch(r"(\d{4})\s*Q([1-4])", raw) or re.fullmatch(r"(\d{4})[-/](\d{2})\s*Q([1-4])", raw)
+        if not m:
+            raise BadQuarter(f"'{text}' is not a quarter: write it like 2025Q2 or '2025-26 Q2'")
+        if len(m.groups()) == 3:
+            year, short, q = int(m.group(1)), int(m.group(2)), int(m.group(3))
+            if (year + 1) % 100 != short:
+                raise BadQuarter(f"'{text}': {year}-{short:02d} is not a financial year")
+        else:
+            year, q = int(m.group(1)), int(m.group(2))
+        if not 2000 <= year <= 2100:
+            raise BadQuarter(f"'{text}': year {year} is out of range")
+        return cls(year, q)
+
+    @property
+    def start(self) -> dt.date:
+        month = 4 + 3 * (self.number - 1)
+        year = self.fy_start_year + (month > 12)
+        return dt.date(year, (month - 1) % 12 + 1, 1)
+
+    @property
+    def end(self) -> dt.date:
+        nxt = Quarter(self.fy_start_year + (self.number == 4), self.number % 4 + 1).start
+        return nxt - dt.timedelta(days=1)
+
+    @property
+    def label(self) -> str:
+        return f"{self.fy_start_year}-{(self.fy_start_year + 1) % 100:02d} Q{self.number}"
+
+    @property
+    def code(self) -> str:
+        return f"{self.fy_start_year}Q{self.number}"
+
+
+def quarter_containing(day: dt.date) -> Quarter:
+    fy = day.year if day.month >= 4 else day.year - 1
+    return Quarter(fy, (day.month - 4) % 12 // 3 + 1)
+
+
+def latest_complete_quarter(timezone: str = "Europe/London", today: dt.date | None = None) -> Quarter:
+    today = today or dt.datetime.now(ZoneInfo(timezone)).date()
+    current = quarter_containing(today)
+    return quarter_containing(current.start - dt.timedelta(days=1))
