@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from transforms.casesystem.mapping import UNPARSED_DATE_MARK
 from transforms.settings import EXPECTATIONS_DIR
 
 # Great Expectations draws a progress bar per validation and logs at INFO on import.
@@ -123,7 +124,7 @@ def run_suite(name: str, frame: pd.DataFrame, parameters: dict[str, Any], *,
         indices = r.result.get("unexpected_index_list") or []
         values = r.result.get("unexpected_list") or [None] * len(indices)
         for index, value in zip(indices, values):
-            shown_value = "" if column in pii_columns or value is None else str(value)[:60]
+            shown_value = "" if column in pii_columns or value is None else str(value).lstrip(UNPARSED_DATE_MARK)[:60]
             text = reason_template.format(column=shown, value=shown_value, **_observed(r.result))
             outcome.row_failures.setdefault(index, []).append(RowFailure(rule, column, text))
     return outcome

@@ -4,7 +4,6 @@ is a new file in ``reference/mappings/``, not new code."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -19,6 +18,7 @@ from transforms.settings import REFERENCE_DIR
 MAPPINGS_DIR = REFERENCE_DIR / "mappings"
 # Excel's day zero for the 1900 date system (it counts a 29 February 1900 that never was).
 EXCEL_EPOCH = dt.date(1899, 12, 30)
+UNPARSED_DATE_MARK = "!"
 
 
 @dataclass(frozen=True)
@@ -105,34 +105,48 @@ def _normalise_dates(values: pd.Series, formats: tuple[str, ...]) -> pd.Series:
         good = parsed.notna()
         result[parsed[good].index] = parsed[good].dt.strftime("%Y-%m-%d")
     still = result.isna() & values.notna()
-    result[still] = values[still]
+    # Kept with a marker so that text which merely looks canonical (2024-03-05 from a
+    # dd/mm/yyyy supplier) still fails the date check; validation strips it when reporting.
+    result[still] = UNPARSED_DATE_MARK + values[still].astype(str)
     return result
 
 
 def to_canonical_text(raw: pd.DataFrame, table: Table, mapping: SupplierMapping) -> pd.DataFrame:
     """Rename a supplier frame to canonical columns and normalise every value to canonical
     text: codes translated, booleans as ``true``/``false``, dates ISO, empty markers as null.
-    Values that cannot be translated are kept as they are so validation can name them."""
+    Values that cannot be translated are kept as they are so validation can name them.
+    Columns the file lacks are left out, for the table-level expectation to report."""
     headers = mapping.tables[table.name].columns
     out = pd.DataFrame(index=raw.index)
-    markers = {m.strip().upper() for m in mapping.null_markers}
+    markers = [m.strip().upper() for m in mapping.null_markers]
     bool_map = {k.upper(): ("true" if v else "false") for k, v in mapping.booleans.items()}
     for col in table.columns:
-        values = raw[headers[col.name]].map(_as_text).astype("object")
-        stripped = values.str.strip()
-        stripped = stripped.where(~stripped.str.upper().isin(markers), None)
+        header = headers[col.name]
+        if header not in raw.columns:
+            continue
+        values = raw[header]
+        if mapping.format != "csv":  # spreadsheet cells may be numbers or dates
+            values = values.map(_as_text)
+        text = values.astype("object").where(values.notna(), None)
+        text = pd.Series(text, index=raw.index, dtype="object")
+        present = text.notna()
+        stripped = text[present].astype(str).str.strip()
+        upper = stripped.str.upper()
+        stripped = stripped.where(~upper.isin(markers), None)
         if col.type == "date":
             stripped = _normalise_dates(stripped, mapping.date_formats)
         elif col.type == "bool":
-            stripped = stripped.map(lambda v: bool_map.get(v.upper(), v) if isinstance(v, str) else v)
+            stripped = upper.map(bool_map).where(lambda s: s.notna(), stripped).where(stripped.notna(), None)
         elif col.code_list and mapping.codes.get(col.code_list):
             labels = {k.strip().upper(): c for k, c in mapping.codes[col.code_list].items()}
-            stripped = stripped.map(lambda v: labels.get(v.upper(), v) if isinstance(v, str) else v)
+            stripped = upper.map(labels).where(lambda s: s.notna(), stripped).where(stripped.notna(), None)
         if col.name == "postcode":
             stripped = stripped.map(lambda v: normalise_postcode(v) if isinstance(v, str) else v)
         elif col.name in ("upn", "pnc_id"):
-            stripped = stripped.map(lambda v: re.sub(r"\s+", "", v).upper() if isinstance(v, str) else v)
-        out[col.name] = stripped
+            stripped = stripped.str.replace(r"\s+", "", regex=True).str.upper().where(stripped.notna(), None)
+        column = pd.Series(None, index=raw.index, dtype="object")
+        column[stripped.index] = stripped.astype("object").where(stripped.notna(), None)
+        out[col.name] = column
     return out
 
 

@@ -93,7 +93,9 @@ def make_cohort(rng: np.random.Generator, n_children: int, years: int, as_of: dt
     window = int((as_of64 - go_live).astype(int)) - 14
     first_contact = go_live + _days(rng.integers(0, window, size=n_children))
     age_at_first = rng.choice(np.arange(10, 18), size=n_children, p=np.array([2, 4, 8, 12, 16, 19, 21, 18]) / 100)
-    dob = first_contact - _days(age_at_first * 365.25 + rng.integers(0, 364, size=n_children))
+    # At least four months past the tenth birthday, so a remand before the first order, and
+    # the offence before it, still fall after the age of criminal responsibility.
+    dob = first_contact - _days(age_at_first * 365.25 + rng.integers(125, 364, size=n_children))
     people = make_people(rng, n_children, dob=dob, ethnicity=COHORT_ETHNICITY, male_share=0.80, prefix="P")
     people["child_id"] = [f"CH{i:06d}" for i in range(1, n_children + 1)]
 
