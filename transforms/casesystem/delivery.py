@@ -100,5 +100,6 @@ def find_deliveries(case_system_dir: Path) -> list[Path]:
             try:
                 dated.append((read_manifest(folder).extracted_at, folder.name, folder))
             except DeliveryRejected:
-                dated.append(("", folder.name, folder))
+                # An unreadable manifest sorts as newest, so it is reported rather than skipped.
+                dated.append(("~", folder.name, folder))
     return [f for _, _, f in sorted(dated)]

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from transforms.canonical import canonical_tables
 from transforms.casesystem.mapping import SupplierMapping, load_mapping
+from transforms.excel import FORMULA_START
 
 
 def sha256_of(path: Path) -> str:
@@ -42,6 +44,17 @@ def _supplier_values(df: pd.DataFrame, table: str, mapping: SupplierMapping, dat
         else:
             out[col.name] = values.where(values.notna(), "")
     return out
+
+
+def _xlsx_cell(ws, value):
+    """Empty cells for missing values; text that starts like a formula stays text."""
+    if value is None or value == "" or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
 
 
 def write_delivery(tables: dict[str, pd.DataFrame], folder: Path, supplier: str, delivery_id: str,
@@ -81,7 +94,7 @@ def write_delivery(tables: dict[str, pd.DataFrame], folder: Path, supplier: str,
             ws = wb.create_sheet(mapping.tables[table].source)
             ws.append(list(frame.columns))
             for record in frame.itertuples(index=False, name=None):
-                ws.append([None if (v is None or v == "" or (isinstance(v, float) and v != v)) else v for v in record])
+                ws.append([_xlsx_cell(ws, v) for v in record])
             rows[table] = len(frame)
         wb.save(target)
         files.append({"name": target.name, "sha256": sha256_of(target), "rows": rows})

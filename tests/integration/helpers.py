@@ -1,0 +1,71 @@
+"""Helpers for load tests: snapshots of the warehouse and deliveries derived from a clean one."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import select
+
+from transforms.canonical import canonical_tables
+from transforms.warehouse.db import make_engine
+from transforms.warehouse.schema import CORE_TABLES, audit_delivery, audit_table_count, core_publication
+
+
+def core_snapshot(url: str) -> dict[str, pd.DataFrame]:
+    """Every core table, sorted by its key, values as text (so engines compare equal)."""
+    engine = make_engine(url)
+    out = {}
+    with engine.connect() as conn:
+        for name, spec in canonical_tables().items():
+            frame = pd.read_sql_query(select(CORE_TABLES[name]), conn)
+            frame = frame.sort_values(list(spec.key)).reset_index(drop=True)
+            out[name] = frame.astype(object).where(frame.notna(), None).map(lambda v: None if v is None else _text(v))
+    engine.dispose()
+    return out
+
+
+def _text(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int,)) or (isinstance(v, float) and v.is_integer()):
+        return str(int(v))
+    return str(v)[:10] if hasattr(v, "isoformat") else str(v)
+
+
+def assert_same_core(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -> None:
+    assert a.keys() == b.keys()
+    for name in a:
+        pd.testing.assert_frame_equal(a[name], b[name], check_dtype=False, obj=name)
+
+
+def audit_rows(url: str) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        deliveries = pd.read_sql_query(select(audit_delivery.c.delivery_id, audit_delivery.c.outcome,
+                                              audit_delivery.c.reason, audit_delivery.c.notes)
+                                       .order_by(audit_delivery.c.delivery_id), conn)
+        counts = pd.read_sql_query(select(audit_table_count).order_by(audit_table_count.c.delivery_id,
+                                                                      audit_table_count.c.table_name), conn)
+        live = {r.source: r.delivery_id for r in conn.execute(select(core_publication)).all()}
+    engine.dispose()
+    return deliveries, counts, live
+
+
+def derive_delivery(landing: Path, new_id: str, extracted_at: str = "2026-11-21T01:30:00") -> Path:
+    """A copy of the newest delivery under a new id and a later extract time."""
+    base = landing / "case_system"
+    source = sorted(p for p in base.iterdir() if p.is_dir())[0]
+    target = base / new_id
+    shutil.copytree(source, target)
+    manifest = json.loads((target / "manifest.json").read_text())
+    manifest.update(delivery_id=new_id, extracted_at=extracted_at)
+    (target / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    return target
+
+
+def edit_manifest(folder: Path, change) -> None:
+    manifest = json.loads((folder / "manifest.json").read_text())
+    change(manifest)
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
