@@ -1,0 +1,99 @@
+"""DAGs run by Airflow itself (``dag.test()``) against the embedded warehouse and PostgreSQL,
+and the whole chain as ``yj run`` runs it."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import copy_landing
+from tests.integration.helpers import audit_rows, core_snapshot, derive_delivery
+from transforms.sample import defects
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def yj_env(tmp_path, sample_dir, monkeypatch):
+    """Point every task at a private landing copy, warehouse and output folder."""
+    landing = copy_landing(sample_dir, tmp_path / "landing")
+    env = {"YJ_LANDING_DIR": str(landing), "YJ_OUTPUT_DIR": str(tmp_path / "output"),
+           "YJ_RAW_ARCHIVE_DIR": str(tmp_path / "raw"), "YJ_WAREHOUSE_URL": f"sqlite:///{tmp_path / 'wh.sqlite'}"}
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    return env
+
+
+def _dags():
+    from yj_airflow.runner import load_dags
+
+    return load_dags()
+
+
+def test_case_system_dag_loads_a_delivery(airflow_db, yj_env, tmp_path):
+    from yj_airflow.runner import run_dag
+
+    result = run_dag(_dags()["case_system_nightly"])
+    assert result["ok"], result
+    assert result["tasks"]["load_case_system_delivery"]["state"] == "success"
+    summary = result["tasks"]["load_case_system_delivery"]["result"]
+    assert summary["outcome"] == "LOADED" and summary["counts"]["child"]["loaded"] == 300
+    assert (tmp_path / "output" / "data_docs" / "case_system" / summary["delivery_id"] / "index.html").exists()
+    assert (tmp_path / "output" / "core_inventory.json").exists()
+
+
+def test_case_system_dag_fails_loudly_on_a_rejected_delivery_and_keeps_live_data(airflow_db, yj_env, tmp_path):
+    from yj_airflow.runner import run_dag
+
+    assert run_dag(_dags()["case_system_nightly"])["ok"]
+    before = core_snapshot(yj_env["YJ_WAREHOUSE_URL"])
+    folder = derive_delivery(tmp_path / "landing", "broken")
+    defects.truncate_file(folder / "YJ_Children.csv")
+    result = run_dag(_dags()["case_system_nightly"])
+    assert not result["ok"]
+    assert result["tasks"]["load_case_system_delivery"]["state"] in ("failed", "up_for_retry")
+    assert core_snapshot(yj_env["YJ_WAREHOUSE_URL"])["child"].equals(before["child"])
+    deliveries, _, live = audit_rows(yj_env["YJ_WAREHOUSE_URL"])
+    assert deliveries.set_index("delivery_id").loc["broken", "outcome"] == "REJECTED"
+    assert live["case_system"] != "broken"
+
+
+@pytest.mark.postgres
+def test_case_system_dag_against_postgresql(airflow_db, yj_env, postgres_url, monkeypatch):
+    from yj_airflow.runner import run_dag
+
+    monkeypatch.setenv("YJ_WAREHOUSE_URL", postgres_url)
+    result = run_dag(_dags()["case_system_nightly"])
+    assert result["ok"], result
+    assert len(core_snapshot(postgres_url)["episode"]) > 300
+
+
+def test_kpi_dag_takes_the_quarter_param(airflow_db, yj_env):
+    from yj_airflow.runner import run_dag
+
+    result = run_dag(_dags()["yjb_kpi_quarterly"], {"quarter": "2025Q2"})
+    assert result["ok"]
+    assert result["tasks"]["resolve_quarter"]["result"] == {"quarter": "2025-26 Q2", "start": "2025-07-01",
+                                                           "end": "2025-09-30"}
+
+
+def test_yj_run_runs_the_whole_chain_and_lists_outputs(tmp_path, sample_dir, airflow_db):
+    """The README's main command, as a user runs it, in a fresh process."""
+    landing = copy_landing(sample_dir, tmp_path / "landing")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YJ_")}
+    env["YJ_RAW_ARCHIVE_DIR"] = str(tmp_path / "raw")
+    out = subprocess.run([sys.executable, "-m", "yj_airflow.cli", "run", "--landing", str(landing), "--out",
+                          str(tmp_path / "out"), "--warehouse", f"sqlite:///{tmp_path / 'wh.sqlite'}", "--quarter", "2026Q1"],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    for dag_id in ("case_system_nightly", "police_custody_refresh", "education_nightly", "ccis_weekly",
+                   "marts_rebuild", "yjb_kpi_quarterly"):
+        assert f"  {dag_id}: success" in out.stdout
+    assert "quarantine_report.xlsx" in out.stdout and "2026-27 Q1" in out.stdout
+    assert (tmp_path / "out" / "core_inventory.json").exists()
+    # No personal data in what the run printed.
+    children = core_snapshot(f"sqlite:///{tmp_path / 'wh.sqlite'}")["child"]
+    for surname in children["last_name"].head(50):
+        assert f" {surname} " not in out.stdout
