@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 
 _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="yj-airflow-home-"))
-os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
-os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
-os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+for _name in [n for n in os.environ if n.startswith("AIRFLOW")]:
+    del os.environ[_name]
+from yj_airflow.runner import prepare_airflow_env  # noqa: E402  (imports no airflow)
+
+prepare_airflow_env(_AIRFLOW_HOME)
 # Tests never read the developer's own settings.
 for _name in list(os.environ):
     if _name.startswith("YJ_"):

@@ -1,0 +1,81 @@
+"""`make bench`: speed targets measured against a baseline taken in the same run.
+
+- Case-system load (issue 3): a county-sized delivery (15,000 children, 10 years) loaded with
+  validation into a fresh warehouse, against a plain ``pandas.read_csv`` of the same files.
+  Target: under 60 s.
+- Sample generation (issue 2): 100,000 children, against the county-sized sample. Target:
+  minutes, not hours.
+
+Each figure is the median of ``--repeat`` runs (default 3; the 100k sample runs once).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from transforms.casesystem.load import load_newest_delivery
+from transforms.sample.landing import generate_landing
+from transforms.settings import PROJECT_ROOT, load_settings
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--children", type=int, default=15000)
+    parser.add_argument("--years", type=int, default=10)
+    parser.add_argument("--big-children", type=int, default=100_000)
+    parser.add_argument("--out", default=str(PROJECT_ROOT / "var" / "bench"))
+    args = parser.parse_args()
+    out = Path(args.out)
+    shutil.rmtree(out, ignore_errors=True)
+
+    sample_s = _timed(lambda: generate_landing(out / "county", children=args.children, years=args.years, seed=2026))
+    delivery = next((out / "county" / "landing" / "case_system").iterdir())
+    files = sorted(delivery.glob("*.csv"))
+    rows = sum(len(pd.read_csv(f, dtype=str, encoding="utf-8-sig")) for f in files)
+
+    baseline, load = [], []
+    for i in range(args.repeat):
+        baseline.append(_timed(lambda: [pd.read_csv(f, dtype=str, encoding="utf-8-sig") for f in files]))
+        settings = load_settings().with_overrides(landing_dir=out / "county" / "landing", output_dir=out / "output",
+                                                  raw_archive_dir=out / f"raw{i}",
+                                                  warehouse_url=f"sqlite:///{out / f'warehouse{i}.sqlite'}")
+        load.append(_timed(lambda: load_newest_delivery(settings)))
+    base_s, load_s = statistics.median(baseline), statistics.median(load)
+
+    big_s = _timed(lambda: generate_landing(out / "big", children=args.big_children, years=args.years, seed=2027))
+
+    report = {
+        "case_system_load": {"children": args.children, "years": args.years, "rows": rows,
+                             "baseline_read_csv_s": round(base_s, 3), "load_with_validation_s": round(load_s, 2),
+                             "ratio_to_baseline": round(load_s / base_s, 1), "rows_per_s": int(rows / load_s),
+                             "target_s": 60, "met": load_s < 60},
+        "sample_generation": {"county_children": args.children, "county_s": round(sample_s, 2),
+                              "big_children": args.big_children, "big_s": round(big_s, 2),
+                              "ratio_big_to_county": round(big_s / sample_s, 1), "target": "minutes", "met": big_s < 600},
+    }
+    (out / "report.json").write_text(json.dumps(report, indent=2))
+    c, g = report["case_system_load"], report["sample_generation"]
+    print(f"case-system load, {c['children']:,} children x {c['years']} years, {c['rows']:,} rows:")
+    print(f"  baseline pandas.read_csv  {c['baseline_read_csv_s']:>8.2f} s")
+    print(f"  load with validation      {c['load_with_validation_s']:>8.2f} s  ({c['ratio_to_baseline']}x baseline, "
+          f"{c['rows_per_s']:,} rows/s; target < 60 s: {'met' if c['met'] else 'NOT MET'})")
+    print(f"sample generation: {g['county_children']:,} children {g['county_s']} s; {g['big_children']:,} children "
+          f"{g['big_s']} s ({g['ratio_big_to_county']}x; target minutes: {'met' if g['met'] else 'NOT MET'})")
+    print(f"report: {out / 'report.json'}")
+
+
+if __name__ == "__main__":
+    main()
