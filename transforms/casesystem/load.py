@@ -9,10 +9,10 @@ import logging
 import secrets
 import shutil
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.engine import Connection
@@ -103,7 +103,7 @@ def _load_verified(delivery: Delivery, settings: Settings, engine: Engine, start
     counts = {t: TableCount() for t in tables}
     quarantined: list[dict] = []
     validations: list[ValidationOutcome] = []
-    loaded_keys: dict[str, set] = {}
+    loaded_keys: dict[str, np.ndarray] = {}
     dob_by_child: dict[str, str] = {}
     extracted_on = delivery.extracted_at[:10]
     params = {f"codes_{name}": sorted(codes) for name, codes in code_lists().items()}
@@ -113,7 +113,7 @@ def _load_verified(delivery: Delivery, settings: Settings, engine: Engine, start
             source, _ = read_table_chunks(delivery, name, settings.csv_chunk_rows)
             _check_columns(delivery, table, source)
             duplicated = _duplicated_keys(delivery, table, settings.csv_chunk_rows)
-            keys_here: set = set()
+            keys_here: list[np.ndarray] = []
             _, chunks = read_table_chunks(delivery, name, settings.csv_chunk_rows)
             for raw in chunks:
                 counts[name].read += len(raw)
@@ -132,7 +132,7 @@ def _load_verified(delivery: Delivery, settings: Settings, engine: Engine, start
                 counts[name].quarantined += len(bad)
                 quarantined.extend(_quarantine_rows(delivery, name, source, raw, bad))
                 if len(table.key) == 1:
-                    keys_here.update(good[table.key[0]].tolist())
+                    keys_here.append(_key_hashes(good[table.key[0]]))
                 if name == "child":
                     dob_by_child.update(zip(good["child_id"], good["date_of_birth"]))
             expected = delivery.expected_rows(name)
@@ -141,7 +141,7 @@ def _load_verified(delivery: Delivery, settings: Settings, engine: Engine, start
                                        f"{expected:,} (the file is incomplete or has extra rows)")
             if counts[name].read != counts[name].loaded + counts[name].quarantined:
                 raise DeliveryRejected(f"{name}: rows read, loaded and quarantined do not reconcile")
-            loaded_keys[name] = keys_here
+            loaded_keys[name] = np.unique(np.concatenate(keys_here)) if keys_here else np.array([], dtype="uint64")
             delivery.sheet_cache.pop(delivery.mapping.tables[name].source, None)
             log.info("case_system %s: read %d, loaded %d, quarantined %d", name, counts[name].read,
                      counts[name].loaded, counts[name].quarantined)
@@ -170,39 +170,47 @@ def _check_columns(delivery: Delivery, table: Table, source: TableSource) -> Non
         delivery.notes.append(f"{source.file_name}: extra column(s) ignored: {', '.join(extra)}")
 
 
-def _duplicated_keys(delivery: Delivery, table: Table, chunk_rows: int) -> set:
-    """Keys that appear more than once anywhere in the file (every copy is held back: we
-    cannot know which one is right)."""
-    headers = delivery.mapping.tables[table.name].columns
-    key_headers = [headers[k] for k in table.key]
-    counter: Counter = Counter()
+def _key_hashes(keys: pd.Series) -> np.ndarray:
+    """64-bit hashes of key text: 8 bytes a key, so the key index of a file with millions of
+    rows stays small (a chance collision among 10 million keys is about 1 in 400,000)."""
+    return pd.util.hash_pandas_object(keys.astype("str"), index=False).to_numpy()
+
+
+def _key_text(frame: pd.DataFrame, table: Table) -> pd.Series:
+    if len(table.key) == 1:
+        return frame[table.key[0]].astype("str")
+    return frame[list(table.key)].astype("str").agg("\x1f".join, axis=1)
+
+
+def _duplicated_keys(delivery: Delivery, table: Table, chunk_rows: int) -> np.ndarray:
+    """Hashes of keys that appear more than once anywhere in the file (every copy is held
+    back: we cannot know which one is right)."""
+    parts = []
     _, chunks = read_table_chunks(delivery, table.name, chunk_rows)
     for raw in chunks:
-        if not all(h in raw.columns for h in key_headers):
-            return set()
-        text = to_canonical_text(raw, table, delivery.mapping) if len(table.key) > 1 else None
-        if text is None:
-            counter.update(raw[key_headers[0]].map(lambda v: str(v).strip() if v is not None else None).tolist())
-        else:
-            counter.update(map(tuple, text[list(table.key)].astype(object).values.tolist()))
-    return {k for k, n in counter.items() if n > 1 and k is not None}
+        text = to_canonical_text(raw, table, delivery.mapping)
+        if not all(k in text.columns for k in table.key):
+            return np.array([], dtype="uint64")
+        complete = text[list(table.key)].notna().all(axis=1)  # an empty key is reported as empty
+        parts.append(_key_hashes(_key_text(text[complete], table)))
+    if not parts:
+        return np.array([], dtype="uint64")
+    hashes = pd.Series(np.concatenate(parts))
+    return hashes[hashes.duplicated(keep=False)].unique()
 
 
-def _with_check_columns(text: pd.DataFrame, table: Table, duplicated: set, loaded_keys: dict[str, set],
+def _with_check_columns(text: pd.DataFrame, table: Table, duplicated: np.ndarray, loaded_keys: dict[str, np.ndarray],
                         dob_by_child: dict[str, str], extracted_on: str) -> pd.DataFrame:
     """Add the derived columns the suites check: facts that need other rows or tables."""
     frame = text.copy()
-    if len(table.key) == 1:
-        frame["_key_unique"] = ~frame[table.key[0]].isin(duplicated)
-    else:
-        frame["_key_unique"] = [tuple(r) not in duplicated for r in frame[list(table.key)].astype(object).values.tolist()]
+    if all(k in frame.columns for k in table.key):
+        frame["_key_unique"] = ~np.isin(_key_hashes(_key_text(frame, table)), duplicated)
     for fk, parent in table.references.items():
         if fk not in frame.columns:
             continue
-        parents = loaded_keys.get(parent, set())
-        frame[f"_{fk}_resolves"] = frame[fk].isna() | frame[fk].isin(parents)
-        if table.column(fk).required:
-            frame[f"_{fk}_resolves"] |= frame[fk].isna()  # an empty value is reported as empty, not as an orphan
+        parents = loaded_keys.get(parent, np.array([], dtype="uint64"))
+        # An empty reference is reported as empty (or allowed, when optional), not as an orphan.
+        frame[f"_{fk}_resolves"] = frame[fk].isna().to_numpy() | np.isin(_key_hashes(frame[fk]), parents)
     if table.name == "child" and "date_of_birth" in frame.columns:
         frame["_age_at_extract"] = _years_between(frame["date_of_birth"], pd.Series(extracted_on, index=frame.index))
     if table.name == "episode" and {"child_id", "start_date"} <= set(frame.columns):
