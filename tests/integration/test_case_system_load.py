@@ -244,3 +244,57 @@ def test_a_bad_manifest_is_a_clear_rejection(loaded):
         load_newest_delivery(settings)
     assert_same_core(before, core_snapshot(settings.warehouse_url))
     assert np.all(audit_rows(settings.warehouse_url)[0].set_index("delivery_id").loc["broken", "outcome"] == "REJECTED")
+
+
+def test_a_load_killed_half_way_leaves_the_previous_data_live(loaded, tmp_path):
+    """Kill the loader (SIGKILL, no clean-up) while it is writing staging; the live data and
+    the audit must be as before, and the next run must load the delivery cleanly."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+    import time
+
+    from sqlalchemy import create_engine, inspect, text
+
+    settings, before = loaded
+    folder = derive_delivery(settings.landing_dir, "killed")
+    path = folder / "YJ_Episodes.csv"
+    episodes = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    big = pd.concat([episodes.assign(**{"Episode ID": episodes["Episode ID"] + (f"-{i}" if i else "")})
+                     for i in range(800)], ignore_index=True)
+    big.to_csv(path, index=False, encoding="utf-8-sig")
+    defects.rehash(folder)
+    code = textwrap.dedent(f"""
+        from pathlib import Path
+        from transforms.settings import load_settings
+        from transforms.casesystem.load import load_newest_delivery
+        load_newest_delivery(load_settings().with_overrides(
+            landing_dir=Path({str(settings.landing_dir)!r}), raw_archive_dir=Path({str(tmp_path / 'raw2')!r}),
+            warehouse_url={settings.warehouse_url!r}))
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    engine = create_engine(settings.warehouse_url)
+    deadline = time.time() + 120
+    staged = 0
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            with engine.connect() as conn:
+                if "stg_episode" in inspect(conn).get_table_names():
+                    staged = conn.execute(text("SELECT count(*) FROM stg_episode")).scalar_one()
+        except Exception:
+            staged = 0
+        if staged > 50_000:
+            break
+        time.sleep(0.2)
+    assert proc.poll() is None, "the load finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    engine.dispose()
+    assert staged > 50_000
+    assert_same_core(before, core_snapshot(settings.warehouse_url))
+    deliveries, _, live = audit_rows(settings.warehouse_url)
+    assert "killed" not in set(deliveries["delivery_id"]) and live["case_system"] != "killed"
+    report = load_newest_delivery(settings)
+    assert report.outcome == "LOADED" and report.counts["episode"].loaded == len(big)
