@@ -16,21 +16,21 @@ failing rows with a readable reason and publishes the rest in one transaction.
 quarantine report and Data Docs. A rejected delivery fails the task after recording why;
 the previous night's data stays live. Publishes the asset `yj://warehouse/core/case_system`.
 """
-import pendulum
 from airflow.sdk import dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from yj_airflow import tasks
 from yj_airflow.assets import CORE_CASE_SYSTEM
+from yj_airflow.defaults import START_DATE, TIMEZONE, default_args
 
 
 @dag(
-    schedule=CronTriggerTimetable("30 2 * * *", timezone="Europe/London"),
-    start_date=pendulum.datetime(2025, 1, 1, tz="Europe/London"),
+    schedule=CronTriggerTimetable("30 2 * * *", timezone=TIMEZONE),
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
     doc_md=__doc__,
-    default_args={"owner": "yj-bi-team", "retries": 2, "retry_delay": pendulum.duration(minutes=10)},
+    default_args=default_args(retries=2, retry_minutes=10),
     tags=["youth-justice", "load", "case-system"],
 )
 def case_system_nightly():

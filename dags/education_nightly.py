@@ -9,20 +9,20 @@ added by the education issue.
 
 **Needs:** the variable `yj_landing_dir` (or `YJ_LANDING_DIR`).
 """
-import pendulum
 from airflow.sdk import dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from yj_airflow import tasks
+from yj_airflow.defaults import START_DATE, TIMEZONE, default_args
 
 
 @dag(
-    schedule=CronTriggerTimetable("30 3 * * *", timezone="Europe/London"),
-    start_date=pendulum.datetime(2025, 1, 1, tz="Europe/London"),
+    schedule=CronTriggerTimetable("30 3 * * *", timezone=TIMEZONE),
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
     doc_md=__doc__,
-    default_args={"owner": "yj-bi-team", "retries": 2, "retry_delay": pendulum.duration(minutes=10)},
+    default_args=default_args(retries=2, retry_minutes=10),
     tags=["youth-justice", "load", "education"],
 )
 def education_nightly():

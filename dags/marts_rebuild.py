@@ -10,20 +10,20 @@ the board pack are added by the marts issue.
 
 **Needs:** the `yj_warehouse` connection (or `YJ_WAREHOUSE_URL`) and `yj_output_dir`.
 """
-import pendulum
 from airflow.sdk import dag, task
 
 from yj_airflow import tasks
 from yj_airflow.assets import CORE_CASE_SYSTEM
+from yj_airflow.defaults import START_DATE, default_args
 
 
 @dag(
     schedule=[CORE_CASE_SYSTEM],
-    start_date=pendulum.datetime(2025, 1, 1, tz="Europe/London"),
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
     doc_md=__doc__,
-    default_args={"owner": "yj-bi-team", "retries": 1, "retry_delay": pendulum.duration(minutes=5)},
+    default_args=default_args(retries=1, retry_minutes=5),
     tags=["youth-justice", "marts"],
 )
 def marts_rebuild():

@@ -10,20 +10,20 @@ list below will grow, the schedule and the asset it publishes will not.
 
 **Needs:** the variable `yj_landing_dir` (or `YJ_LANDING_DIR`).
 """
-import pendulum
 from airflow.sdk import dag, task
 from airflow.timetables.trigger import MultipleCronTriggerTimetable
 
 from yj_airflow import tasks
+from yj_airflow.defaults import START_DATE, TIMEZONE, default_args
 
 
 @dag(
-    schedule=MultipleCronTriggerTimetable("30 7 * * *", "30 15 * * *", timezone="Europe/London"),
-    start_date=pendulum.datetime(2025, 1, 1, tz="Europe/London"),
+    schedule=MultipleCronTriggerTimetable("30 7 * * *", "30 15 * * *", timezone=TIMEZONE),
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
     doc_md=__doc__,
-    default_args={"owner": "yj-bi-team", "retries": 2, "retry_delay": pendulum.duration(minutes=5)},
+    default_args=default_args(retries=2, retry_minutes=5),
     tags=["youth-justice", "load", "police-custody"],
 )
 def police_custody_refresh():

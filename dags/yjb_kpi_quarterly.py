@@ -10,20 +10,20 @@ workbook and the evidence workbook are added by the KPI issue.
 
 **Needs:** the `yj_warehouse` connection (or `YJ_WAREHOUSE_URL`) and `yj_output_dir`.
 """
-import pendulum
 from airflow.sdk import Param, dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from yj_airflow import tasks
+from yj_airflow.defaults import START_DATE, TIMEZONE, default_args
 
 
 @dag(
-    schedule=CronTriggerTimetable("0 6 1 1,4,7,10 *", timezone="Europe/London"),
-    start_date=pendulum.datetime(2025, 1, 1, tz="Europe/London"),
+    schedule=CronTriggerTimetable("0 6 1 1,4,7,10 *", timezone=TIMEZONE),
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
     doc_md=__doc__,
-    default_args={"owner": "yj-bi-team", "retries": 1, "retry_delay": pendulum.duration(minutes=10)},
+    default_args=default_args(retries=1, retry_minutes=10),
     tags=["youth-justice", "kpi", "yjb-return"],
     params={"quarter": Param(None, type=["null", "string"], pattern=r"^\d{4}(-\d{2})?\s*Q[1-4]$",
                              description="Quarter to report, e.g. 2025Q2; empty for the quarter just ended")},

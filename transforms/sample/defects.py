@@ -112,14 +112,14 @@ def drop_column(path: Path, header: str, encoding: str = "utf-8-sig", update_man
 def rehash(folder: Path) -> None:
     """Recompute the manifest's hashes and row counts, as a supplier would for a file it
     changed before sending (so the damage is inside the contract, not a transfer fault)."""
-    from transforms.sample.writers import sha256_of
+    from transforms.casesystem.delivery import file_sha256
 
     manifest_path = folder / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
     for entry in manifest["files"]:
         path = folder / entry["name"]
         if path.exists():
-            entry["sha256"] = sha256_of(path)
+            entry["sha256"] = file_sha256(path)
             if path.suffix == ".csv":
                 (table,) = entry["rows"]
                 entry["rows"][table] = len(pd.read_csv(path, dtype=str, keep_default_na=False, encoding_errors="replace"))

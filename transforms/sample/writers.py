@@ -3,7 +3,6 @@ reads, so the generator and the loader agree on each layout by construction."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from pathlib import Path
 
@@ -12,16 +11,9 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 from transforms.canonical import canonical_tables
+from transforms.casesystem.delivery import file_sha256
 from transforms.casesystem.mapping import SupplierMapping, load_mapping
 from transforms.excel import FORMULA_START
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _supplier_values(df: pd.DataFrame, table: str, mapping: SupplierMapping, date_style: str) -> pd.DataFrame:
@@ -74,7 +66,7 @@ def write_delivery(tables: dict[str, pd.DataFrame], folder: Path, supplier: str,
             target = folder / mapping.tables[table].source
             encoding = frame.attrs.get("encoding", "utf-8-sig")
             frame.to_csv(target, index=False, encoding=encoding, lineterminator="\r\n")
-            files.append({"name": target.name, "sha256": sha256_of(target), "rows": {table: len(frame)}})
+            files.append({"name": target.name, "sha256": file_sha256(target), "rows": {table: len(frame)}})
     else:
         target = folder / mapping.workbook
         wb = Workbook(write_only=True)
@@ -97,7 +89,7 @@ def write_delivery(tables: dict[str, pd.DataFrame], folder: Path, supplier: str,
                 ws.append([_xlsx_cell(ws, v) for v in record])
             rows[table] = len(frame)
         wb.save(target)
-        files.append({"name": target.name, "sha256": sha256_of(target), "rows": rows})
+        files.append({"name": target.name, "sha256": file_sha256(target), "rows": rows})
     manifest = {"delivery_id": delivery_id, "supplier": supplier,
                 "extracted_at": extracted_at.isoformat(timespec="seconds"), "files": files}
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
