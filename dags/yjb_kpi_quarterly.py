@@ -5,10 +5,17 @@ Runs at **06:00 Europe/London on the first day of each quarter** (1 January, Apr
 October) for the quarter just ended; the submission is due a month later.
 
 Trigger it by hand with the `quarter` param (`2025Q2` or `2025-26 Q2`) to regenerate any
-quarter. Today it resolves and records the quarter's dates; the measures, the submission
-workbook and the evidence workbook are added by the KPI issue.
+quarter; an old quarter is computed with the rules in force for it.
 
-**Needs:** the `yj_warehouse` connection (or `YJ_WAREHOUSE_URL`) and `yj_output_dir`.
+Loads the board register and the population reference from the landing folder, computes
+every measure (KPIs 1 to 10 and the local national indicators), runs the pre-submission
+checks and writes to `output/kpi/<quarter>/`: the submission workbook
+`yjb_kpi_return_<service>_<yyyy-yy>_Q<n>.xlsx` (DRAFT until every check passes),
+`figures.csv`, and the INTERNAL evidence workbook (the pseudonymous keys behind every figure).
+The figures are also stored in the warehouse table `kpi_figure`.
+
+**Needs:** the `yj_warehouse` connection (or `YJ_WAREHOUSE_URL`), `yj_landing_dir` and
+`yj_output_dir`; a loaded case-system core.
 """
 from airflow.sdk import Param, dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
@@ -33,7 +40,15 @@ def yjb_kpi_quarterly():
     def resolve_quarter(params: dict | None = None) -> dict:
         return tasks.resolve_quarter((params or {}).get("quarter"))
 
-    resolve_quarter()
+    @task
+    def load_board_register_and_population() -> dict:
+        return tasks.load_reference_sources()
+
+    @task
+    def produce_kpi_return(quarter: dict, _reference: dict) -> dict:
+        return tasks.produce_kpi_return(quarter)
+
+    produce_kpi_return(resolve_quarter(), load_board_register_and_population())
 
 
 yjb_kpi_quarterly()

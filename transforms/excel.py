@@ -13,32 +13,38 @@ FORMULA_START = ("=", "+", "-", "@")
 
 
 def write_table(ws: Worksheet, frame: pd.DataFrame, table_name: str, *, start_row: int = 1,
-                percent_columns: tuple[str, ...] = (), max_width: int = 60) -> None:
-    """Write ``frame`` as an Excel table with a frozen header row."""
+                percent_columns: tuple[str, ...] = (), value_formats: dict[str, str] | None = None,
+                max_width: int = 60) -> None:
+    """Write ``frame`` as an Excel table whose header is on ``start_row``.
+
+    ``percent_columns`` get a one-decimal number format; ``value_formats`` maps a value of the
+    first column to a number format for the rest of that row (rates on a pivoted sheet)."""
     headers = [str(c) for c in frame.columns]
-    ws.append(headers) if start_row == 1 else None
-    for record in frame.itertuples(index=False, name=None):
-        ws.append([_cell_value(v) for v in record])
-    last_row = start_row + max(len(frame), 1)
-    for r in range(start_row + 1, start_row + 1 + len(frame)):
-        for c, value in enumerate(frame.iloc[r - start_row - 1], start=1):
-            cell = ws.cell(row=r, column=c)
+    for c, name in enumerate(headers, start=1):
+        ws.cell(row=start_row, column=c, value=name)
+    for r, record in enumerate(frame.itertuples(index=False, name=None), start=start_row + 1):
+        row_format = (value_formats or {}).get(record[0]) if record else None
+        for c, value in enumerate(record, start=1):
+            cell = ws.cell(row=r, column=c, value=_cell_value(value))
             if isinstance(value, str) and value.startswith(FORMULA_START):
-                cell.value = value
                 cell.data_type = "s"  # stored as text: Excel will not evaluate it
+            if headers[c - 1] in percent_columns:
+                cell.number_format = "0.0"
+            elif row_format and c > 1 and isinstance(value, (int, float)):
+                cell.number_format = row_format
+    last_row = start_row + max(len(frame), 1)
     for c, name in enumerate(headers, start=1):
         letter = get_column_letter(c)
-        if name in percent_columns:
-            for r in range(start_row + 1, last_row + 1):
-                ws[f"{letter}{r}"].number_format = "0.0"
         width = max([len(name)] + [len(str(v)) for v in frame.iloc[:, c - 1].head(500).tolist()]) + 2
-        ws.column_dimensions[letter].width = min(max(width, 8), max_width)
+        current = ws.column_dimensions[letter].width or 0
+        ws.column_dimensions[letter].width = min(max(width, 8, current), max_width)
     if len(frame):
         ref = f"A{start_row}:{get_column_letter(len(headers))}{last_row}"
         table = Table(displayName=re.sub(r"\W", "_", table_name), ref=ref)
         table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
         ws.add_table(table)
-    ws.freeze_panes = ws.cell(row=start_row + 1, column=1)
+    if start_row == 1:
+        ws.freeze_panes = ws.cell(row=2, column=1)
 
 
 def _cell_value(value):

@@ -2,6 +2,7 @@
 
   yj sample --out DIR [--children N] [--years Y] [--layout corepl|childview] [--seed S] [--defects]
   yj run [--landing DIR] [--warehouse URL] [--out DIR] [--quarter 2025Q2]
+  yj kpi --quarter 2025Q2 [--landing DIR] [--warehouse URL] [--out DIR]
   yj load-case-system [--landing DIR] [--warehouse URL] [--out DIR]
 
 User mistakes get a plain one-line error and exit code 2, never a traceback.
@@ -135,6 +136,37 @@ def cmd_load_case_system(args) -> int:
     return 0
 
 
+def cmd_kpi(args) -> int:
+    from transforms.kpis.produce import produce_return
+    from transforms.periods import BadQuarter, Quarter
+    from transforms.reference_sources import ReferenceFileError, load_reference_sources
+    from transforms.settings import load_settings
+    from transforms.warehouse.db import ensure_schema, make_engine
+
+    try:
+        quarter = Quarter.parse(args.quarter)
+    except BadQuarter as exc:
+        raise UserError(str(exc)) from None
+    _apply_locations(args)
+    settings = load_settings()
+    engine = make_engine(settings.warehouse_url)
+    ensure_schema(engine)
+    try:
+        loaded = load_reference_sources(engine, settings.landing_dir)
+    except ReferenceFileError as exc:
+        raise UserError(str(exc)) from None
+    for problem in loaded["board_problems"]:
+        print(f"board register: {problem}", file=sys.stderr)
+    _progress(f"computing the {quarter.label} return")
+    result = produce_return(settings, quarter, engine)
+    print(f"{quarter.label}: {result.status} ({result.seconds:.1f}s)")
+    for row in result.checks[result.checks["result"] != "PASS"].itertuples():
+        print(f"  {row.result}: {row.check} ({row.kpi}): {row.detail}")
+    for path in (result.workbook, result.figures_csv, result.evidence):
+        print(f"output: {path}")
+    return 0
+
+
 def _parse_date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -160,6 +192,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output folder (default: $YJ_OUTPUT_DIR or var/output)")
     p.add_argument("--quarter", help="KPI quarter, e.g. 2025Q2 (default: the quarter just ended)")
     p.set_defaults(func=cmd_run)
+    p = sub.add_parser("kpi", help="produce a quarter's YJB KPI return from the warehouse")
+    p.add_argument("--quarter", required=True, help="e.g. 2025Q2 or '2025-26 Q2'")
+    p.add_argument("--landing", help="landing folder with board/ and reference/ (default: $YJ_LANDING_DIR or var/landing)")
+    p.add_argument("--warehouse")
+    p.add_argument("--out")
+    p.set_defaults(func=cmd_kpi)
     p = sub.add_parser("load-case-system", help="load the newest case-system delivery without Airflow")
     p.add_argument("--landing")
     p.add_argument("--warehouse")

@@ -39,6 +39,32 @@ def core_inventory() -> dict:
     return {"outputs": [str(path)], "counts": counts}
 
 
+def load_reference_sources() -> dict:
+    from transforms.reference_sources import load_reference_sources as load
+    from transforms.warehouse.db import ensure_schema, make_engine
+
+    settings = task_settings()
+    engine = make_engine(settings.warehouse_url)
+    ensure_schema(engine)
+    result = load(engine, settings.landing_dir)
+    for problem in result["board_problems"]:
+        log.warning(problem)
+    return result
+
+
+def produce_kpi_return(quarter: dict) -> dict:
+    from transforms.kpis.produce import produce_return
+    from transforms.periods import Quarter
+
+    settings = task_settings()
+    result = produce_return(settings, Quarter.parse(quarter["quarter"]))
+    log.info("KPI return %s: %s in %.1fs", result.quarter.label, result.status, result.seconds)
+    failed = result.checks[result.checks["result"] != "PASS"]
+    return {"quarter": result.quarter.label, "status": result.status, "seconds": round(result.seconds, 2),
+            "checks_not_passed": failed["check"].tolist(),
+            "outputs": [str(result.workbook), str(result.figures_csv), str(result.evidence)]}
+
+
 def resolve_quarter(quarter: str | None) -> dict:
     from transforms.periods import Quarter, latest_complete_quarter
 

@@ -8,7 +8,7 @@ Table name prefixes stand in for schemas so the same names work on every engine:
 from __future__ import annotations
 
 from sqlalchemy import (
-    JSON, Boolean, Column, Date, DateTime, Integer, MetaData, String, Table, Text,
+    JSON, Boolean, Column, Date, DateTime, Float, Integer, MetaData, String, Table, Text,
     UniqueConstraint,
 )
 
@@ -119,4 +119,40 @@ quarantine = Table(
     Column("reason", Text, nullable=False),
     Column("raw_record", JSON, nullable=False),
     UniqueConstraint("source", "delivery_id", "table_name", "line_number", name="uq_quarantine_line"),
+)
+
+# Reference data loaded from the landing folder (sources.md, section 5).
+ref_population = Table(
+    "ref_population", metadata,
+    Column("area", Text, primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("age", Integer, primary_key=True),
+    Column("sex", Text, primary_key=True),
+    Column("ethnic_group", Text, primary_key=True),
+    Column("population", Integer, nullable=False),
+    Column("source", Text),
+)
+
+core_board_attendance = Table(
+    "core_board_attendance", metadata,
+    Column("meeting_date", Date, primary_key=True),
+    Column("partner", Text, primary_key=True),
+    Column("member_role", Text, primary_key=True),
+    Column("attended", Boolean, nullable=False),
+    Column("senior", Boolean, nullable=False),
+)
+
+# The figures of every KPI return produced, so marts can show trends and the Checks sheet
+# can compare with the previous quarter.
+kpi_figure = Table(
+    "kpi_figure", metadata,
+    Column("quarter", Text, primary_key=True),
+    Column("kpi", Text, primary_key=True),
+    Column("measure", Text, primary_key=True),
+    Column("breakdown", Text, primary_key=True),
+    Column("value", Float),
+    Column("numerator", Float),
+    Column("denominator", Float),
+    Column("rule_version", Text, nullable=False),
+    Column("generated_at", DateTime(timezone=True), nullable=False),
 )

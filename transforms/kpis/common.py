@@ -1,0 +1,186 @@
+"""What the KPI rules share: the inputs read from the warehouse, order groups, the KPI
+cohort, school age, month arithmetic and the helpers that turn a set of children into
+figures by breakdown (keeping the pseudonymous keys each figure counted)."""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, inspect, select
+
+from transforms.kpis.registry import Figure
+from transforms.kpis.rules_config import KpiRules
+from transforms.periods import Quarter
+from transforms.warehouse.schema import CORE_TABLES, child_key
+
+ORDER_GROUPS = {
+    "PREVENTION_DIVERSION": ("PREVENTION", "TURNAROUND", "COMMUNITY_RESOLUTION", "OUTCOME_22", "YOUTH_RESTORATIVE_DISPOSAL"),
+    "OUT_OF_COURT": ("YOUTH_CAUTION", "YOUTH_CONDITIONAL_CAUTION"),
+    "FIRST_TIER": ("REFERRAL_ORDER", "REPARATION_ORDER", "FINE", "CONDITIONAL_DISCHARGE", "ABSOLUTE_DISCHARGE"),
+    "COMMUNITY": ("YOUTH_REHABILITATION_ORDER", "YRO_ISS"),
+    "CUSTODY": ("DTO", "S250", "S259"),
+}
+GROUP_OF_TYPE = {t: g for g, types in ORDER_GROUPS.items() for t in types}
+GROUPS = tuple(ORDER_GROUPS)
+BREAKDOWNS = ("TOTAL",) + GROUPS
+SUBSTANTIVE_GROUPS = ("OUT_OF_COURT", "FIRST_TIER", "COMMUNITY", "CUSTODY")
+CUSTODIAL_TYPES = ORDER_GROUPS["CUSTODY"]
+
+
+@dataclass
+class KpiInputs:
+    child: pd.DataFrame
+    episode: pd.DataFrame
+    outcome: pd.DataFrame
+    offence: pd.DataFrame
+    need: pd.DataFrame
+    ete_status: pd.DataFrame
+    accommodation: pd.DataFrame
+    wider_services: pd.DataFrame
+    victim: pd.DataFrame
+    board: pd.DataFrame
+    population: pd.DataFrame
+    pupil: pd.DataFrame | None = None
+    service_areas: tuple[str, ...] = ()
+
+
+DATE_COLUMNS = {"date_of_birth", "start_date", "planned_end_date", "end_date", "outcome_date", "offence_date",
+                "screened_date", "completed_date", "meeting_date"}
+
+
+def _dates(frame: pd.DataFrame) -> pd.DataFrame:
+    for col in frame.columns:
+        if col in DATE_COLUMNS:
+            frame[col] = pd.to_datetime(frame[col]).dt.date
+    return frame
+
+
+def load_inputs(engine: Engine, service_areas: tuple[str, ...]) -> KpiInputs:
+    """Read what the rules need from the core layer (only the columns they use)."""
+    from transforms.warehouse.schema import ref_population, core_board_attendance
+
+    with engine.connect() as conn:
+        def read(name):
+            return _dates(pd.read_sql_query(select(CORE_TABLES[name]), conn))
+
+        child = read("child").drop(columns=["first_name", "last_name", "postcode", "pnc_id"])
+        keys = pd.read_sql_query(select(child_key.c.child_id, child_key.c.child_key), conn)
+        child = child.merge(keys, on="child_id", how="left")
+        tables = inspect(conn).get_table_names()
+        pupil = None
+        if "core_pupil" in tables:
+            pupil = pd.read_sql_query("SELECT * FROM core_pupil", conn)
+        return KpiInputs(
+            child=child, episode=read("episode"), outcome=read("outcome"), offence=read("offence"), need=read("need"),
+            ete_status=read("ete_status"), accommodation=read("accommodation"), wider_services=read("wider_services"),
+            victim=read("victim"),
+            board=_dates(pd.read_sql_query(select(core_board_attendance), conn)),
+            population=pd.read_sql_query(select(ref_population), conn),
+            pupil=pupil, service_areas=service_areas)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day of the month ``months`` later; a day the month lacks (29 February, 31st)
+    moves to the month's last day, so 12 months after 29 February 2024 is 28 February 2025."""
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def last_friday_of_june(year: int) -> dt.date:
+    day = dt.date(year, 6, 30)
+    return day - dt.timedelta(days=(day.weekday() - 4) % 7)
+
+
+def above_school_age(date_of_birth: dt.date, on: dt.date) -> bool:
+    """Above compulsory school age on ``on`` (kpis.md, "School age"): 16 before the 1 September
+    that starts the academic year containing ``on``, or 16 during that year and ``on`` after
+    its last Friday of June."""
+    year_start = dt.date(on.year if on.month >= 9 else on.year - 1, 9, 1)
+    sixteenth = add_months(date_of_birth, 16 * 12)
+    if sixteenth < year_start:
+        return True
+    if sixteenth < dt.date(year_start.year + 1, 9, 1):
+        return on > last_friday_of_june(year_start.year + 1)
+    return False
+
+
+def kpi_cohort(inputs: KpiInputs, quarter: Quarter, rules: KpiRules) -> pd.DataFrame:
+    """One row per child with an episode ending in the quarter: the counted episode (the most
+    serious; ties to the latest end date, then the greatest episode_id) and its group."""
+    ep = inputs.episode
+    ended = ep[ep["end_date"].notna()]
+    ended = ended[(ended["end_date"] >= quarter.start) & (ended["end_date"] <= quarter.end)
+                  & ~ended["episode_type"].isin(rules.cohort_excluded_types)].copy()
+    ended["group"] = ended["episode_type"].map(GROUP_OF_TYPE)
+    ended = ended[ended["group"].notna()]
+    return _most_serious(ended, list(rules.group_seriousness), inputs.child)
+
+
+def _most_serious(episodes: pd.DataFrame, seriousness: list[str], child: pd.DataFrame) -> pd.DataFrame:
+    rank = {g: i for i, g in enumerate(seriousness)}
+    episodes = episodes.assign(_rank=episodes["group"].map(rank))
+    episodes = episodes.sort_values(["child_id", "_rank", "end_date", "episode_id"], ascending=[True, True, False, False])
+    chosen = episodes.drop_duplicates("child_id", keep="first").drop(columns="_rank")
+    return chosen.merge(child[["child_id", "child_key", "date_of_birth", "local_authority", "upn"]], on="child_id", how="left")
+
+
+def most_serious_of(episodes: pd.DataFrame, seriousness: list[str], child: pd.DataFrame) -> pd.DataFrame:
+    return _most_serious(episodes, seriousness, child)
+
+
+def count_by_group(kpi: str, measure: str, cohort: pd.DataFrame, mask: pd.Series | np.ndarray | None = None,
+                   breakdowns: tuple[str, ...] = BREAKDOWNS) -> list[Figure]:
+    """Children (rows of ``cohort`` where ``mask``) counted for TOTAL and each group."""
+    chosen = cohort if mask is None else cohort[np.asarray(mask, dtype=bool)]
+    out = []
+    for b in breakdowns:
+        rows = chosen if b == "TOTAL" else chosen[chosen["group"] == b]
+        out.append(Figure(kpi, measure, b, float(len(rows)), members=tuple(sorted(rows["child_key"].astype(str)))))
+    return out
+
+
+def sum_by_group(kpi: str, measure: str, cohort: pd.DataFrame, column: str,
+                 breakdowns: tuple[str, ...] = BREAKDOWNS) -> list[Figure]:
+    out = []
+    for b in breakdowns:
+        rows = cohort if b == "TOTAL" else cohort[cohort["group"] == b]
+        out.append(Figure(kpi, measure, b, float(pd.to_numeric(rows[column]).fillna(0).sum()),
+                          members=tuple(sorted(rows.loc[rows[column].notna(), "child_key"].astype(str)))))
+    return out
+
+
+def ratio_figures(kpi: str, measure: str, numerators: list[Figure], denominators: list[Figure]) -> list[Figure]:
+    """A percentage (0 to 100) per breakdown; empty (None) when the denominator is 0."""
+    by_b = {f.breakdown: f for f in denominators}
+    out = []
+    for num in numerators:
+        den = by_b[num.breakdown]
+        value = None if den.value == 0 else 100.0 * num.value / den.value
+        out.append(Figure(kpi, measure, num.breakdown, value, num.value, den.value, members=num.members,
+                          member_kind=num.member_kind))
+    return out
+
+
+def end_record(records: pd.DataFrame, cohort: pd.DataFrame, stage: str) -> pd.DataFrame:
+    """The counted episode's START or END record for each cohort child (NaN where none)."""
+    stage_rows = records[records["recorded_at"] == stage].drop_duplicates("episode_id")
+    return cohort[["episode_id"]].merge(stage_rows.drop(columns=["child_id"]), on="episode_id", how="left").set_index(cohort.index)
+
+
+def population_10_17(inputs: KpiInputs, report_date: dt.date) -> tuple[int, int | None]:
+    """Total 10 to 17 population of the service's areas for the latest year in the table not
+    after the report date's calendar year (kpis.md, "Periods")."""
+    pop = inputs.population
+    if pop.empty:
+        return 0, None
+    if inputs.service_areas:
+        pop = pop[pop["area"].str.upper().isin(inputs.service_areas)]
+    years = pop.loc[pop["year"] <= report_date.year, "year"]
+    if years.empty:
+        return 0, None
+    year = int(years.max())
+    return int(pop.loc[(pop["year"] == year) & pop["age"].between(10, 17), "population"].sum()), year
