@@ -3,6 +3,8 @@
 - Case-system load (issue 3): a county-sized delivery (15,000 children, 10 years) loaded with
   validation into a fresh warehouse, against a plain ``pandas.read_csv`` of the same files.
   Target: under 60 s.
+- KPI return (issue 6): a quarter's return at county scale once the warehouse is loaded,
+  against reading the rules' inputs from the warehouse. Target: under 10 s.
 - Sample generation (issue 2): 100,000 children, against the county-sized sample. Target:
   minutes, not hours.
 
@@ -55,6 +57,18 @@ def main() -> None:
         load.append(_timed(lambda: load_newest_delivery(settings)))
     base_s, load_s = statistics.median(baseline), statistics.median(load)
 
+    from transforms.kpis.common import load_inputs
+    from transforms.kpis.produce import produce_return
+    from transforms.periods import Quarter
+    from transforms.reference_sources import load_reference_sources
+    from transforms.warehouse.db import make_engine
+
+    engine = make_engine(settings.warehouse_url)
+    load_reference_sources(engine, settings.landing_dir)
+    quarter = Quarter.parse("2025Q2")
+    read_inputs = statistics.median(_timed(lambda: load_inputs(engine, settings.service_areas)) for _ in range(args.repeat))
+    kpi_s = statistics.median(_timed(lambda: produce_return(settings, quarter, engine)) for _ in range(args.repeat))
+
     big_s = _timed(lambda: generate_landing(out / "big", children=args.big_children, years=args.years, seed=2027))
 
     report = {
@@ -62,6 +76,9 @@ def main() -> None:
                              "baseline_read_csv_s": round(base_s, 3), "load_with_validation_s": round(load_s, 2),
                              "ratio_to_baseline": round(load_s / base_s, 1), "rows_per_s": int(rows / load_s),
                              "target_s": 60, "met": load_s < 60},
+        "kpi_return": {"quarter": quarter.label, "baseline_read_inputs_s": round(read_inputs, 3),
+                       "return_s": round(kpi_s, 2), "ratio_to_baseline": round(kpi_s / read_inputs, 1),
+                       "target_s": 10, "met": kpi_s < 10},
         "sample_generation": {"county_children": args.children, "county_s": round(sample_s, 2),
                               "big_children": args.big_children, "big_s": round(big_s, 2),
                               "ratio_big_to_county": round(big_s / sample_s, 1), "target": "minutes", "met": big_s < 600},
@@ -72,6 +89,9 @@ def main() -> None:
     print(f"  baseline pandas.read_csv  {c['baseline_read_csv_s']:>8.2f} s")
     print(f"  load with validation      {c['load_with_validation_s']:>8.2f} s  ({c['ratio_to_baseline']}x baseline, "
           f"{c['rows_per_s']:,} rows/s; target < 60 s: {'met' if c['met'] else 'NOT MET'})")
+    k = report["kpi_return"]
+    print(f"KPI return {k['quarter']}: read inputs {k['baseline_read_inputs_s']:.2f} s, whole return {k['return_s']:.2f} s "
+          f"({k['ratio_to_baseline']}x; target < 10 s: {'met' if k['met'] else 'NOT MET'})")
     print(f"sample generation: {g['county_children']:,} children {g['county_s']} s; {g['big_children']:,} children "
           f"{g['big_s']} s ({g['ratio_big_to_county']}x; target minutes: {'met' if g['met'] else 'NOT MET'})")
     print(f"report: {out / 'report.json'}")

@@ -45,6 +45,11 @@ def write_table(ws: Worksheet, frame: pd.DataFrame, table_name: str, *, start_ro
         ws.add_table(table)
     if start_row == 1:
         ws.freeze_panes = ws.cell(row=2, column=1)
+    # Printed (or turned into PDF) a sheet fits the page width instead of splitting its columns.
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
 
 
 def _cell_value(value):

@@ -105,6 +105,10 @@ def _print_summary(results: list[dict], settings) -> None:
                 line += f" - {res['summary']}"
             elif "files" in res:
                 line += f" - {len(res['files'])} file(s) waiting"
+            elif res.get("status"):
+                line += f" - {res['quarter']}: {res['status']} ({res['seconds']}s)"
+                for check in res.get("checks_not_passed") or []:
+                    line += f"\n      not passed: {check}"
             elif res.get("quarter"):
                 line += f" - {res['quarter']} ({res['start']} to {res['end']})"
             print(line)

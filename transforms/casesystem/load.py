@@ -179,7 +179,8 @@ def _key_hashes(keys: pd.Series) -> np.ndarray:
 def _key_text(frame: pd.DataFrame, table: Table) -> pd.Series:
     if len(table.key) == 1:
         return frame[table.key[0]].astype("str")
-    return frame[list(table.key)].astype("str").agg("\x1f".join, axis=1)
+    parts = [frame[k].astype("str") for k in table.key]
+    return parts[0].str.cat(parts[1:], sep="\x1f")
 
 
 def _duplicated_keys(delivery: Delivery, table: Table, chunk_rows: int) -> np.ndarray:
@@ -188,7 +189,7 @@ def _duplicated_keys(delivery: Delivery, table: Table, chunk_rows: int) -> np.nd
     parts = []
     _, chunks = read_table_chunks(delivery, table.name, chunk_rows)
     for raw in chunks:
-        text = to_canonical_text(raw, table, delivery.mapping)
+        text = to_canonical_text(raw, table, delivery.mapping, only=table.key)
         if not all(k in text.columns for k in table.key):
             return np.array([], dtype="uint64")
         complete = text[list(table.key)].notna().all(axis=1)  # an empty key is reported as empty

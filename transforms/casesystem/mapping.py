@@ -111,18 +111,20 @@ def _normalise_dates(values: pd.Series, formats: tuple[str, ...]) -> pd.Series:
     return result
 
 
-def to_canonical_text(raw: pd.DataFrame, table: Table, mapping: SupplierMapping) -> pd.DataFrame:
+def to_canonical_text(raw: pd.DataFrame, table: Table, mapping: SupplierMapping,
+                      only: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Rename a supplier frame to canonical columns and normalise every value to canonical
     text: codes translated, booleans as ``true``/``false``, dates ISO, empty markers as null.
     Values that cannot be translated are kept as they are so validation can name them.
-    Columns the file lacks are left out, for the table-level expectation to report."""
+    Columns the file lacks are left out, for the table-level expectation to report;
+    ``only`` limits the work to some canonical columns (e.g. the key)."""
     headers = mapping.tables[table.name].columns
     out = pd.DataFrame(index=raw.index)
     markers = [m.strip().upper() for m in mapping.null_markers]
     bool_map = {k.upper(): ("true" if v else "false") for k, v in mapping.booleans.items()}
     for col in table.columns:
         header = headers[col.name]
-        if header not in raw.columns:
+        if header not in raw.columns or (only is not None and col.name not in only):
             continue
         values = raw[header]
         if mapping.format != "csv":  # spreadsheet cells may be numbers or dates
