@@ -130,6 +130,24 @@ def run_suite(name: str, frame: pd.DataFrame, parameters: dict[str, Any], *,
     return outcome
 
 
+def quarantine_rows(*, source: str, delivery_id: str, table: str, file_label: str, headers: dict[str, str],
+                    column_letter, raw: pd.DataFrame, bad: dict) -> list[dict]:
+    """Rows for the quarantine table: where (file, Excel row, column letter and header), which
+    rules, why in plain words, and the raw record so nothing is lost."""
+    rows = []
+    for line, failures in sorted(bad.items()):
+        parts = []
+        for f in failures:
+            header = headers.get(f.column, f.column) if f.column else ""
+            where = f"column {column_letter(header)} ({header})" if header else "row"
+            parts.append(f"{where}: {f.reason} [{f.rule}]")
+        record = {k: (None if v is None or (isinstance(v, float) and v != v) else str(v)) for k, v in raw.loc[line].items()}
+        rows.append({"source": source, "delivery_id": delivery_id, "table_name": table, "file_name": file_label,
+                     "line_number": int(line), "rules": ",".join(sorted({f.rule for f in failures})),
+                     "reason": f"{file_label} row {line}: " + "; ".join(parts), "raw_record": record})
+    return rows
+
+
 def _observed(result: dict) -> dict:
     observed = result.get("observed_value")
     if isinstance(observed, list):

@@ -5,3 +5,6 @@ CORE_CASE_SYSTEM = Asset("yj://warehouse/core/case_system")
 CORE_CUSTODY = Asset("yj://warehouse/core/police_custody")
 CORE_EDUCATION = Asset("yj://warehouse/core/education")
 CORE_CCIS = Asset("yj://warehouse/core/ccis")
+# A new custody file in the landing folder (emitted by custody_file_watch, or by the police
+# transfer job through Airflow's REST API: POST /api/v2/assets/events).
+LANDING_CUSTODY = Asset("yj://landing/police_custody")

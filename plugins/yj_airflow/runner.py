@@ -17,6 +17,8 @@ DAGS_FOLDER = PROJECT_ROOT / "dags"
 # Dependency order: loads first, then what reads the core.
 CHAIN = ["case_system_nightly", "police_custody_refresh", "education_nightly", "ccis_weekly",
          "marts_rebuild", "yjb_kpi_quarterly"]
+# DAGs that only trigger others; `yj run` has no need of them.
+TRIGGER_ONLY = ["custody_file_watch"]
 
 
 def prepare_airflow_env(airflow_home: Path | None = None) -> Path:

@@ -22,6 +22,37 @@ def load_case_system() -> dict:
             "counts": {t: vars(c) for t, c in report.counts.items()}}
 
 
+def refresh_custody() -> dict:
+    from transforms.custody.refresh import refresh_custody as refresh
+
+    settings = task_settings()
+    report = refresh(settings)
+    log.info("custody refresh: %s", report.summary())
+    for f in report.files:
+        if f.outcome == "REJECTED":
+            log.warning("custody file rejected: %s", f.reason)
+    return {"source": "police_custody", "summary": report.summary(), "outputs": [str(p) for p in report.outputs],
+            "files": [{"file": f.file_name, "outcome": f.outcome, "read": f.read, "loaded": f.loaded,
+                       "quarantined": f.quarantined, "reason": f.reason} for f in report.files]}
+
+
+def new_custody_files() -> dict:
+    """Succeeds (emitting the landing asset) only when a custody file has not been loaded yet."""
+    from airflow.exceptions import AirflowSkipException
+
+    from transforms.custody.load import custody_files, SOURCE
+    from transforms.warehouse.audit import audit_outcome
+    from transforms.warehouse.db import ensure_schema, make_engine
+
+    settings = task_settings()
+    engine = make_engine(settings.warehouse_url)
+    ensure_schema(engine)
+    new = [p.name for p in custody_files(settings.landing_dir) if audit_outcome(engine, SOURCE, p.name) != "LOADED"]
+    if not new:
+        raise AirflowSkipException("no new custody file")
+    return {"new_files": new}
+
+
 def inventory(source: str) -> dict:
     from transforms.landing import inventory_source
 

@@ -6,11 +6,13 @@ import textwrap
 import pytest
 from airflow.timetables.trigger import CronTriggerTimetable, MultipleCronTriggerTimetable
 
-from yj_airflow.runner import CHAIN, DAGS_FOLDER
+from yj_airflow.runner import CHAIN, DAGS_FOLDER, TRIGGER_ONLY
+
+ALL_DAGS = CHAIN + TRIGGER_ONLY
 
 EXPECTED_SCHEDULES = {
     "case_system_nightly": ["30 2 * * *"],
-    "police_custody_refresh": ["30 7 * * *", "30 15 * * *"],
+    "custody_file_watch": ["*/5 * * * *"],
     "education_nightly": ["30 3 * * *"],
     "ccis_weekly": ["0 4 * * 1"],
     "yjb_kpi_quarterly": ["0 6 1 1,4,7,10 *"],
@@ -26,11 +28,11 @@ def dagbag():
 
 def test_every_dag_file_imports_without_errors(dagbag):
     assert dagbag.import_errors == {}
-    assert sorted(dagbag.dags) == sorted(CHAIN)
-    assert len(list(DAGS_FOLDER.glob("*.py"))) == len(CHAIN)
+    assert sorted(dagbag.dags) == sorted(ALL_DAGS)
+    assert len(list(DAGS_FOLDER.glob("*.py"))) == len(ALL_DAGS)
 
 
-@pytest.mark.parametrize("dag_id", CHAIN)
+@pytest.mark.parametrize("dag_id", ALL_DAGS)
 def test_dag_declares_owner_retries_tags_and_doc(dagbag, dag_id):
     dag = dagbag.dags[dag_id]
     assert dag.owner == "yj-bi-team"
@@ -86,3 +88,22 @@ def test_importing_the_dag_folder_is_fast_and_touches_nothing_heavy():
     took, heavy = float(out[0]), (out[1] if len(out) > 1 else "")
     assert heavy == "", f"DAG files imported heavy modules at parse time: {heavy}"
     assert took < 2.0, f"parsing the DAG folder took {took:.2f}s"
+
+
+def test_custody_refresh_runs_twice_daily_in_london_time_and_when_a_file_lands(dagbag):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    schedule = dagbag.dags["police_custody_refresh"].timetable
+    assert [a.uri for a in schedule.asset_condition.objects] == ["yj://landing/police_custody"]
+    crons = schedule.timetable._timetables
+    assert [t._expression for t in crons] == ["30 7 * * *", "30 15 * * *"]
+    london = ZoneInfo("Europe/London")
+    # Across both clock changes of 2026 the 07:30 run stays at 07:30 local time.
+    for day in ("2026-03-28", "2026-03-29", "2026-03-30", "2026-10-24", "2026-10-25", "2026-10-26"):
+        start = dt.datetime.fromisoformat(day + "T00:00").replace(tzinfo=london)
+        nxt = crons[0]._get_next(start)
+        assert nxt.astimezone(london).strftime("%H:%M") == "07:30", (day, nxt)
+    summer = crons[0]._get_next(dt.datetime(2026, 10, 24, tzinfo=london)).astimezone(dt.timezone.utc)
+    winter = crons[0]._get_next(dt.datetime(2026, 10, 26, tzinfo=london)).astimezone(dt.timezone.utc)
+    assert (summer.hour, winter.hour) == (6, 7)

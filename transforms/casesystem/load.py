@@ -22,13 +22,12 @@ from transforms.casesystem.delivery import Delivery, DeliveryRejected, find_deli
 from transforms.casesystem.mapping import to_canonical_text, to_canonical_types
 from transforms.casesystem.readers import TableSource, read_table_chunks
 from transforms.settings import Settings
-from transforms.validation import ValidationOutcome, run_suite
+from transforms.validation import ValidationOutcome, quarantine_rows, run_suite
 from transforms.warehouse.db import ensure_schema, make_engine
 from transforms.warehouse.publish import SnapshotLoad
 from transforms.warehouse.reference import load_reference_tables
-from transforms.warehouse.schema import (
-    audit_delivery, audit_table_count, child_key, core_publication, quarantine,
-)
+from transforms.warehouse.audit import audit_outcome, write_audit
+from transforms.warehouse.schema import audit_delivery, child_key, core_publication, quarantine
 
 SOURCE = "case_system"
 log = logging.getLogger(__name__)
@@ -228,20 +227,9 @@ def _years_between(start: pd.Series, end: pd.Series) -> pd.Series:
 
 
 def _quarantine_rows(delivery: Delivery, table: str, source: TableSource, raw: pd.DataFrame, bad: dict) -> list[dict]:
-    headers = delivery.mapping.tables[table].columns
-    rows = []
-    for line, failures in sorted(bad.items()):
-        parts = []
-        for f in failures:
-            header = headers.get(f.column, f.column) if f.column else ""
-            where = f"column {source.column_letter(header)} ({header})" if header else "row"
-            parts.append(f"{where}: {f.reason} [{f.rule}]")
-        record = {k: (None if v is None or (isinstance(v, float) and v != v) else str(v)) for k, v in raw.loc[line].items()}
-        rows.append({"source": SOURCE, "delivery_id": delivery.delivery_id, "table_name": table,
-                     "file_name": source.file_name, "line_number": int(line),
-                     "rules": ",".join(sorted({f.rule for f in failures})),
-                     "reason": f"{source.file_name} row {line}: " + "; ".join(parts), "raw_record": record})
-    return rows
+    return quarantine_rows(source=SOURCE, delivery_id=delivery.delivery_id, table=table, file_label=source.file_name,
+                           headers=delivery.mapping.tables[table].columns, column_letter=source.column_letter,
+                           raw=raw, bad=bad)
 
 
 def _assign_child_keys(conn: Connection, delivery_id: str) -> None:
@@ -257,9 +245,7 @@ def _assign_child_keys(conn: Connection, delivery_id: str) -> None:
 
 
 def _audit_outcome(engine: Engine, delivery_id: str) -> str | None:
-    with engine.connect() as conn:
-        return conn.execute(select(audit_delivery.c.outcome).where(
-            (audit_delivery.c.delivery_id == delivery_id) & (audit_delivery.c.source == SOURCE))).scalar_one_or_none()
+    return audit_outcome(engine, SOURCE, delivery_id)
 
 
 def _delivery_with_same_files(engine: Engine, delivery: Delivery) -> str | None:
@@ -274,18 +260,10 @@ def _delivery_with_same_files(engine: Engine, delivery: Delivery) -> str | None:
 
 def _write_audit(conn: Connection, delivery: Delivery, started: dt.datetime, outcome: str, reason: str,
                  counts: dict[str, TableCount]) -> None:
-    key = (audit_delivery.c.delivery_id == delivery.delivery_id) & (audit_delivery.c.source == SOURCE)
-    conn.execute(delete(audit_delivery).where(key))
-    conn.execute(delete(audit_table_count).where((audit_table_count.c.delivery_id == delivery.delivery_id)
-                                                 & (audit_table_count.c.source == SOURCE)))
-    conn.execute(insert(audit_delivery).values(
-        delivery_id=delivery.delivery_id, source=SOURCE, supplier=delivery.supplier, extracted_at=delivery.extracted_at,
-        started_at=started, finished_at=dt.datetime.now(dt.timezone.utc), outcome=outcome, reason=reason,
-        file_hashes=delivery.file_hashes, notes=delivery.notes))
-    if counts:
-        conn.execute(insert(audit_table_count), [
-            {"delivery_id": delivery.delivery_id, "source": SOURCE, "table_name": t, "rows_read": c.read,
-             "rows_loaded": c.loaded, "rows_quarantined": c.quarantined} for t, c in counts.items()])
+    write_audit(conn, source=SOURCE, delivery_id=delivery.delivery_id, supplier=delivery.supplier,
+                extracted_at=delivery.extracted_at, started=started, outcome=outcome, reason=reason,
+                file_hashes=delivery.file_hashes, notes=delivery.notes,
+                counts={t: (c.read, c.loaded, c.quarantined) for t, c in counts.items()})
 
 
 def _record_audit(engine: Engine, delivery: Delivery, started: dt.datetime, outcome: str, reason: str, counts) -> None:

@@ -156,3 +156,33 @@ kpi_figure = Table(
     Column("rule_version", Text, nullable=False),
     Column("generated_at", DateTime(timezone=True), nullable=False),
 )
+
+# Police custody (sources.md, section 2). Datetimes are Europe/London wall-clock time, as the
+# police send them; durations are worked out in UTC so clock changes are counted right.
+_CUSTODY_COLUMNS = [
+    ("custody_ref", Text), ("custody_suite", Text), ("arrest_datetime", DateTime), ("arrival_datetime", DateTime),
+    ("detention_authorised_datetime", DateTime), ("release_datetime", DateTime), ("surname", Text),
+    ("forenames", Text), ("date_of_birth", Date), ("sex", Text), ("self_defined_ethnicity", Text),
+    ("officer_defined_ethnicity", Text), ("postcode", Text), ("pnc_id", Text), ("offence_description", Text),
+    ("offence_code", Text), ("appropriate_adult_requested", DateTime), ("appropriate_adult_arrived", DateTime),
+    ("strip_search", Boolean), ("outcome", Text), ("pace_transfer_requested", Boolean), ("pace_transfer_type", Text),
+    ("pace_transfer_achieved", Boolean), ("reason_not_transferred", Text),
+]
+CUSTODY_COLUMNS = [name for name, _ in _CUSTODY_COLUMNS]
+
+# Every version of every detention, as each file reported it (history is kept).
+custody_detention_version = Table(
+    "core_custody_detention_version", metadata,
+    *[Column(name, kind, primary_key=name == "custody_ref") for name, kind in _CUSTODY_COLUMNS],
+    Column("extract_time", DateTime, primary_key=True),
+    Column("file_name", Text, nullable=False),
+)
+
+# The newest version of each detention by the file's own extract time, enriched.
+custody_detention = Table(
+    "core_custody_detention", metadata,
+    *[Column(name, kind, primary_key=name == "custody_ref") for name, kind in _CUSTODY_COLUMNS],
+    Column("extract_time", DateTime, nullable=False),
+    Column("first_seen_extract", DateTime, nullable=False),
+    Column("versions", Integer, nullable=False),
+)

@@ -1,0 +1,149 @@
+"""Outputs of a custody refresh: the duty briefing (xlsx and one-page HTML), the prevention
+triage list, and the month's figures for the Remand Strategy Meeting (internal and shared,
+the shared one with small numbers suppressed). Names appear only inside the briefing and
+triage files, because the duty manager and the prevention team need them; no file name and
+no log line carries one."""
+from __future__ import annotations
+
+import datetime as dt
+import html
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+
+from transforms.custody.enrich import TRIAGE_OUTCOMES
+from transforms.excel import write_table
+from transforms.privacy import suppress_small_numbers
+
+SHOWN = {"custody_ref": "Custody ref", "custody_suite": "Suite", "forenames": "Forenames", "surname": "Surname",
+         "age_at_arrival": "Age", "sex": "Sex", "arrival_datetime": "Arrived", "release_datetime": "Released",
+         "hours_detained": "Hours", "offence_description": "Offence", "outcome": "Outcome",
+         "known_to_service": "Known to YJS"}
+
+
+def _view(frame: pd.DataFrame, extra: dict[str, str] | None = None) -> pd.DataFrame:
+    columns = {**SHOWN, **(extra or {})}
+    out = frame[[c for c in columns if c in frame.columns]].rename(columns=columns).copy()
+    for col in ("Arrived", "Released", "AA requested", "Transfer requested"):
+        if col in out.columns:
+            out[col] = pd.to_datetime(out[col]).dt.strftime("%d/%m %H:%M").where(out[col].notna(), "")
+    if "Known to YJS" in out.columns:
+        out["Known to YJS"] = out["Known to YJS"].map({True: "Yes", False: "No"})
+    return out.sort_values(out.columns[0]).reset_index(drop=True)
+
+
+def briefing_sections(enriched: pd.DataFrame, previous_as_at: dt.datetime | None) -> dict[str, pd.DataFrame]:
+    e = enriched
+    new = e[e["first_seen_extract"] > previous_as_at] if previous_as_at else e
+    transfers = e[(e["pace_transfer_requested"] == True) & (e["pace_transfer_achieved"] != True)]  # noqa: E712
+    return {
+        "Still detained": _view(e[e["still_detained"]]),
+        "New since last refresh": _view(new),
+        "Overnight last night": _view(e[e["overnight_last_night"]]),
+        "Transfers not achieved": _view(transfers, {"pace_transfer_type": "Transfer type",
+                                                    "reason_not_transferred": "Reason not transferred"}),
+        "Appropriate adult awaited": _view(e[e["aa_awaited"]], {"appropriate_adult_requested": "AA requested"}),
+        "Not known to the service": _view(e[~e["known_to_service"]]),
+    }
+
+
+def triage_list(enriched: pd.DataFrame, since: dt.datetime, as_at: dt.datetime) -> pd.DataFrame:
+    """Released under investigation, on pre-charge bail, with no further action or referred to
+    the joint decision panel in the period, and not currently open to the service."""
+    e = enriched
+    released = pd.to_datetime(e["release_datetime"])
+    chosen = e[e["outcome"].isin(TRIAGE_OUTCOMES) & ~e["open_to_service"] & (released > since) & (released <= as_at)]
+    return _view(chosen, {"postcode": "Postcode"})
+
+
+def monthly_figures(enriched: pd.DataFrame, month: str) -> pd.DataFrame:
+    """Detentions arriving in the month, overnight detentions, PACE transfer requests and
+    outcomes, by ethnic group, age at arrival and sex (one row per measure and breakdown)."""
+    arrivals = pd.to_datetime(enriched["arrival_datetime"])
+    e = enriched[arrivals.dt.strftime("%Y-%m") == month]
+    requested = e["pace_transfer_requested"] == True  # noqa: E712
+    measures = {
+        "detentions": pd.Series(True, index=e.index), "overnight_detentions": e["overnight"].astype(bool),
+        "transfer_requested": requested, "transfer_requested_secure": requested & (e["pace_transfer_type"] == "SECURE"),
+        "transfer_requested_non_secure": requested & (e["pace_transfer_type"] == "NON_SECURE"),
+        "transfer_achieved": e["pace_transfer_achieved"] == True,  # noqa: E712
+    }
+    rows = []
+    for measure, mask in measures.items():
+        rows.append({"month": month, "measure": measure, "breakdown": "TOTAL", "value": "TOTAL", "count": int(mask.sum())})
+        for kind, column in (("ethnic_group", "ethnic_group"), ("age", "age_at_arrival"), ("sex", "sex")):
+            for value, n in e[mask].groupby(column).size().items():
+                rows.append({"month": month, "measure": measure, "breakdown": kind, "value": str(value), "count": int(n)})
+    return pd.DataFrame(rows, columns=["month", "measure", "breakdown", "value", "count"])
+
+
+def write_refresh_outputs(enriched: pd.DataFrame, folder: Path, as_at: dt.datetime,
+                          previous_as_at: dt.datetime | None, service: str) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    sections = briefing_sections(enriched, previous_as_at)
+    stamp = f"{as_at:%Y%m%d_%H%M}"
+    xlsx = folder / f"duty_briefing_{stamp}.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Summary"
+    summary = pd.DataFrame([{"Section": name, "Children": len(frame)} for name, frame in sections.items()])
+    write_table(ws, summary, "Summary")
+    for i, (name, frame) in enumerate(sections.items(), start=1):
+        sheet = wb.create_sheet(name[:31])
+        if frame.empty:
+            sheet["A1"] = "None at this refresh."
+        else:
+            write_table(sheet, frame, f"S{i}")
+    wb.save(xlsx)
+    page = folder / f"duty_briefing_{stamp}.html"
+    page.write_text(_html(sections, as_at, previous_as_at, service), encoding="utf-8")
+
+    since = previous_as_at or (as_at - dt.timedelta(hours=48))
+    triage = triage_list(enriched, since, as_at)
+    triage_path = folder / f"prevention_triage_{stamp}.xlsx"
+    wb = Workbook()
+    if triage.empty:
+        wb.active["A1"] = "No child to triage in this period."
+    else:
+        write_table(wb.active, triage, "Triage")
+    wb.active.title = "Triage"
+    wb.save(triage_path)
+
+    month = f"{as_at:%Y-%m}"
+    figures = monthly_figures(enriched, month)
+    internal = folder.parent / f"remand_strategy_{month}_internal.xlsx"
+    shared = folder.parent / f"remand_strategy_{month}_shared.xlsx"
+    for path, frame in ((internal, figures), (shared, suppress_small_numbers(figures, ["count"]))):
+        wb = Workbook()
+        wb.active.title = "Figures"
+        write_table(wb.active, frame, "Figures")
+        wb.save(path)
+    return [xlsx, page, triage_path, internal, shared]
+
+
+def _html(sections: dict[str, pd.DataFrame], as_at: dt.datetime, previous: dt.datetime | None, service: str) -> str:
+    def table(frame: pd.DataFrame) -> str:
+        if frame.empty:
+            return "<p class='none'>None.</p>"
+        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape('' if pd.isna(v) else str(v))}</td>" for v in row) + "</tr>"
+                       for row in frame.itertuples(index=False))
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+    cards = "".join(f"<div class='card'><b>{len(f)}</b><span>{html.escape(n)}</span></div>" for n, f in sections.items())
+    parts = "".join(f"<h2>{html.escape(n)} ({len(f)})</h2>{table(f)}" for n, f in sections.items())
+    since = f" Changes since {previous:%d/%m/%Y %H:%M}." if previous else ""
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Duty briefing {as_at:%d/%m/%Y %H:%M}</title>
+<style>
+body{{font-family:Arial,Helvetica,sans-serif;margin:16px;color:#1d1d1d;font-size:12px}}
+h1{{font-size:18px;margin:0 0 4px}} h2{{font-size:14px;margin:14px 0 4px;border-bottom:2px solid #005ea5}}
+.meta{{color:#555;margin-bottom:8px}} .cards{{display:flex;gap:8px;flex-wrap:wrap}}
+.card{{border:1px solid #ccc;border-left:4px solid #005ea5;padding:4px 10px;min-width:110px}}
+.card b{{display:block;font-size:20px}} table{{border-collapse:collapse;width:100%}}
+th,td{{border:1px solid #ddd;padding:2px 6px;text-align:left}} th{{background:#f0f4f8}} .none{{color:#777}}
+</style></head><body>
+<h1>{html.escape(service)} Youth Justice: police custody duty briefing</h1>
+<div class="meta">Police custody data as at {as_at:%d/%m/%Y %H:%M} (Europe/London).{since} OFFICIAL-SENSITIVE: contains children's names.</div>
+<div class="cards">{cards}</div>{parts}</body></html>"""
