@@ -1,23 +1,23 @@
 """
 ### Custody file watch
 
-Every **five minutes**, looks for a custody file in `landing/police_custody/` that has not
-been loaded. When it finds one it emits the asset `yj://landing/police_custody`, which starts
-`police_custody_refresh` at once; otherwise the task is skipped and nothing runs. A cheap
-listing: no file is read.
+Runs **continuously** (one run at a time, a new one as soon as the last ends). Its sensor
+looks every 15 seconds for a custody file in `landing/police_custody/` that has not been
+loaded, in reschedule mode (no worker slot is held between looks). When it finds one it
+emits the asset `yj://landing/police_custody`, which starts `police_custody_refresh` at once,
+so a new file reaches the duty briefing within a minute. A cheap listing: no file is read.
 
 **Needs:** `yj_landing_dir` and the `yj_warehouse` connection (to see what is loaded).
 """
-from airflow.sdk import dag, task
-from airflow.timetables.trigger import CronTriggerTimetable
+from airflow.sdk import PokeReturnValue, dag, task
 
 from yj_airflow import tasks
 from yj_airflow.assets import LANDING_CUSTODY
-from yj_airflow.defaults import START_DATE, TIMEZONE, default_args
+from yj_airflow.defaults import START_DATE, default_args
 
 
 @dag(
-    schedule=CronTriggerTimetable("*/5 * * * *", timezone=TIMEZONE),
+    schedule="@continuous",
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
@@ -26,11 +26,12 @@ from yj_airflow.defaults import START_DATE, TIMEZONE, default_args
     tags=["youth-justice", "police-custody", "watch"],
 )
 def custody_file_watch():
-    @task(outlets=[LANDING_CUSTODY])
-    def find_new_custody_files() -> dict:
-        return tasks.new_custody_files()
+    @task.sensor(poke_interval=15, timeout=6 * 3600, mode="reschedule", outlets=[LANDING_CUSTODY])
+    def wait_for_new_custody_file() -> PokeReturnValue:
+        new = tasks.unloaded_custody_files()
+        return PokeReturnValue(is_done=bool(new), xcom_value={"new_files": new})
 
-    find_new_custody_files()
+    wait_for_new_custody_file()
 
 
 custody_file_watch()

@@ -36,21 +36,17 @@ def refresh_custody() -> dict:
                        "quarantined": f.quarantined, "reason": f.reason} for f in report.files]}
 
 
-def new_custody_files() -> dict:
-    """Succeeds (emitting the landing asset) only when a custody file has not been loaded yet."""
-    from airflow.exceptions import AirflowSkipException
-
-    from transforms.custody.load import custody_files, SOURCE
+def unloaded_custody_files() -> list[str]:
+    """Names of custody files in the landing folder that have not been loaded (a listing and
+    one audit query; no file is read)."""
+    from transforms.custody.load import SOURCE, custody_files
     from transforms.warehouse.audit import audit_outcome
     from transforms.warehouse.db import ensure_schema, make_engine
 
     settings = task_settings()
     engine = make_engine(settings.warehouse_url)
     ensure_schema(engine)
-    new = [p.name for p in custody_files(settings.landing_dir) if audit_outcome(engine, SOURCE, p.name) != "LOADED"]
-    if not new:
-        raise AirflowSkipException("no new custody file")
-    return {"new_files": new}
+    return [p.name for p in custody_files(settings.landing_dir) if audit_outcome(engine, SOURCE, p.name) != "LOADED"]
 
 
 def inventory(source: str) -> dict:
