@@ -1,8 +1,9 @@
 """`make bench-custody`: from a custody file landing to the duty briefing being written,
 through a real Airflow (`airflow standalone`: scheduler, DAG processor, triggerer, API server)
 on the embedded setup, at county scale. Target: under 60 s end to end, of which the
-pipeline's own work (the refresh task) under 10 s; the refresh is also timed on its own in
-the same run as the baseline.
+pipeline's own work (the refresh function, timed inside the task) under 10 s. The task's
+whole duration (process start and imports included) and the refresh run in-process before
+Airflow starts are reported beside it.
 
 Steps: generate a county sample and load its case-system delivery and custody files; start
 Airflow with the DAGs unpaused; wait until the file watch is running; drop a new custody
@@ -79,11 +80,11 @@ def main() -> None:
             proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-    task_s = _task_duration(home, airflow_env)
+    task_s, work_s = _task_duration(home, airflow_env)
     report = {"children": args.children, "refresh_in_process_s": round(baseline_s, 2),
-              "refresh_task_in_airflow_s": task_s, "file_landed_to_briefing_s": None if latency is None else round(latency, 1),
+              "refresh_task_in_airflow_s": task_s, "pipeline_work_in_task_s": work_s, "file_landed_to_briefing_s": None if latency is None else round(latency, 1),
               "targets": {"end_to_end_s": 60, "pipeline_work_s": 10},
-              "met": latency is not None and latency < 60 and (task_s or 0) < 10}
+              "met": latency is not None and latency < 60 and work_s is not None and work_s < 10}
     (out / "report.json").write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))
 
@@ -98,24 +99,38 @@ def _wait_for_watch(home: Path, env: dict, timeout: int) -> None:
     and the scheduler has started the continuous run)."""
     deadline = time.time() + timeout
     while time.time() < deadline:
-        out = _airflow(env, "dags", "list-runs", "custody_file_watch", "-o", "json")
-        if '"running"' in out:
+        watch = _airflow(env, "dags", "list-runs", "custody_file_watch", "-o", "json")
+        refresh = _airflow(env, "dags", "list-runs", "police_custody_refresh", "-o", "json")
+        # The watch is poking, and no refresh is under way (the one Airflow starts on unpausing
+        # must not pick the dropped file up by chance and flatter the figure).
+        if '"running"' in watch and '"running"' not in refresh and '"queued"' not in refresh:
             time.sleep(3)
             return
         time.sleep(3)
     raise SystemExit("Airflow did not start the custody file watch in time; see airflow.log")
 
 
-def _task_duration(home: Path, env: dict) -> float | None:
+def _task_duration(home: Path, env: dict) -> tuple[float | None, float | None]:
+    """The refresh task's duration (process start, imports, work) and, from its XCom, the
+    time spent in the pipeline's own refresh function, for the run of the dropped file."""
     import sqlite3
 
     db = home / "airflow.db"
     if not db.exists():
-        return None
+        return None, None
     with sqlite3.connect(db) as conn:
-        row = conn.execute("SELECT max(duration) FROM task_instance WHERE dag_id='police_custody_refresh' "
-                           "AND task_id='refresh_custody_and_write_briefing' AND state='success'").fetchone()
-    return None if row[0] is None else round(row[0], 2)
+        row = conn.execute("SELECT duration, id FROM task_instance WHERE dag_id='police_custody_refresh' "
+                           "AND task_id='refresh_custody_and_write_briefing' AND state='success' "
+                           "ORDER BY end_date DESC LIMIT 1").fetchone()
+        if row is None:
+            return None, None
+        value = conn.execute("SELECT value FROM xcom WHERE dag_id='police_custody_refresh' AND key='return_value' "
+                             "ORDER BY timestamp DESC LIMIT 1").fetchone()
+    work = None
+    if value:
+        payload = json.loads(value[0]) if isinstance(value[0], str) else json.loads(bytes(value[0]).decode())
+        work = payload.get("seconds") if isinstance(payload, dict) else None
+    return round(row[0], 2), work
 
 
 if __name__ == "__main__":

@@ -31,7 +31,8 @@ def refresh_custody() -> dict:
     for f in report.files:
         if f.outcome == "REJECTED":
             log.warning("custody file rejected: %s", f.reason)
-    return {"source": "police_custody", "summary": report.summary(), "outputs": [str(p) for p in report.outputs],
+    return {"source": "police_custody", "summary": report.summary(), "seconds": round(report.seconds, 2),
+            "outputs": [str(p) for p in report.outputs],
             "files": [{"file": f.file_name, "outcome": f.outcome, "read": f.read, "loaded": f.loaded,
                        "quarantined": f.quarantined, "reason": f.reason} for f in report.files]}
 

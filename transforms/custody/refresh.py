@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,7 @@ class RefreshReport:
     as_at: dt.datetime | None
     outputs: list[Path] = field(default_factory=list)
     live: int = 0
+    seconds: float = 0.0
 
     def summary(self) -> str:
         loaded = [f for f in self.files if f.outcome == "LOADED"]
@@ -38,6 +40,7 @@ def _extract_times(engine: Engine) -> list[dt.datetime]:
 
 
 def refresh_custody(settings: Settings, engine: Engine | None = None, now: dt.datetime | None = None) -> RefreshReport:
+    started = time.perf_counter()
     engine = engine or make_engine(settings.warehouse_url)
     ensure_schema(engine)
     files = load_new_custody_files(settings, engine, now)
@@ -55,4 +58,4 @@ def refresh_custody(settings: Settings, engine: Engine | None = None, now: dt.da
     enriched = enrich(detentions, children, episodes, as_at)
     folder = settings.output_dir / "custody" / f"{as_at:%Y%m%d_%H%M}"
     outputs = write_refresh_outputs(enriched, folder, as_at, previous, settings.service_name)
-    return RefreshReport(files, as_at, outputs, live=len(enriched))
+    return RefreshReport(files, as_at, outputs, live=len(enriched), seconds=time.perf_counter() - started)
