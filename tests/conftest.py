@@ -115,8 +115,6 @@ def postgres_url(postgres_server):
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = postgres_server.rsplit("/", 1)[0] + f"/{name}"
     yield url
-    from sqlalchemy.pool import NullPool  # noqa: F401
-
     time.sleep(0.1)
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -5,7 +5,7 @@ the defaults give the embedded setup: a SQLite warehouse file and folders under 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -27,11 +27,7 @@ class Settings:
     service_name: str
     service_areas: tuple[str, ...]
     timezone: str = "Europe/London"
-    # Quarantine and rejection thresholds for table-level checks: above this share of rows
-    # failing a required-field check, the whole table is treated as broken, not the rows.
-    max_broken_row_share: float = 0.5
     csv_chunk_rows: int = 50_000
-    extra: dict = field(default_factory=dict)
 
     @property
     def service_slug(self) -> str:
@@ -55,6 +51,5 @@ def load_settings() -> Settings:
         service_name=_env("YJ_SERVICE_NAME", "Leicestershire"),
         service_areas=tuple(a.strip().upper() for a in _env("YJ_SERVICE_AREAS", "LEICESTERSHIRE,RUTLAND").split(",") if a.strip()),
         timezone=_env("YJ_TIMEZONE", "Europe/London"),
-        max_broken_row_share=float(_env("YJ_MAX_BROKEN_ROW_SHARE", "0.5")),
         csv_chunk_rows=int(_env("YJ_CSV_CHUNK_ROWS", "50000")),
     )

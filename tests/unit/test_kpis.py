@@ -1,6 +1,5 @@
 """Each KPI on a hand-built cohort whose figures are worked out in the comments.
 The quarter is 2025-26 Q2: 1 July to 30 September 2025."""
-import datetime as dt
 
 import pandas as pd
 import pytest

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from transforms.canonical import Table, canonical_tables
+from transforms.canonical import Table
 from transforms.identifiers import normalise_postcode
 from transforms.settings import REFERENCE_DIR
 

@@ -6,9 +6,8 @@ come only from education data: until the education load is in the warehouse (``c
 they are 0 and the Checks sheet says so."""
 import pandas as pd
 
-from transforms.kpis.common import count_by_group, kpi_cohort, ratio_figures
+from transforms.kpis.common import above_school_age, count_by_group, end_record, kpi_cohort, ratio_figures
 from transforms.kpis.kpi02_ete import suitability as ete_suitability
-from transforms.kpis.common import above_school_age, end_record
 from transforms.kpis.registry import KPIS_INTRODUCED, REGISTRY, Rule
 
 

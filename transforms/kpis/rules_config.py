@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,6 @@ class KpiRules:
     serious_violence_dated_by: str = "outcome_date"
     unknown_share_warning: float = 0.10
     change_warning: float = 0.5
-    extra: dict = field(default_factory=dict)
 
     @classmethod
     def from_env(cls) -> "KpiRules":
@@ -42,4 +41,4 @@ class KpiRules:
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()})
 
     def as_rows(self) -> list[tuple[str, str]]:
-        return [(k, ", ".join(v) if isinstance(v, tuple) else str(v)) for k, v in asdict(self).items() if k != "extra"]
+        return [(k, ", ".join(v) if isinstance(v, tuple) else str(v)) for k, v in asdict(self).items()]

@@ -10,6 +10,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from transforms.kpis.common import GROUP_OF_TYPE as GROUP
 from transforms.sample.people import COHORT_ETHNICITY, make_people, pnc_ids
 
 EPISODE_TYPES = [
@@ -28,13 +29,6 @@ DURATION_DAYS = {
     "YOUTH_REHABILITATION_ORDER": (180, 730), "YRO_ISS": (180, 365), "DTO": (120, 730),
     "S250": (365, 1500), "S259": (1000, 2000), "REMAND_YDA": (7, 90), "REMAND_LA": (7, 60),
     "BAIL_SUPERVISION": (14, 90),
-}
-GROUP = {
-    **dict.fromkeys(["PREVENTION", "TURNAROUND", "COMMUNITY_RESOLUTION", "OUTCOME_22", "YOUTH_RESTORATIVE_DISPOSAL"], "PREVENTION_DIVERSION"),
-    **dict.fromkeys(["YOUTH_CAUTION", "YOUTH_CONDITIONAL_CAUTION"], "OUT_OF_COURT"),
-    **dict.fromkeys(["REFERRAL_ORDER", "REPARATION_ORDER", "FINE", "CONDITIONAL_DISCHARGE", "ABSOLUTE_DISCHARGE"], "FIRST_TIER"),
-    **dict.fromkeys(["YOUTH_REHABILITATION_ORDER", "YRO_ISS"], "COMMUNITY"),
-    **dict.fromkeys(["DTO", "S250", "S259"], "CUSTODY"),
 }
 OFFENCES = {  # category: (weight, gravity min, gravity max, Home Office code examples)
     "VIOLENCE_AGAINST_THE_PERSON": (0.30, 3, 7, ["00801", "00805", "10400", "19507"]),

@@ -1,7 +1,6 @@
 """Engines and bulk writes for the embedded warehouse (SQLite) and PostgreSQL."""
 from __future__ import annotations
 
-import io
 import math
 from typing import Iterable
 
