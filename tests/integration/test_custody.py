@@ -185,3 +185,12 @@ def test_custody_dag_on_sample_files_writes_a_briefing_chromium_can_show(airflow
                     "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'chrome'}",
                     f"--screenshot={shot}", "--window-size=1200,1400", page.as_uri()], capture_output=True, timeout=120)
     assert shot.exists() and shot.stat().st_size > 20_000
+
+
+def test_an_empty_file_still_moves_the_as_at_time(setup):
+    landing, settings, engine = setup
+    write(landing, "custody_20261120_0700.csv", [row("R20", "2026-11-20T01:00:00", "2026-11-20T04:00:00", outcome="NFA")])
+    write(landing, "custody_20261120_1500.csv", [])
+    report = refresh_custody(settings, engine, NOW)
+    assert report.as_at == dt.datetime(2026, 11, 20, 15, 0)
+    assert any("20261120_1500" in p.name for p in report.outputs)

@@ -11,10 +11,10 @@ from sqlalchemy import Engine, select
 
 from transforms.custody.briefing import write_refresh_outputs
 from transforms.custody.enrich import enrich
-from transforms.custody.load import CustodyFileReport, live_detentions, load_new_custody_files
+from transforms.custody.load import SOURCE, CustodyFileReport, live_detentions, load_new_custody_files
 from transforms.settings import Settings
 from transforms.warehouse.db import ensure_schema, make_engine
-from transforms.warehouse.schema import CORE_TABLES, custody_detention_version
+from transforms.warehouse.schema import CORE_TABLES, audit_delivery
 
 
 @dataclass
@@ -34,9 +34,12 @@ class RefreshReport:
 
 
 def _extract_times(engine: Engine) -> list[dt.datetime]:
+    """Extract times of every custody file loaded, empty files included: a file with no
+    detention still says that, as at its time, no child was in custody."""
     with engine.connect() as conn:
-        values = conn.execute(select(custody_detention_version.c.extract_time).distinct()).scalars().all()
-    return sorted(pd.Timestamp(v).to_pydatetime() for v in values)
+        values = conn.execute(select(audit_delivery.c.extracted_at).where(
+            (audit_delivery.c.source == SOURCE) & (audit_delivery.c.outcome == "LOADED"))).scalars().all()
+    return sorted(dt.datetime.fromisoformat(v) for v in values if v)
 
 
 def refresh_custody(settings: Settings, engine: Engine | None = None, now: dt.datetime | None = None) -> RefreshReport:
