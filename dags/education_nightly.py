@@ -4,15 +4,21 @@
 Runs at **03:30 Europe/London**, after the local-authority education system's nightly
 export (`landing/education/<yyyymmdd>/pupils.csv`, `suspensions.csv`, `attendance.csv`).
 
-Today it takes stock of the education files; the validated load, matching and alerts are
-added by the education issue.
+Loads the newest snapshot through the same protocol as the case system: each file validated
+by its suite in `expectations/` (UPN format and check letter, DfE ethnicity codes, SEN
+provision E/K/N, sessions that add up, dates in range, every UPN resolving to a pupil), bad
+rows quarantined with a reason, the three tables published together in one transaction
+(`core_pupil`, `core_suspension`, `core_attendance`), an audit row that reconciles.
+KPI 3 (SEND) reads the pupils. Matching and alerts are added by the rest of the education issue.
 
-**Needs:** the variable `yj_landing_dir` (or `YJ_LANDING_DIR`).
+**Needs:** the `yj_warehouse` connection (or `YJ_WAREHOUSE_URL`) and `yj_landing_dir`.
+Publishes the asset `yj://warehouse/core/education`.
 """
 from airflow.sdk import dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from yj_airflow import tasks
+from yj_airflow.assets import CORE_EDUCATION
 from yj_airflow.defaults import START_DATE, TIMEZONE, default_args
 
 
@@ -26,11 +32,11 @@ from yj_airflow.defaults import START_DATE, TIMEZONE, default_args
     tags=["youth-justice", "load", "education"],
 )
 def education_nightly():
-    @task
-    def list_education_files() -> dict:
-        return tasks.inventory("education")
+    @task(outlets=[CORE_EDUCATION])
+    def load_education_snapshot() -> dict:
+        return tasks.load_education()
 
-    list_education_files()
+    load_education_snapshot()
 
 
 education_nightly()

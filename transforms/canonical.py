@@ -44,8 +44,14 @@ class Table:
 
 @lru_cache(maxsize=1)
 def canonical_tables() -> dict[str, Table]:
-    """The canonical tables in load order (parents first)."""
-    raw = yaml.safe_load((REFERENCE_DIR / "canonical_model.yaml").read_text())
+    """The canonical case-system tables in load order (parents first)."""
+    return load_model("canonical_model.yaml")
+
+
+@lru_cache(maxsize=None)
+def load_model(file_name: str) -> dict[str, Table]:
+    """Tables of a source model file in ``reference/`` (same format as the canonical model)."""
+    raw = yaml.safe_load((REFERENCE_DIR / file_name).read_text())
     tables = {}
     for name, spec in raw["tables"].items():
         key = spec["key"]

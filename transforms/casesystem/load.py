@@ -27,7 +27,7 @@ from transforms.warehouse.db import ensure_schema, make_engine
 from transforms.warehouse.publish import SnapshotLoad
 from transforms.warehouse.reference import load_reference_tables
 from transforms.warehouse.audit import audit_outcome, write_audit
-from transforms.warehouse.schema import audit_delivery, child_key, core_publication, quarantine
+from transforms.warehouse.schema import CORE_TABLES, audit_delivery, child_key, core_publication, quarantine
 
 SOURCE = "case_system"
 log = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ def _load_verified(delivery: Delivery, settings: Settings, engine: Engine, start
     extracted_on = delivery.extracted_at[:10]
     params = {f"codes_{name}": sorted(codes) for name, codes in code_lists().items()}
 
-    with SnapshotLoad(engine, list(tables)) as snapshot:
+    with SnapshotLoad(engine, {name: CORE_TABLES[name] for name in tables}) as snapshot:
         for name, table in tables.items():
             source, _ = read_table_chunks(delivery, name, settings.csv_chunk_rows)
             _check_columns(delivery, table, source)
@@ -235,8 +235,6 @@ def _quarantine_rows(delivery: Delivery, table: str, source: TableSource, raw: p
 def _assign_child_keys(conn: Connection, delivery_id: str) -> None:
     """A random pseudonymous key for every child seen for the first time; existing keys are
     never changed, so marts and outputs stay comparable across deliveries."""
-    from transforms.warehouse.schema import CORE_TABLES
-
     known = set(conn.execute(select(child_key.c.child_id)).scalars())
     new = [cid for cid in conn.execute(select(CORE_TABLES["child"].c.child_id)).scalars() if cid not in known]
     if new:

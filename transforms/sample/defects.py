@@ -85,7 +85,8 @@ def other_source_row_defects(rng: np.random.Generator, files: dict[str, pd.DataF
                 frame.loc[i, ["pace_transfer_requested", "pace_transfer_achieved"]] = ["N", "Y"]
             frame.loc[take(), "outcome"] = "RELEASED_NO_CHARGE"  # not in the outcome code list
         elif name == "pupils.csv":
-            frame.loc[take(), "upn"] = frame.loc[take(), "upn"].str.replace(r"^.", "I", regex=True)  # bad check letter
+            rows = take()  # a check letter that does not match the digits (a mistyped UPN)
+            frame.loc[rows, "upn"] = frame.loc[rows, "upn"].map(lambda u: _other_check_letter(u[0]) + u[1:])
             frame.loc[take(), "ethnicity"] = "WBRT"
             frame.loc[take(), "sen_provision"] = "S"
         elif name == "attendance.csv":
@@ -93,6 +94,12 @@ def other_source_row_defects(rng: np.random.Generator, files: dict[str, pd.DataF
                 frame.loc[i, "attended_sessions"] = str(int(frame.loc[i, "possible_sessions"]) + 5)
         elif name == "suspensions.csv":
             frame.loc[take(), "start_date"] = "2099-01-01"
+
+
+def _other_check_letter(letter: str) -> str:
+    from transforms.identifiers import UPN_CHECK_ALPHABET
+
+    return UPN_CHECK_ALPHABET[(UPN_CHECK_ALPHABET.index(letter) + 1) % len(UPN_CHECK_ALPHABET)]
 
 
 # Damage done after the manifest: each of these must make the loader reject the delivery.

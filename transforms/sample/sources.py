@@ -12,7 +12,7 @@ import pandas as pd
 from openpyxl import Workbook
 
 from transforms.sample import noise
-from transforms.sample.people import POPULATION_ETHNICITY, make_people, random_dobs, random_postcodes
+from transforms.sample.people import POPULATION_ETHNICITY, make_people, random_dobs, random_postcodes, random_upns
 
 DFE_ETHNICITY = {"W1": "WBRI", "W2": "WIRI", "W3": "WIRT", "W9": "WOTH", "M1": "MWBC", "M2": "MWBA", "M3": "MWAS",
                  "M9": "MOTH", "A1": "AIND", "A2": "APKN", "A3": "ABAN", "A4": "CHNE", "A9": "AOTH", "B1": "BCRB",
@@ -91,6 +91,13 @@ def make_education(rng, children: pd.DataFrame, as_of: dt.date, extra_ratio: flo
         twins["upn"] = extra["upn"].to_numpy()[: len(twins)][::-1] if len(extra) >= len(twins) else twins["upn"]
         extra = extra.iloc[len(twins):]
     pool = pd.concat([known, extra, twins], ignore_index=True)
+    # UPNs are unique: people drawn in separate batches can collide, so give the later a new one.
+    clash = pool["upn"].duplicated()
+    if clash.any():
+        fresh = random_upns(rng, pool.loc[clash, "local_authority"].to_numpy(),
+                            pd.to_datetime(pool.loc[clash, "date_of_birth"]).dt.year.to_numpy())
+        pool.loc[clash, "upn"] = fresh
+        pool = pool[~pool["upn"].duplicated()].reset_index(drop=True)
     copy = _noisy_names(rng, pool, 0.25, pool["last_name"].unique())
     n = len(pool)
     nc_year = np.clip(np.floor(_age_on(pool["date_of_birth"], dt.date(as_of.year if as_of.month >= 9 else as_of.year - 1, 8, 31))).astype(int) - 4, 1, 14)
@@ -127,7 +134,7 @@ def make_education(rng, children: pd.DataFrame, as_of: dt.date, extra_ratio: flo
         "start_date": (term_start + pd.to_timedelta(rng.integers(0, 300, size=m), unit="D")).strftime("%Y-%m-%d"),
         "category": category, "sessions": np.where(category == "SUSPENSION", rng.integers(1, 11, size=m), 0).astype(str),
         "reason_code": rng.choice(["PA", "PP", "VA", "VP", "DA", "PD", "OW", "OT"], size=m, p=[.25, .30, .10, .05, .08, .12, .05, .05]),
-    })
+    }).drop_duplicates(["upn", "start_date", "category"]).reset_index(drop=True)
 
     periods = _terms(as_of)
     att = []

@@ -8,11 +8,10 @@ from __future__ import annotations
 from typing import Callable
 
 import pandas as pd
-from sqlalchemy import Engine, MetaData, delete, func, insert, select
+from sqlalchemy import Engine, MetaData, Table, delete, func, insert, select
 from sqlalchemy.engine import Connection
 
 from transforms.warehouse.db import bulk_insert
-from transforms.warehouse.schema import CORE_TABLES, staging_table
 
 
 class PublishCheckFailed(Exception):
@@ -20,11 +19,13 @@ class PublishCheckFailed(Exception):
 
 
 class SnapshotLoad:
-    def __init__(self, engine: Engine, tables: list[str]):
+    def __init__(self, engine: Engine, tables: dict[str, Table]):
+        """``tables``: name -> live table, parents first; a staging copy of each is made."""
         self.engine = engine
-        self.tables = tables
+        self.live = tables
+        self.tables = list(tables)
         self._staging_metadata = MetaData()
-        self.staging = {t: staging_table(t, self._staging_metadata) for t in tables}
+        self.staging = {n: t.to_metadata(self._staging_metadata, name=f"stg_{n}") for n, t in tables.items()}
 
     def __enter__(self) -> "SnapshotLoad":
         self._staging_metadata.drop_all(self.engine)
@@ -47,10 +48,10 @@ class SnapshotLoad:
                 if staged != expected:
                     raise PublishCheckFailed(f"staging for {table} holds {staged} rows, expected {expected}")
             for table in reversed(self.tables):
-                conn.execute(delete(CORE_TABLES[table]))
+                conn.execute(delete(self.live[table]))
             for table in self.tables:
-                columns = [c.name for c in CORE_TABLES[table].columns]
+                columns = [c.name for c in self.live[table].columns]
                 staged = self.staging[table]
-                conn.execute(insert(CORE_TABLES[table]).from_select(columns, select(*[staged.c[c] for c in columns])))
+                conn.execute(insert(self.live[table]).from_select(columns, select(*[staged.c[c] for c in columns])))
             if also:
                 also(conn)

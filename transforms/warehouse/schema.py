@@ -12,7 +12,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from transforms.canonical import canonical_tables
+from transforms.canonical import Table as ModelTable, canonical_tables, load_model
 
 metadata = MetaData()
 
@@ -23,8 +23,8 @@ def core_table_name(canonical_name: str) -> str:
     return f"core_{canonical_name}"
 
 
-def _core_table(name: str, target: MetaData, table_name: str) -> Table:
-    spec = canonical_tables()[name]
+def _core_table(name: str, target: MetaData, table_name: str, spec: ModelTable | None = None) -> Table:
+    spec = spec or canonical_tables()[name]
     return Table(
         table_name,
         target,
@@ -41,10 +41,10 @@ CORE_TABLES: dict[str, Table] = {
     name: _core_table(name, metadata, core_table_name(name)) for name in canonical_tables()
 }
 
-
-def staging_table(canonical_name: str, staging_metadata: MetaData) -> Table:
-    """A staging copy of a core table, written before the publish transaction."""
-    return _core_table(canonical_name, staging_metadata, f"stg_{canonical_name}")
+# The latest education snapshot (sources.md, section 3): core_pupil, core_suspension, core_attendance.
+EDUCATION_TABLES: dict[str, Table] = {
+    name: _core_table(name, metadata, core_table_name(name), spec) for name, spec in load_model("education_model.yaml").items()
+}
 
 
 # Pseudonymous keys: a random key per child, kept for ever, so marts and outputs never carry

@@ -1,0 +1,1 @@
+"""Education: the nightly local-authority extract (pupils, suspensions, attendance)."""
