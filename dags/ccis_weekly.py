@@ -3,15 +3,21 @@
 
 Runs on **Mondays at 04:00 Europe/London**, after the weekly `ccis_activity_<yyyymmdd>.csv`.
 
-Today it takes stock of the CCIS files; the validated load and the NEET alerts are added by
-the education issue.
+Loads the newest file through the same protocol as the nightly education load: validated by
+`expectations/education.ccis_activity.json` (activity codes from the mapping file
+`transforms/reference/ccis_activity_codes.csv`, which also groups them into education,
+employment, training, NEET and not known; UPN format and check letter; dates), bad rows
+quarantined with a reason, `core_ccis_activity` replaced in one transaction. NEET alerts are
+added by the rest of the education issue.
 
-**Needs:** the variable `yj_landing_dir` (or `YJ_LANDING_DIR`).
+**Needs:** the `yj_warehouse` connection (or `YJ_WAREHOUSE_URL`) and `yj_landing_dir`.
+Publishes the asset `yj://warehouse/core/ccis`.
 """
 from airflow.sdk import dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from yj_airflow import tasks
+from yj_airflow.assets import CORE_CCIS
 from yj_airflow.defaults import START_DATE, TIMEZONE, default_args
 
 
@@ -25,11 +31,11 @@ from yj_airflow.defaults import START_DATE, TIMEZONE, default_args
     tags=["youth-justice", "load", "education", "ccis"],
 )
 def ccis_weekly():
-    @task
-    def list_ccis_files() -> dict:
-        return tasks.inventory("ccis")
+    @task(outlets=[CORE_CCIS])
+    def load_ccis_activity() -> dict:
+        return tasks.load_education(weekly_ccis=True)
 
-    list_ccis_files()
+    load_ccis_activity()
 
 
 ccis_weekly()

@@ -50,13 +50,13 @@ def unloaded_custody_files() -> list[str]:
     return [p.name for p in custody_files(settings.landing_dir) if audit_outcome(engine, SOURCE, p.name) != "LOADED"]
 
 
-def load_education() -> dict:
-    from transforms.education.load import load_newest_education
+def load_education(weekly_ccis: bool = False) -> dict:
+    from transforms.education.load import load_newest_ccis, load_newest_education
 
     settings = task_settings()
-    report = load_newest_education(settings)
+    report = (load_newest_ccis if weekly_ccis else load_newest_education)(settings)
     log.info(report.summary())
-    return {"source": "education", "outcome": report.outcome, "summary": report.summary(),
+    return {"source": "ccis" if weekly_ccis else "education", "outcome": report.outcome, "summary": report.summary(),
             "counts": {t: {"read": c[0], "loaded": c[1], "quarantined": c[2]} for t, c in report.counts.items()}}
 
 

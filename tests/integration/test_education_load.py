@@ -44,6 +44,16 @@ def test_education_dag_quarantines_bad_rows_with_reasons(airflow_db, tmp_path, m
     again = run_dag(load_dags()["education_nightly"])
     assert again["tasks"]["load_education_snapshot"]["result"]["outcome"] == "ALREADY_LOADED"
 
+    weekly = run_dag(load_dags()["ccis_weekly"])
+    assert weekly["ok"], weekly
+    summary = weekly["tasks"]["load_ccis_activity"]["result"]
+    assert summary["outcome"] == "LOADED" and summary["counts"]["ccis_activity"]["quarantined"] >= 2
+    with engine.connect() as conn:
+        ccis = pd.read_sql_query(select(quarantine.c.reason).where(quarantine.c.source == "ccis"), conn)
+        groups = pd.read_sql_query("SELECT DISTINCT activity_group FROM ref_ccis_activity", conn)
+    assert ccis["reason"].str.contains("'999' is not in the ccis_activity code list").any()
+    assert set(groups["activity_group"]) == {"EDUCATION", "TRAINING", "EMPLOYMENT", "NEET", "NOT_KNOWN"}
+
 
 def test_kpi3_counts_formal_plans_once_pupils_are_loaded(tmp_path):
     from transforms.casesystem.load import load_newest_delivery

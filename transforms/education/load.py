@@ -1,5 +1,6 @@
-"""The nightly education load: the newest ``landing/education/<yyyymmdd>/`` snapshot
-(pupils, suspensions, attendance) through the same protocol as the case system: each file
+"""The education loads: the newest nightly ``landing/education/<yyyymmdd>/`` snapshot
+(pupils, suspensions, attendance) and the weekly CCIS post-16 activity file, through the same
+protocol as the case system: each file
 validated by its suite in ``expectations/``, bad rows quarantined with a reason, the three
 tables published together in one transaction, an audit row that reconciles."""
 from __future__ import annotations
@@ -22,10 +23,12 @@ from transforms.validation import quarantine_rows, run_suite
 from transforms.warehouse.audit import audit_outcome, write_audit
 from transforms.warehouse.db import ensure_schema, make_engine
 from transforms.warehouse.publish import SnapshotLoad
+from transforms.warehouse.reference import load_reference_tables
 from transforms.warehouse.schema import EDUCATION_TABLES, core_publication, quarantine
 
 SOURCE = "education"
 FILES = {"pupil": "pupils.csv", "suspension": "suspensions.csv", "attendance": "attendance.csv"}
+CCIS_SOURCE = "ccis"
 log = logging.getLogger(__name__)
 
 
@@ -38,7 +41,7 @@ MAPPING = SupplierMapping(
     supplier="la_education", description="Local-authority education system nightly extract", format="csv",
     date_formats=("%Y-%m-%d",), booleans={"Y": True, "N": False, "YES": True, "NO": False},
     null_markers=("", "NULL", "N/A", "-"), codes={},
-    tables={name: TableMapping(source=FILES[name], columns={c.name: c.name for c in table.columns})
+    tables={name: TableMapping(source=name, columns={c.name: c.name for c in table.columns})
             for name, table in load_model("education_model.yaml").items()},
 )
 
@@ -55,7 +58,7 @@ class EducationReport:
             return f"{self.outcome}: {self.snapshot or '-'} {self.reason}".strip()
         read = sum(c[0] for c in self.counts.values())
         held = sum(c[2] for c in self.counts.values())
-        return f"{self.outcome}: education {self.snapshot} read {read:,} rows, loaded {read - held:,}, quarantined {held:,}"
+        return f"{self.outcome}: {self.snapshot} read {read:,} rows, loaded {read - held:,}, quarantined {held:,}"
 
 
 def newest_snapshot(landing: Path) -> Path | None:
@@ -65,37 +68,56 @@ def newest_snapshot(landing: Path) -> Path | None:
 
 
 def load_newest_education(settings: Settings, engine: Engine | None = None) -> EducationReport:
-    engine = engine or make_engine(settings.warehouse_url)
-    ensure_schema(engine)
+    """The nightly snapshot: pupils, suspensions and attendance, published together."""
     folder = newest_snapshot(settings.landing_dir)
     if folder is None:
         return EducationReport(None, "NO_SNAPSHOT", f"no snapshot folder in {settings.landing_dir / 'education'}")
-    snapshot = f"education-{folder.name}"
-    if audit_outcome(engine, SOURCE, snapshot) == "LOADED":
+    files = {name: folder / file for name, file in FILES.items()}
+    return load_snapshot(settings, SOURCE, f"education-{folder.name}", folder.name, files, engine)
+
+
+def load_newest_ccis(settings: Settings, engine: Engine | None = None) -> EducationReport:
+    """The weekly post-16 activity extract, ``landing/ccis/ccis_activity_<yyyymmdd>.csv``."""
+    found = sorted((settings.landing_dir / "ccis").glob("ccis_activity_*.csv"))
+    if not found:
+        return EducationReport(None, "NO_SNAPSHOT", f"no CCIS file in {settings.landing_dir / 'ccis'}")
+    path = found[-1]
+    stamp = path.stem.rsplit("_", 1)[-1]
+    return load_snapshot(settings, CCIS_SOURCE, f"ccis-{stamp}", stamp, {"ccis_activity": path}, engine)
+
+
+def load_snapshot(settings: Settings, source: str, snapshot: str, stamp: str, files: dict[str, Path],
+                  engine: Engine | None = None) -> EducationReport:
+    """Load a set of flat files as one snapshot of their tables (replacing the previous one)."""
+    engine = engine or make_engine(settings.warehouse_url)
+    ensure_schema(engine)
+    load_reference_tables(engine)
+    if audit_outcome(engine, source, snapshot) == "LOADED":
         return EducationReport(snapshot, "ALREADY_LOADED", "nothing changed")
     started = dt.datetime.now(dt.timezone.utc)
     hashes: dict[str, str] = {}
     try:
-        return _load(folder, snapshot, engine, started, hashes)
+        return _load(source, snapshot, stamp, files, engine, started, hashes)
     except SnapshotRejected as exc:
-        log.warning("education snapshot %s rejected: %s", snapshot, exc)
+        log.warning("%s snapshot %s rejected: %s", source, snapshot, exc)
         with engine.begin() as conn:
-            write_audit(conn, source=SOURCE, delivery_id=snapshot, supplier="la_education", extracted_at=folder.name,
+            write_audit(conn, source=source, delivery_id=snapshot, supplier="la_education", extracted_at=stamp,
                         started=started, outcome="REJECTED", reason=str(exc), file_hashes=hashes, notes=[], counts={})
         raise
 
 
-def _load(folder: Path, snapshot: str, engine: Engine, started: dt.datetime, hashes: dict) -> EducationReport:
-    model = load_model("education_model.yaml")
-    extract_date = dt.datetime.strptime(folder.name, "%Y%m%d").date().isoformat()
+def _load(source: str, snapshot: str, stamp: str, files: dict[str, Path], engine: Engine, started: dt.datetime,
+          hashes: dict) -> EducationReport:
+    model = {name: load_model("education_model.yaml")[name] for name in files}
+    extract_date = dt.datetime.strptime(stamp, "%Y%m%d").date().isoformat()
     params = {f"codes_{name}": sorted(codes) for name, codes in code_lists().items()}
     counts, held, pupils = {}, [], pd.Index([])
-    with SnapshotLoad(engine, EDUCATION_TABLES) as staging:
+    with SnapshotLoad(engine, {name: EDUCATION_TABLES[name] for name in files}) as staging:
         for name, table in model.items():
-            path = folder / FILES[name]
+            path = files[name]
             if not path.exists():
-                raise SnapshotRejected(f"the snapshot has no {FILES[name]}")
-            hashes[FILES[name]] = file_sha256(path)
+                raise SnapshotRejected(f"the snapshot has no {path.name}")
+            hashes[path.name] = file_sha256(path)
             raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig",
                               skip_blank_lines=False)
             raw.index = pd.RangeIndex(2, 2 + len(raw))
@@ -104,13 +126,13 @@ def _load(folder: Path, snapshot: str, engine: Engine, started: dt.datetime, has
             outcome = run_suite(f"education.{name}", checks, params,
                                 pii_columns=frozenset(c.name for c in table.columns if c.pii))
             if outcome.table_failures:
-                raise SnapshotRejected(f"{FILES[name]}: " + "; ".join(outcome.table_failures))
+                raise SnapshotRejected(f"{path.name}: " + "; ".join(outcome.table_failures))
             bad = outcome.row_failures
             good = to_canonical_types(text.loc[~text.index.isin(list(bad))], table)
             staging.write(name, good)
-            source = TableSource(file_name=FILES[name], headers=list(raw.columns))
-            held += quarantine_rows(source=SOURCE, delivery_id=snapshot, table=name, file_label=FILES[name],
-                                    headers=MAPPING.tables[name].columns, column_letter=source.column_letter, raw=raw, bad=bad)
+            file = TableSource(file_name=path.name, headers=list(raw.columns))
+            held += quarantine_rows(source=source, delivery_id=snapshot, table=name, file_label=path.name,
+                                    headers=MAPPING.tables[name].columns, column_letter=file.column_letter, raw=raw, bad=bad)
             counts[name] = (len(raw), len(good), len(bad))
             if name == "pupil":
                 pupils = pd.Index(good["upn"])
@@ -118,10 +140,10 @@ def _load(folder: Path, snapshot: str, engine: Engine, started: dt.datetime, has
         def also(conn) -> None:
             if held:
                 conn.execute(insert(quarantine), held)
-            write_audit(conn, source=SOURCE, delivery_id=snapshot, supplier="la_education", extracted_at=folder.name,
+            write_audit(conn, source=source, delivery_id=snapshot, supplier="la_education", extracted_at=stamp,
                         started=started, outcome="LOADED", reason="", file_hashes=hashes, notes=[], counts=counts)
-            conn.execute(delete(core_publication).where(core_publication.c.source == SOURCE))
-            conn.execute(insert(core_publication).values(source=SOURCE, delivery_id=snapshot,
+            conn.execute(delete(core_publication).where(core_publication.c.source == source))
+            conn.execute(insert(core_publication).values(source=source, delivery_id=snapshot,
                                                          published_at=dt.datetime.now(dt.timezone.utc)))
 
         staging.publish({n: c[1] for n, c in counts.items()}, also)

@@ -92,6 +92,10 @@ def other_source_row_defects(rng: np.random.Generator, files: dict[str, pd.DataF
         elif name == "attendance.csv":
             for i in take():  # more attended sessions than possible
                 frame.loc[i, "attended_sessions"] = str(int(frame.loc[i, "possible_sessions"]) + 5)
+        elif name.startswith("ccis_activity"):
+            frame.loc[take(), "activity_code"] = "999"  # not in the activity code list
+            rows = [i for i in take() if frame.loc[i, "upn"]]
+            frame.loc[rows, "upn"] = frame.loc[rows, "upn"].map(lambda u: _other_check_letter(u[0]) + u[1:])
         elif name == "suspensions.csv":
             frame.loc[take(), "start_date"] = "2099-01-01"
 

@@ -57,6 +57,7 @@ def generate_landing(out: Path, *, children: int = 2000, years: int = 5, layout:
         d_rng = np.random.default_rng(seed + 2)
         defect_kinds.other_source_row_defects(d_rng, custody_files)
         defect_kinds.other_source_row_defects(d_rng, {f"{k}.csv": v for k, v in edu_files.items()})
+        defect_kinds.other_source_row_defects(d_rng, {f"ccis_activity_{as_of:%Y%m%d}.csv": ccis})
 
     written: list[Path] = []
     for name, frame in custody_files.items():

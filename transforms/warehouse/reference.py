@@ -5,7 +5,10 @@ from __future__ import annotations
 from sqlalchemy import Engine, delete, insert
 
 from transforms.canonical import code_lists, ethnicity_crosswalk
-from transforms.warehouse.schema import ref_code, ref_ethnicity
+import csv
+
+from transforms.settings import REFERENCE_DIR
+from transforms.warehouse.schema import ref_ccis_activity, ref_code, ref_ethnicity
 
 
 def load_reference_tables(engine: Engine) -> None:
@@ -17,3 +20,7 @@ def load_reference_tables(engine: Engine) -> None:
         conn.execute(insert(ref_code), codes)
         conn.execute(delete(ref_ethnicity))
         conn.execute(insert(ref_ethnicity), crosswalk)
+        with open(REFERENCE_DIR / "ccis_activity_codes.csv", newline="", encoding="utf-8") as f:
+            activity = list(csv.DictReader(f))
+        conn.execute(delete(ref_ccis_activity))
+        conn.execute(insert(ref_ccis_activity), activity)

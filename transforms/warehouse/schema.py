@@ -72,6 +72,14 @@ ref_ethnicity = Table(
     Column("note", Text),
 )
 
+# Post-16 activity codes and their groups (education, employment, training, NEET, not known).
+ref_ccis_activity = Table(
+    "ref_ccis_activity", metadata,
+    Column("code", Text, primary_key=True),
+    Column("description", Text, nullable=False),
+    Column("activity_group", Text, nullable=False),
+)
+
 # Which delivery of each source is live in the core layer.
 core_publication = Table(
     "core_publication", metadata,
