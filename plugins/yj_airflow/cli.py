@@ -102,8 +102,6 @@ def _print_summary(results: list[dict], settings) -> None:
             line = f"    {task_id}: {t['state']}"
             if res.get("summary"):
                 line += f" - {res['summary']}"
-            elif "files" in res:
-                line += f" - {len(res['files'])} file(s) waiting"
             elif res.get("status"):
                 line += f" - {res['quarter']}: {res['status']} ({res['seconds']}s)"
                 for check in res.get("checks_not_passed") or []:

@@ -60,15 +60,6 @@ def load_education(weekly_ccis: bool = False) -> dict:
             "counts": {t: {"read": c[0], "loaded": c[1], "quarantined": c[2]} for t, c in report.counts.items()}}
 
 
-def inventory(source: str) -> dict:
-    from transforms.landing import inventory_source
-
-    settings = task_settings()
-    found = inventory_source(settings.landing_dir, source)
-    log.info("%s: %d file(s) in the landing folder", source, len(found))
-    return {"source": source, "files": found}
-
-
 def core_inventory() -> dict:
     from transforms.reports import write_core_inventory
 
