@@ -33,6 +33,7 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 	$(BIN)/python -m benchmarks.custody_latency
+	$(BIN)/python -m benchmarks.matching --county
 
 clean:
 	rm -rf var .airflow

@@ -7,17 +7,18 @@ Loads the newest file through the same protocol as the nightly education load: v
 `expectations/education.ccis_activity.json` (activity codes from the mapping file
 `transforms/reference/ccis_activity_codes.csv`, which also groups them into education,
 employment, training, NEET and not known; UPN format and check letter; dates), bad rows
-quarantined with a reason, `core_ccis_activity` replaced in one transaction. NEET alerts are
-added by the rest of the education issue.
+quarantined with a reason, `core_ccis_activity` replaced in one transaction. Then rematches
+children across sources and raises NEET / not-known alerts (each once), as the nightly
+education DAG does.
 
 **Needs:** the `yj_warehouse` connection (or `YJ_WAREHOUSE_URL`) and `yj_landing_dir`.
-Publishes the asset `yj://warehouse/core/ccis`.
+Publishes the assets `yj://warehouse/core/ccis` and `yj://warehouse/core/identity`.
 """
 from airflow.sdk import dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from yj_airflow import tasks
-from yj_airflow.assets import CORE_CCIS
+from yj_airflow.assets import CORE_IDENTITY, CORE_CCIS
 from yj_airflow.defaults import START_DATE, TIMEZONE, default_args
 
 
@@ -35,7 +36,15 @@ def ccis_weekly():
     def load_ccis_activity() -> dict:
         return tasks.load_education(weekly_ccis=True)
 
-    load_ccis_activity()
+    @task(outlets=[CORE_IDENTITY])
+    def match_children_across_sources() -> dict:
+        return tasks.match_identities()
+
+    @task
+    def raise_education_alerts() -> dict:
+        return tasks.raise_education_alerts()
+
+    load_ccis_activity() >> match_children_across_sources() >> raise_education_alerts()
 
 
 ccis_weekly()

@@ -28,6 +28,10 @@ class Settings:
     service_areas: tuple[str, ...]
     timezone: str = "Europe/London"
     csv_chunk_rows: int = 50_000
+    # Matching (issue 5): pairs at or above ``match_link_threshold`` link automatically;
+    # pairs between the two thresholds go to the review list; below, no link.
+    match_link_threshold: float = 0.99
+    match_review_threshold: float = 0.80
 
     @property
     def service_slug(self) -> str:
@@ -52,4 +56,6 @@ def load_settings() -> Settings:
         service_areas=tuple(a.strip().upper() for a in _env("YJ_SERVICE_AREAS", "LEICESTERSHIRE,RUTLAND").split(",") if a.strip()),
         timezone=_env("YJ_TIMEZONE", "Europe/London"),
         csv_chunk_rows=int(_env("YJ_CSV_CHUNK_ROWS", "50000")),
+        match_link_threshold=float(_env("YJ_MATCH_LINK_THRESHOLD", "0.99")),
+        match_review_threshold=float(_env("YJ_MATCH_REVIEW_THRESHOLD", "0.80")),
     )

@@ -8,3 +8,5 @@ CORE_CCIS = Asset("yj://warehouse/core/ccis")
 # A new custody file in the landing folder (emitted by custody_file_watch, or by the police
 # transfer job through Airflow's REST API: POST /api/v2/assets/events).
 LANDING_CUSTODY = Asset("yj://landing/police_custody")
+# Person keys resolved across sources (core_identity_link), republished by every matching run.
+CORE_IDENTITY = Asset("yj://warehouse/core/identity")

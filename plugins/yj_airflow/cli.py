@@ -168,6 +168,34 @@ def cmd_kpi(args) -> int:
     return 0
 
 
+def cmd_match(args) -> int:
+    from transforms.matching.review import BadReviewWorkbook
+    from transforms.matching.run import run_matching
+    from transforms.settings import load_settings
+
+    _apply_locations(args)
+    settings = load_settings()
+    try:
+        report = run_matching(settings)
+    except BadReviewWorkbook as exc:
+        print(f"review decisions not imported: {exc}", file=sys.stderr)
+        return 2
+    print(report.message())
+    for source, c in report.result.counts.items():
+        print(f"  {source:<10} records {c['records']:>8,}  linked {c['linked']:>7,}  to review {c['review']:>5,}")
+    print(f"output: {report.review_workbook}\noutput: {report.summary_file}")
+    if args.ground_truth:
+        import pandas as pd
+
+        from transforms.matching.quality import measure
+        from transforms.warehouse.db import make_engine
+
+        links = pd.read_sql_table("core_identity_link", make_engine(settings.warehouse_url))
+        truth = pd.read_csv(args.ground_truth, dtype=str, keep_default_na=False)
+        print("\n".join(measure(links, report.result.review, truth).lines()))
+    return 0
+
+
 def _parse_date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -199,6 +227,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warehouse")
     p.add_argument("--out")
     p.set_defaults(func=cmd_kpi)
+    p = sub.add_parser("match", help="match children across sources now (imports landing/match_review decisions)")
+    p.add_argument("--landing", help="landing folder (default: $YJ_LANDING_DIR or var/landing)")
+    p.add_argument("--warehouse", help="SQLAlchemy URL of the warehouse")
+    p.add_argument("--out", help="output folder")
+    p.add_argument("--ground-truth", help="a sample's ground_truth/identity_links.csv: also print precision and recall")
+    p.set_defaults(func=cmd_match)
     p = sub.add_parser("load-case-system", help="load the newest case-system delivery without Airflow")
     p.add_argument("--landing")
     p.add_argument("--warehouse")

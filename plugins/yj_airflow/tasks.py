@@ -100,3 +100,29 @@ def resolve_quarter(quarter: str | None) -> dict:
     settings = task_settings()
     q = Quarter.parse(quarter) if quarter else latest_complete_quarter(settings.timezone)
     return {"quarter": q.label, "start": q.start.isoformat(), "end": q.end.isoformat()}
+
+
+def match_identities() -> dict:
+    """Resolve every source to one person key (decisions from landing/match_review first)."""
+    from transforms.matching.run import run_matching
+
+    settings = task_settings()
+    report = run_matching(settings)
+    log.info("matching: %s", report.message())
+    return {"summary": report.message(), "counts": report.result.counts, "review_pairs": len(report.result.review),
+            "outputs": [str(report.review_workbook), str(report.summary_file)]}
+
+
+def raise_education_alerts() -> dict:
+    import datetime as dt
+
+    from transforms.education.alerts import raise_alerts
+    from transforms.warehouse.db import make_engine
+
+    settings = task_settings()
+    run = raise_alerts(make_engine(settings.warehouse_url), settings.output_dir / "education_alerts",
+                       dt.datetime.now().replace(microsecond=0))
+    summary = f"{len(run.new_alerts):,} new alert(s), {run.already_raised:,} already raised before"
+    log.info("education alerts: %s", summary)
+    return {"summary": summary, "by_kind": run.new_alerts["kind"].value_counts().to_dict(),
+            "outputs": [str(run.workbook)] if run.workbook else []}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from tests.conftest import make_settings
@@ -24,6 +25,7 @@ def test_education_dag_quarantines_bad_rows_with_reasons(airflow_db, tmp_path, m
     for k, v in {"YJ_LANDING_DIR": str(tmp_path / "landing"), "YJ_OUTPUT_DIR": str(tmp_path / "output"),
                  "YJ_WAREHOUSE_URL": url}.items():
         monkeypatch.setenv(k, v)
+    assert run_dag(load_dags()["case_system_nightly"])["ok"]
     result = run_dag(load_dags()["education_nightly"])
     assert result["ok"], result
     engine = make_engine(url)
@@ -41,8 +43,21 @@ def test_education_dag_quarantines_bad_rows_with_reasons(airflow_db, tmp_path, m
     assert "after the extract date" in reasons
     assert not q["reason"].str.contains(r"[A-Z]\d{12}").any()  # no UPN in any reason
     assert len(pupils) == counts.set_index("table_name").loc["pupil", "rows_loaded"]
+    # Matching ran after the load and alerts were raised for children open to the service.
+    matched = result["tasks"]["match_children_across_sources"]["result"]
+    assert matched["counts"]["education"]["linked"] > 0
+    alerts = result["tasks"]["raise_education_alerts"]["result"]
+    assert sum(alerts["by_kind"].values()) > 0 and {"SUSPENSION", "PERSISTENT_ABSENCE"} <= set(alerts["by_kind"])
+    alert_book = load_workbook(alerts["outputs"][0], read_only=True)["New alerts"]
+    header = [c for c in next(alert_book.iter_rows(min_row=3, max_row=3, values_only=True))]
+    assert header == ["child_key", "child_id", "alert", "detail", "event_date"]  # no names, no UPNs
+
     again = run_dag(load_dags()["education_nightly"])
     assert again["tasks"]["load_education_snapshot"]["result"]["outcome"] == "ALREADY_LOADED"
+    # The same facts the next night: every alert was raised already, none again.
+    repeat = again["tasks"]["raise_education_alerts"]["result"]
+    assert repeat["by_kind"] == {} and repeat["outputs"] == []
+    assert repeat["summary"].startswith("0 new alert(s), ") and not repeat["summary"].endswith(" 0 already raised before")
 
     weekly = run_dag(load_dags()["ccis_weekly"])
     assert weekly["ok"], weekly
@@ -59,6 +74,7 @@ def test_kpi3_counts_formal_plans_once_pupils_are_loaded(tmp_path):
     from transforms.casesystem.load import load_newest_delivery
     from transforms.kpis.produce import produce_return
     from transforms.periods import Quarter
+    from transforms.matching.run import run_matching
     from transforms.reference_sources import load_reference_sources
 
     generate_landing(tmp_path, children=1500, years=4, seed=13)
@@ -66,6 +82,9 @@ def test_kpi3_counts_formal_plans_once_pupils_are_loaded(tmp_path):
     load_newest_delivery(settings)
     assert load_newest_education(settings).outcome == "LOADED"
     engine = make_engine(settings.warehouse_url)
+    report = run_matching(settings)
+    methods = set(report.result.links.loc[report.result.links["source"] == "education", "method"])
+    assert {"upn", "probabilistic"} <= methods  # a third of the case records carry no UPN
     load_reference_sources(engine, settings.landing_dir)
     result = produce_return(settings, Quarter.parse("2026Q2"), engine)
     figures = pd.read_csv(result.figures_csv).set_index(["measure", "breakdown"])["value"]

@@ -119,13 +119,14 @@ def test_kpi3_send_from_need_records_and_pupil_records():
     # P2: pupil record with an EHCP (E), suitable ETE -> identified, formal plan, and suitable.
     # P3: SEN support (K), NEET -> identified and formal plan, not suitable ETE.
     # P4: pupil with no SEN (N), SEND need screened but not identified -> not counted.
-    kids = children("P1", "P2", "P3", "P4", P2={"upn": "U2"}, P3={"upn": "U3"}, P4={"upn": "U4"})
+    # P3's case record has no UPN: the pupil is theirs through the person key all the same.
+    kids = children("P1", "P2", "P3", "P4", P2={"upn": "U2"}, P4={"upn": "U4"})
     episodes = [ep(f"E{c}", c, "REFERRAL_ORDER", "2025-08-01") for c in ("P1", "P2", "P3", "P4")]
     needs = [{"need_id": "N1", "child_id": "P1", "episode_id": "EP1", "domain": "SEND", "need_identified": True},
              {"need_id": "N4", "child_id": "P4", "episode_id": "EP4", "domain": "SEND", "need_identified": False}]
     ete = [{"child_id": "P2", "episode_id": "EP2", "recorded_at": "END", "ete_type": "SCHOOL_FULL_TIME", "hours_offered": 30},
            {"child_id": "P3", "episode_id": "EP3", "recorded_at": "END", "ete_type": "NEET"}]
-    pupil = pd.DataFrame({"upn": ["U2", "U3", "U4"], "sen_provision": ["E", "K", "N"]})
+    pupil = pd.DataFrame({"child_id": ["P2", "P3", "P4"], "upn": ["U2", "U3", "U4"], "sen_provision": ["E", "K", "N"]})
     f = figures_by(kpi03_send.compute(make_inputs(child=kids, episode=episodes, need=needs, ete_status=ete, pupil=pupil), Q, RULES))
     assert f[("kpi3.send_identified", "TOTAL")] == 3
     assert f[("kpi3.formal_plan", "TOTAL")] == 2

@@ -54,35 +54,14 @@ def _age(dob: dt.date, on: dt.datetime) -> int:
     return on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
 
 
-def _norm(text) -> str:
-    return "".join(ch for ch in str(text or "").upper() if ch.isalpha())
-
-
-def match_to_case_system(detentions: pd.DataFrame, children: pd.DataFrame) -> pd.DataFrame:
-    """Deterministic matching until the matching component of the education issue exists:
-    PNC id first, then surname + forename + date of birth (letters only, any case)."""
-    by_pnc = {p: c for p, c in zip(children["pnc_id"], children["child_id"]) if p}
-    by_name = {(_norm(l), _norm(f), d): c for l, f, d, c in
-               zip(children["last_name"], children["first_name"], children["date_of_birth"], children["child_id"])}
-    ids, methods = [], []
-    for pnc, surname, forenames, dob in zip(detentions["pnc_id"], detentions["surname"], detentions["forenames"],
-                                            detentions["date_of_birth"]):
-        if isinstance(pnc, str) and pnc in by_pnc:
-            ids.append(by_pnc[pnc]), methods.append("PNC_ID")
-            continue
-        key = (_norm(surname), _norm(str(forenames).split(" ")[0]), dob)
-        if key in by_name:
-            ids.append(by_name[key]), methods.append("NAME_DOB")
-        else:
-            ids.append(None), methods.append(None)
-    return detentions.assign(child_id=ids, match_method=methods)
-
-
-def enrich(detentions: pd.DataFrame, children: pd.DataFrame, episodes: pd.DataFrame, as_at: dt.datetime,
+def enrich(detentions: pd.DataFrame, links: pd.DataFrame, episodes: pd.DataFrame, as_at: dt.datetime,
            rules: CustodyRules = CustodyRules()) -> pd.DataFrame:
-    """One row per live detention with the derived facts. ``as_at`` is the newest extract
-    time: "so far" for a child still detained means up to then."""
-    frame = match_to_case_system(detentions.copy(), children)
+    """One row per live detention with the derived facts. ``links`` (record_id, child_id,
+    method) come from the matching component; ``as_at`` is the newest extract time: "so far"
+    for a child still detained means up to then."""
+    by_ref = links.drop_duplicates("record_id").set_index("record_id")
+    frame = detentions.assign(child_id=detentions["custody_ref"].map(by_ref["child_id"]),
+                              match_method=detentions["custody_ref"].map(by_ref["method"]))
     groups = {r["source_code"]: r["ethnic_group"] for r in ethnicity_crosswalk() if r["scheme"] in ("18+1", "16+1")}
     officer = {r["source_code"]: r["ethnic_group"] for r in ethnicity_crosswalk() if r["scheme"] == "IC"}
     open_children = set(episodes.loc[episodes["end_date"].isna(), "child_id"])

@@ -12,6 +12,8 @@ from sqlalchemy import Engine, select
 from transforms.custody.briefing import write_refresh_outputs
 from transforms.custody.enrich import enrich
 from transforms.custody.load import SOURCE, CustodyFileReport, live_detentions, load_new_custody_files
+from transforms.matching.resolve import links_for_new_records
+from transforms.matching.run import thresholds_from
 from transforms.settings import Settings
 from transforms.warehouse.db import ensure_schema, make_engine
 from transforms.warehouse.schema import CORE_TABLES, audit_delivery
@@ -53,12 +55,11 @@ def refresh_custody(settings: Settings, engine: Engine | None = None, now: dt.da
     as_at = times[-1]
     previous = times[-2] if len(times) > 1 else None
     with engine.connect() as conn:
-        children = pd.read_sql_query(select(CORE_TABLES["child"]), conn)
         episodes = pd.read_sql_query(select(CORE_TABLES["episode"].c.child_id, CORE_TABLES["episode"].c.end_date), conn)
-    children["date_of_birth"] = pd.to_datetime(children["date_of_birth"]).dt.date
     detentions = live_detentions(engine)
     detentions["date_of_birth"] = pd.to_datetime(detentions["date_of_birth"]).dt.date
-    enriched = enrich(detentions, children, episodes, as_at)
+    links = links_for_new_records(engine, "custody", detentions, thresholds_from(settings))
+    enriched = enrich(detentions, links, episodes, as_at)
     folder = settings.output_dir / "custody" / f"{as_at:%Y%m%d_%H%M}"
     outputs = write_refresh_outputs(enriched, folder, as_at, previous, settings.service_name)
     return RefreshReport(files, as_at, outputs, live=len(enriched), seconds=time.perf_counter() - started)

@@ -71,8 +71,12 @@ def load_inputs(engine: Engine, service_areas: tuple[str, ...]) -> KpiInputs:
         child = child.merge(keys, on="child_id", how="left")
         tables = inspect(conn).get_table_names()
         pupil = None
-        if "core_pupil" in tables:
-            pupil = pd.read_sql_query("SELECT * FROM core_pupil", conn)
+        if "core_pupil" in tables and "core_identity_link" in tables:
+            # A pupil counts for the case-system child the matching resolved it to (UPN,
+            # former UPN, the model or a reviewer), not only where the case system has the UPN.
+            pupil = pd.read_sql_query(
+                "SELECT l.child_id, p.sen_provision, p.upn FROM core_pupil p JOIN core_identity_link l "
+                "ON l.source = 'education' AND l.record_id = p.upn WHERE l.child_id IS NOT NULL", conn)
         return KpiInputs(
             child=child, episode=read("episode"), outcome=read("outcome"), offence=read("offence"), need=read("need"),
             ete_status=read("ete_status"), accommodation=read("accommodation"), wider_services=read("wider_services"),

@@ -1,7 +1,8 @@
 """KPI 3 Special educational needs and disabilities (kpis.md).
 
 SEND is identified from the counted episode's SEND need record, or from the child's pupil
-record (sen_provision E or K) in the education snapshot. Formal plans (EHCP or SEN support)
+record (sen_provision E or K) in the education snapshot, found through the person key
+(``core_identity_link``), so a child the case system holds no UPN for still counts. Formal plans (EHCP or SEN support)
 come only from education data: until the education load is in the warehouse (``core_pupil``)
 they are 0 and the Checks sheet says so."""
 import pandas as pd
@@ -18,8 +19,8 @@ def compute(inputs, quarter, rules):
     from_need = cohort["episode_id"].isin(send_need["episode_id"])
     provision = pd.Series(None, index=cohort.index, dtype=object)
     if inputs.pupil is not None and len(inputs.pupil):
-        pupils = inputs.pupil.drop_duplicates("upn", keep="last").set_index("upn")["sen_provision"]
-        provision = cohort["upn"].map(pupils)
+        pupils = inputs.pupil.drop_duplicates("child_id", keep="last").set_index("child_id")["sen_provision"]
+        provision = cohort["child_id"].map(pupils)
     from_pupil = provision.isin(["E", "K"])
     identified = from_need | from_pupil
     formal = identified & from_pupil

@@ -13,6 +13,8 @@ import pandas as pd
 from transforms.kpis.common import GROUP_OF_TYPE as GROUP
 from transforms.sample.people import COHORT_ETHNICITY, make_people, pnc_ids
 
+UPN_UNRECORDED_SHARE = 0.35
+
 EPISODE_TYPES = [
     "PREVENTION", "TURNAROUND", "COMMUNITY_RESOLUTION", "OUTCOME_22", "YOUTH_RESTORATIVE_DISPOSAL",
     "YOUTH_CAUTION", "YOUTH_CONDITIONAL_CAUTION", "REFERRAL_ORDER", "REPARATION_ORDER", "FINE",
@@ -203,7 +205,10 @@ def make_cohort(rng: np.random.Generator, n_children: int, years: int, as_of: dt
     people["pnc_id"] = np.where(has_pnc, pnc_ids(rng, first_year), None)
     people["first_contact"] = pd.to_datetime(first_contact).date
 
-    child = people.assign(child_ix=np.arange(n_children))
+    # Case systems often lack the UPN (it is typed in by hand, if at all), so a third of the
+    # service's records have none and must be matched to education on name, birth date and postcode.
+    child = people.assign(child_ix=np.arange(n_children),
+                          upn=np.where(rng.random(n_children) < UPN_UNRECORDED_SHARE, None, people["upn"]))
     tables["child"] = child
     tables["episode"] = episodes
     tables["outcome"] = outcomes

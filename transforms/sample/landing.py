@@ -31,9 +31,14 @@ def delivery_id_for(supplier: str, as_of: dt.date) -> str:
 
 def generate_landing(out: Path, *, children: int = 2000, years: int = 5, layout: str = "corepl", seed: int = 1,
                      defects: bool = False, as_of: dt.date = DEFAULT_AS_OF, custody_days: int = 4,
+                     custody_history: bool = False, pupils_per_child: float = 4.0,
                      progress: Callable[[str], None] = lambda _msg: None) -> SampleSummary:
     """Write ``landing/`` for a synthetic service under ``out``, and ``ground_truth/`` beside
-    it. Everything is drawn from one random generator, so a seed gives the same files."""
+    it. Everything is drawn from one random generator, so a seed gives the same files.
+
+    ``custody_history`` writes one back-fill custody file covering ``custody_days`` instead
+    of twice-daily files; ``pupils_per_child`` sets how many other pupils the education
+    extract holds per service child (4 gives about 72,000 pupils for 15,000 children)."""
     if children < 1 or years < 1:
         raise ValueError("--children and --years must be at least 1")
     rng = np.random.default_rng(seed)
@@ -49,8 +54,8 @@ def generate_landing(out: Path, *, children: int = 2000, years: int = 5, layout:
     write_delivery(tables, landing / "case_system" / delivery_id, layout, delivery_id, extracted_at, corrupt=corrupt)
 
     progress("writing police custody, education and CCIS files")
-    custody_files, custody_truth = make_custody(rng, people, as_of, custody_days, children)
-    education = make_education(rng, people, as_of)
+    custody_files, custody_truth = make_custody(rng, people, as_of, custody_days, children, history=custody_history)
+    education = make_education(rng, people, as_of, extra_ratio=pupils_per_child)
     ccis, ccis_truth = make_ccis(rng, people, as_of)
     edu_files = {k: education[k] for k in ("pupils", "suspensions", "attendance")}
     if defects:

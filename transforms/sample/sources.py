@@ -193,8 +193,10 @@ def make_ccis(rng, children: pd.DataFrame, as_of: dt.date) -> tuple[pd.DataFrame
     return ccis, truth
 
 
-def make_custody(rng, children: pd.DataFrame, as_of: dt.date, days: int, n_children_scale: int) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
-    """Detentions over ``days`` days and the twice-daily files that report them."""
+def make_custody(rng, children: pd.DataFrame, as_of: dt.date, days: int, n_children_scale: int,
+                 history: bool = False) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Detentions over ``days`` days and the twice-daily files that report them (or, with
+    ``history``, one file with them all)."""
     per_day = max(1.0, 4.0 * n_children_scale / 15000)
     first_day = pd.Timestamp(as_of) - pd.Timedelta(days=days)
     n = int(rng.poisson(per_day * (days + 2)))
@@ -249,6 +251,11 @@ def make_custody(rng, children: pd.DataFrame, as_of: dt.date, days: int, n_child
             ["No local authority accommodation available", "Secure bed not available", "Refused by local authority out of hours"], size=n), ""),
     })
     files = {}
+    if history:
+        # One back-fill file holding every detention of the period (a new service's first load).
+        extract = first_day + pd.Timedelta(days=days, hours=7)
+        files[f"custody_{extract:%Y%m%d}_0700.csv"] = _custody_snapshot(detentions, extract, window_hours=24 * (days + 3))
+        days = 0
     for day in range(days):
         for hhmm in ("0700", "1500"):
             extract = first_day + pd.Timedelta(days=day + 1, hours=int(hhmm[:2]))
@@ -258,10 +265,10 @@ def make_custody(rng, children: pd.DataFrame, as_of: dt.date, days: int, n_child
     return files, truth
 
 
-def _custody_snapshot(detentions: pd.DataFrame, extract: pd.Timestamp) -> pd.DataFrame:
+def _custody_snapshot(detentions: pd.DataFrame, extract: pd.Timestamp, window_hours: int = 48) -> pd.DataFrame:
     """What the police system shows at ``extract``: detentions open in the last 48 hours,
     with anything later than the extract time not yet known."""
-    window_start = extract - pd.Timedelta(hours=48)
+    window_start = extract - pd.Timedelta(hours=window_hours)
     visible = detentions[(detentions["arrival_datetime"] <= extract) & (detentions["release_datetime"] >= window_start)].copy()
     still_in = visible["release_datetime"] > extract
     visible.loc[still_in, ["outcome", "pace_transfer_requested", "pace_transfer_type", "pace_transfer_achieved", "reason_not_transferred"]] = ""

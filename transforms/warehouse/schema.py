@@ -194,3 +194,74 @@ custody_detention = Table(
     Column("first_seen_extract", DateTime, nullable=False),
     Column("versions", Integer, nullable=False),
 )
+
+
+# Matching across sources (sources.md, section 4). ``core_identity_link`` is rebuilt by every
+# matching run: one row per record of every source, with the person key it resolved to and
+# how. Reviewers' decisions live in ``match_decision``, which no load or run ever clears.
+identity_link = Table(
+    "core_identity_link", metadata,
+    Column("source", Text, primary_key=True),
+    Column("record_id", Text, primary_key=True),
+    Column("person_key", String(16), nullable=False),
+    Column("child_id", Text, comment="The case-system child this record is, when it is one."),
+    Column("method", Text, nullable=False,
+           comment="case_system, upn, former_upn, pnc_id, upn_via_education, probabilistic, reviewer or unlinked"),
+    Column("match_probability", Float),
+    Column("match_weight", Float),
+    Column("reasons", Text),
+    Column("resolved_at", DateTime, nullable=False),
+)
+
+# A random key for each record (or UPN-joined group) that is not one of the service's
+# children, kept for ever so the same pupil keeps the same key.
+person_key = Table(
+    "core_person_key", metadata,
+    Column("source", Text, primary_key=True),
+    Column("record_id", Text, primary_key=True),
+    Column("person_key", String(16), nullable=False),
+    Column("first_seen", DateTime, nullable=False),
+)
+
+match_review_pair = Table(
+    "core_match_review_pair", metadata,
+    Column("source", Text, primary_key=True),
+    Column("record_id", Text, primary_key=True),
+    Column("child_id", Text, primary_key=True),
+    Column("match_probability", Float, nullable=False),
+    Column("match_weight", Float, nullable=False),
+    Column("reasons", Text, nullable=False),
+    Column("why_review", Text, nullable=False),
+)
+
+match_decision = Table(
+    "match_decision", metadata,
+    Column("source", Text, primary_key=True),
+    Column("record_id", Text, primary_key=True),
+    Column("child_id", Text, primary_key=True),
+    Column("decision", Text, nullable=False, comment="same or not_same"),
+    Column("reviewer", Text),
+    Column("decided_on", Text),
+    Column("imported_from", Text, nullable=False),
+    Column("imported_at", DateTime, nullable=False),
+)
+
+# The trained model (Splink settings JSON) of the last full run, so the custody refresh can
+# score a new detention in seconds without retraining.
+match_model = Table(
+    "match_model", metadata,
+    Column("trained_at", DateTime, primary_key=True),
+    Column("model_json", Text, nullable=False),
+    Column("proven_pairs", Integer, nullable=False),
+)
+
+# Education alerts already raised, so each is raised once.
+alert_raised = Table(
+    "alert_raised", metadata,
+    Column("alert_id", String(40), primary_key=True),
+    Column("child_id", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("event_date", Date),
+    Column("detail", Text, nullable=False),
+    Column("raised_at", DateTime, nullable=False),
+)

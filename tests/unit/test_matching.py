@@ -1,0 +1,157 @@
+"""Matching children across sources: exact keys, each kind of noise, twins, and reviewers'
+decisions overriding the model. The Splink model really trains here (on DuckDB), on a
+population built by the sample generator's own people and noise functions."""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from transforms.matching.records import CASE_COLUMNS, COLUMNS, SOURCES, name_groups, standardise
+from transforms.matching.resolve import Thresholds, deterministic_links, match_people
+from transforms.sample import noise
+from transforms.sample.people import POPULATION_ETHNICITY, make_people, random_dobs
+from transforms.sample.sources import _noisy_names
+
+NO_DECISIONS = pd.DataFrame(columns=["source", "record_id", "child_id", "decision", "reviewer"])
+
+
+def _case(frame: pd.DataFrame) -> pd.DataFrame:
+    raw = pd.DataFrame({"child_id": frame["person_id"], "first_name": frame["first_name"], "last_name": frame["last_name"],
+                        "date_of_birth": frame["date_of_birth"], "postcode": frame["postcode"], "sex": frame["sex"],
+                        "upn": frame["upn"], "pnc_id": frame.get("pnc_id")})
+    return standardise(raw, "case_system", CASE_COLUMNS)
+
+
+def _pupils(frame: pd.DataFrame, names: pd.DataFrame | None = None) -> pd.DataFrame:
+    names = frame if names is None else names
+    raw = pd.DataFrame({"upn": frame["upn"], "former_upn": None, "forename": names["first_name"], "surname": names["last_name"],
+                        "date_of_birth": names["date_of_birth"], "postcode": names["postcode"], "sex": frame["sex"]})
+    return standardise(raw, "education", SOURCES["education"])
+
+
+@pytest.fixture(scope="module")
+def population():
+    """300 service children whose UPN both sides hold (the model learns from these, noise
+    and all), 1,500 other pupils, and the probes the tests look at."""
+    rng = np.random.default_rng(5)
+    as_of = dt.date(2026, 11, 20)
+    people = make_people(rng, 1800, dob=random_dobs(rng, 1800, dt.date(2008, 1, 1), dt.date(2015, 1, 1)),
+                         ethnicity=POPULATION_ETHNICITY, male_share=0.5, prefix="P")
+    people["sex"] = people["sex"].replace({"U": "M"})
+    service, others = people.iloc[:300].reset_index(drop=True), people.iloc[300:].reset_index(drop=True)
+    noisy = _noisy_names(rng, service, 0.35, people["last_name"].unique())
+    pupils = pd.concat([_pupils(service, noisy), _pupils(others)], ignore_index=True)
+    return {"service": service, "others": others, "pupils": pupils, "as_of": as_of}
+
+
+PROBES = {
+    "exact": lambda p: p,
+    "typo_first": lambda p: p.assign(first_name="Jessicca"),
+    "typo_last": lambda p: p.assign(last_name=p["last_name"].str.replace("o", "", n=1)),
+    "nickname": lambda p: p.assign(first_name="Tom"),
+    "hyphenated": lambda p: p.assign(last_name=p["last_name"] + "-Okafor"),
+    "swapped": lambda p: p.assign(first_name=p["last_name"], last_name=p["first_name"]),
+    "dob_transposed": lambda p: p.assign(date_of_birth=p["date_of_birth"].map(noise.transpose_day_month)),
+    "moved": lambda p: p.assign(postcode="LE11 9ZZ"),
+}
+
+
+PROBE_SURNAMES = ["Thompson", "Fletcher", "Atkinson", "Pearson", "Hodgson", "Chapman", "Marshall", "Stevenson"]
+
+
+def _probe_child(i: int, first: str) -> pd.DataFrame:
+    """A child of the service the case system holds no UPN for (distinct from every other probe)."""
+    return pd.DataFrame({"person_id": [f"PROBE{i}"], "first_name": [first], "last_name": [PROBE_SURNAMES[i % 8] + "e" * (i // 8)],
+                         "date_of_birth": [dt.date(2009 + i % 4, 3 + i % 8, 2 + i % 9)], "postcode": [f"LE4 {i % 10}A{chr(66 + i // 10)}"],
+                         "sex": ["M"], "upn": [f"X{i:012d}"]})
+
+
+def _people_with(population, case_extra: list[pd.DataFrame], pupil_extra: list[pd.DataFrame]) -> dict:
+    case = pd.concat([_case(population["service"])] + [_case(c.assign(upn=None)) for c in case_extra], ignore_index=True)
+    pupils = pd.concat([population["pupils"]] + pupil_extra, ignore_index=True)
+    empty = pd.DataFrame(columns=COLUMNS)
+    return {"case_system": case, "education": pupils, "ccis": empty, "custody": empty}
+
+
+def _link_of(links: pd.DataFrame, record_id: str) -> tuple[str | None, str | None]:
+    row = links[(links["source"] == "education") & (links["record_id"] == record_id)]
+    return (row["child_id"].iloc[0], row["method"].iloc[0]) if len(row) else (None, None)
+
+
+def test_exact_keys_link_deterministically(population):
+    people = _people_with(population, [], [])
+    links = deterministic_links(people)
+    assert len(links) == 300 and set(links["method"]) == {"upn"}
+    assert (links["record_id"].map(dict(zip(people["education"]["unique_id"], people["education"]["upn"])))
+            == links["child_id"].map(dict(zip(people["case_system"]["unique_id"], people["case_system"]["upn"])))).all()
+
+
+def test_each_kind_of_noise_links_the_right_child_with_method_and_score(population):
+    children, records = [], []
+    for i, (kind, change) in enumerate(PROBES.items()):
+        child = _probe_child(i, "Thomas" if kind == "nickname" else "Jessica" if kind == "typo_first" else "Daniel")
+        children.append(child)
+        records.append(_pupils(child.assign(upn=f"Y{i:012d}"), change(child.copy())))
+    result = match_people(_people_with(population, children, records), NO_DECISIONS, Thresholds(link=0.98, review=0.8))
+    for i, kind in enumerate(PROBES):
+        child, method = _link_of(result.links, f"Y{i:012d}")
+        assert (child, method) == (f"PROBE{i}", "probabilistic"), kind
+        row = result.links[result.links["record_id"] == f"Y{i:012d}"].iloc[0]
+        assert row["match_probability"] >= 0.98 and "Name:" in row["reasons"], kind
+    assert result.proven_pairs == 300
+
+
+def test_a_twin_is_kept_apart(population):
+    """Same surname, address and date of birth, another forename: never linked automatically,
+    whether or not the child's own pupil record is there."""
+    child_a, child_b = _probe_child(20, "Callum"), _probe_child(21, "Callum")
+    twin_a = _pupils(child_a.assign(upn="T00000000000A"), child_a.assign(first_name="Owen"))
+    own_a = _pupils(child_a.assign(upn="T00000000000B"))
+    twin_b = _pupils(child_b.assign(upn="T00000000000C"), child_b.assign(first_name="Owen"))  # child B has no pupil record
+    result = match_people(_people_with(population, [child_a, child_b], [twin_a, own_a, twin_b]), NO_DECISIONS, Thresholds())
+    assert _link_of(result.links, "T00000000000B") == ("PROBE20", "probabilistic")
+    assert _link_of(result.links, "T00000000000A") == (None, None)
+    assert _link_of(result.links, "T00000000000C") == (None, None)
+    queued = result.review[result.review["record_id"] == "T00000000000C"]
+    assert queued["why_review"].str.contains("Forenames differ").all()
+
+
+def test_different_upns_are_never_the_same_child(population):
+    child = _probe_child(30, "Daniel").assign(upn="Z00000000000A")
+    record = _pupils(child.assign(upn="Z00000000000B"))
+    people = _people_with(population, [], [record])
+    people["case_system"] = pd.concat([people["case_system"], _case(child)], ignore_index=True)
+    result = match_people(people, NO_DECISIONS, Thresholds())
+    assert _link_of(result.links, "Z00000000000B") == (None, None)
+
+
+def test_reviewer_decisions_override_the_model(population):
+    child, other = _probe_child(40, "Daniel"), _probe_child(41, "Kyle")
+    linked_by_model = _pupils(child.assign(upn="R00000000000A"))
+    unrelated = _pupils(other.assign(upn="R00000000000B"), other.assign(last_name="Nowak", postcode="LE1 1AA"))
+    decisions = pd.DataFrame([
+        {"source": "education", "record_id": "R00000000000A", "child_id": "PROBE40", "decision": "not_same", "reviewer": "A. Reviewer"},
+        {"source": "education", "record_id": "R00000000000B", "child_id": "PROBE41", "decision": "same", "reviewer": "A. Reviewer"},
+    ])
+    people = _people_with(population, [child, other], [linked_by_model, unrelated])
+    before = match_people(people, NO_DECISIONS, Thresholds())
+    assert _link_of(before.links, "R00000000000A") == ("PROBE40", "probabilistic")
+    assert _link_of(before.links, "R00000000000B") == (None, None)
+    after = match_people(people, decisions, Thresholds())
+    assert _link_of(after.links, "R00000000000A") == (None, None)
+    assert _link_of(after.links, "R00000000000B") == ("PROBE41", "reviewer")
+
+
+def test_name_variants_form_groups():
+    groups = name_groups()
+    assert groups["TOM"] == groups["THOMAS"] == groups["TOMMY"]
+    assert groups["BECKY"] == groups["REBECCA"]
+    assert groups.get("DANIEL") != groups.get("THOMAS")
+
+
+def test_thresholds_must_be_ordered():
+    with pytest.raises(ValueError, match="review"):
+        Thresholds(link=0.8, review=0.9)

@@ -1,0 +1,199 @@
+"""The probabilistic part of matching: a Splink (Fellegi-Sunter) model run on DuckDB.
+
+Why Splink: it is the record-linkage library used across UK government (MoJ, ONS), it
+explains every score as a sum of per-field match weights (which the review list shows as
+reasons), and it runs in-process on DuckDB, so nothing extra is installed or served.
+
+How the model learns, so that nothing is hand-scored:
+- u probabilities (how often two different children agree by chance) from random pairs;
+- m probabilities (how often the same child's records agree) from the pairs that the UPN and
+  PNC id already prove are the same child, with all the typos, nicknames and moves those
+  records really carry;
+- the prior from the share of pairs that agree on name and date of birth.
+"""
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+
+# Splink logs every training step at INFO; the pipeline's log should show our messages.
+logging.getLogger("splink").setLevel(logging.WARNING)
+
+FIELDS = ("name", "dob", "postcode", "sex")
+FIELD_WORDS = {"name": "Name", "dob": "Date of birth", "postcode": "Postcode", "sex": "Sex"}
+
+
+def _name_comparison():
+    import splink.comparison_level_library as cll
+    from splink.comparison_library import CustomComparison
+
+    def same_or_part(a: str, b: str) -> str:
+        # A hyphenated surname on one side, either half on the other (Smith / Smith-Jones).
+        return (f"({a}_l = {b}_r OR list_contains(string_split({a}_l, '-'), {b}_r)"
+                f" OR list_contains(string_split({b}_r, '-'), {a}_l))")
+
+    surname_close = f"({same_or_part('surname', 'surname')} OR jaro_winkler_similarity(surname_l, surname_r) >= 0.9)"
+    forename_same = "(forename_l = forename_r OR forename_group_l = forename_group_r)"
+    return CustomComparison(
+        output_column_name="name",
+        comparison_levels=[
+            cll.CustomLevel("forename_l IS NULL OR forename_r IS NULL OR surname_l IS NULL OR surname_r IS NULL",
+                            "a name is missing").configure(is_null_level=True),
+            cll.CustomLevel("forename_l = forename_r AND surname_l = surname_r", "same forename and surname"),
+            cll.CustomLevel("forename_l = surname_r AND surname_l = forename_r", "forename and surname swapped"),
+            cll.CustomLevel(f"forename_group_l = forename_group_r AND {same_or_part('surname', 'surname')}",
+                            "forename a known variant (e.g. Tom/Thomas), same surname"),
+            cll.CustomLevel(f"{same_or_part('surname', 'surname')} AND jaro_winkler_similarity(forename_l, forename_r) >= 0.88",
+                            "same surname, forename spelt slightly differently"),
+            cll.CustomLevel(f"{forename_same} AND {surname_close}",
+                            "same forename, surname spelt slightly differently"),
+            cll.CustomLevel(same_or_part("surname", "surname"), "same surname, different forename"),
+            cll.CustomLevel(forename_same, "same forename, different surname"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _dob_comparison():
+    import splink.comparison_level_library as cll
+    from splink.comparison_library import CustomComparison
+
+    transposed = ("substr(dob_l, 1, 4) = substr(dob_r, 1, 4) AND substr(dob_l, 6, 2) = substr(dob_r, 9, 2)"
+                  " AND substr(dob_l, 9, 2) = substr(dob_r, 6, 2)")
+    return CustomComparison(
+        output_column_name="dob",
+        comparison_levels=[
+            cll.NullLevel("dob"),
+            cll.ExactMatchLevel("dob").configure(label_for_charts="same date of birth"),
+            cll.CustomLevel(transposed, "day and month transposed"),
+            cll.CustomLevel("damerau_levenshtein(dob_l, dob_r) <= 1", "date of birth one digit different"),
+            cll.CustomLevel("substr(dob_l, 1, 4) = substr(dob_r, 1, 4)", "same year of birth only"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _postcode_comparison():
+    import splink.comparison_level_library as cll
+    from splink.comparison_library import CustomComparison
+
+    return CustomComparison(
+        output_column_name="postcode",
+        comparison_levels=[
+            cll.NullLevel("postcode"),
+            cll.ExactMatchLevel("postcode").configure(label_for_charts="same postcode"),
+            cll.ExactMatchLevel("postcode_district").configure(label_for_charts="same postcode district"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def settings():
+    from splink import SettingsCreator, block_on
+    from splink.comparison_library import ExactMatch
+
+    return SettingsCreator(
+        link_type="link_only",
+        unique_id_column_name="unique_id",
+        comparisons=[_name_comparison(), _dob_comparison(), _postcode_comparison(),
+                     ExactMatch("sex").configure(term_frequency_adjustments=False)],
+        # Each kind of noise leaves at least one of these intact, so every true pair is scored.
+        blocking_rules_to_generate_predictions=[
+            block_on("dob"),
+            block_on("forename_group", "surname"),
+            block_on("surname", "postcode"),
+            block_on("forename_group", "postcode"),
+        ],
+        retain_intermediate_calculation_columns=True,
+        additional_columns_to_retain=[],
+    )
+
+
+def train_and_predict(case: pd.DataFrame, others: pd.DataFrame, proven: pd.DataFrame,
+                      lowest_probability: float, seed: int = 20261122) -> tuple[pd.DataFrame, dict]:
+    """Score every plausible (case child, other record) pair.
+
+    ``proven`` holds the deterministic links (``child_id``, ``source_dataset``, ``unique_id``)
+    the m probabilities are learnt from. Returns the scored pairs at or above
+    ``lowest_probability`` and the trained model as a Splink settings dictionary.
+    """
+    from splink import DuckDBAPI, Linker, block_on
+
+    label = proven.assign(key=proven["source_dataset"] + "|" + proven["unique_id"]).set_index("key")["child_id"]
+    case = case.assign(proven_child=case["unique_id"])
+    others = others.assign(proven_child=(others["source_dataset"] + "|" + others["unique_id"]).map(label))
+    # Two inputs for Splink: the case system on the left, every other source on the right.
+    others = others.assign(unique_id=others["source_dataset"] + "|" + others["unique_id"])
+    db = DuckDBAPI()
+    left = db.register(case.drop(columns="source_dataset"), dataset_display_name="case_system")
+    right = db.register(others.drop(columns="source_dataset"), dataset_display_name="other_sources")
+    linker = Linker([left, right], settings(), log_level=logging.WARNING)
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("forename", "surname", "dob")], recall=0.7)
+    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
+    linker.training.estimate_m_from_label_column("proven_child")
+    model = smooth_untrained_m(linker.misc.save_model_to_json(), pseudo_count=0.5 / max(len(proven), 1))
+    linker = Linker([left, right], model, log_level=logging.WARNING)
+    scored = linker.inference.predict(threshold_match_probability=lowest_probability).as_pandas_dataframe()
+    return _tidy(scored, model), model
+
+
+def score_with_model(case: pd.DataFrame, others: pd.DataFrame, model: dict, lowest_probability: float) -> pd.DataFrame:
+    """Score new records (a custody refresh's detentions) with the last trained model."""
+    from splink import DuckDBAPI, Linker
+
+    others = others.assign(unique_id=others["source_dataset"] + "|" + others["unique_id"])
+    db = DuckDBAPI()
+    left = db.register(case.drop(columns="source_dataset"), dataset_display_name="case_system")
+    right = db.register(others.drop(columns="source_dataset"), dataset_display_name="other_sources")
+    linker = Linker([left, right], model, log_level=logging.WARNING)
+    scored = linker.inference.predict(threshold_match_probability=lowest_probability).as_pandas_dataframe()
+    return _tidy(scored, model)
+
+
+def smooth_untrained_m(model: dict, pseudo_count: float) -> dict:
+    """A level no proven pair fell into (say, a transposed date of birth when the UPN links
+    happen to include none) gets a small m instead of Splink's default, which would be far
+    too generous; the comparison's m values are then renormalised to sum to one."""
+    for comparison in model["comparisons"]:
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        for level in levels:
+            if level.get("m_probability") is None:
+                level["m_probability"] = pseudo_count
+        total = sum(level["m_probability"] for level in levels)
+        for level in levels:
+            level["m_probability"] = level["m_probability"] / total
+    return model
+
+
+def level_labels(model: dict) -> dict[tuple[str, int], str]:
+    """(comparison, gamma) -> the level's words, for the reasons shown to reviewers."""
+    out = {}
+    for comparison in model["comparisons"]:
+        name = comparison["output_column_name"]
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        for gamma, level in zip(range(len(levels) - 1, -1, -1), levels):
+            out[(name, gamma)] = level.get("label_for_charts") or level["sql_condition"]
+    return out
+
+
+def _tidy(scored: pd.DataFrame, model: dict) -> pd.DataFrame:
+    """One row per scored pair with the child, the other record and each field's agreement."""
+    source, record = scored["unique_id_r"].str.split("|", n=1).str[0], scored["unique_id_r"].str.split("|", n=1).str[1]
+    out = pd.DataFrame({
+        "child_id": scored["unique_id_l"].astype(str), "source": source, "record_id": record,
+        "match_probability": scored["match_probability"].astype(float),
+        "match_weight": scored["match_weight"].astype(float),
+    })
+    for field in FIELDS:
+        out[f"gamma_{field}"] = scored[f"gamma_{field}"].astype(int)
+        out[f"mw_{field}"] = scored[f"mw_{field}"].astype(float)
+    labels = level_labels(model)
+    out["reasons"] = [
+        "; ".join(f"{FIELD_WORDS[f]}: {labels.get((f, int(g)), 'missing')} ({w:+.1f})"
+                  for f, g, w in zip(FIELDS, gammas, weights))
+        for gammas, weights in zip(out[[f"gamma_{f}" for f in FIELDS]].to_numpy(),
+                                   out[[f"mw_{f}" for f in FIELDS]].to_numpy())
+    ]
+    return out

@@ -1,0 +1,301 @@
+"""Resolve every record of every source to one person key.
+
+Order (sources.md, section 4): reviewers' decisions first (a person overrides the model),
+then the UPN (case system and education, including a pupil's former UPN), then the PNC id
+(case system and police), then the Splink model on names, date of birth and postcode.
+
+Rules that keep the automatic links safe:
+- a pupil or CCIS record is one child, so each child takes at most one record of each of
+  those sources (best score first); a child can have many detentions;
+- two records carrying different UPNs (or different PNC ids) are never the same child;
+- a pair whose forenames disagree (twins, siblings) is never linked automatically, however
+  high its score: it goes to the review list;
+- a record with two plausible children goes to the review list rather than to either.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, delete, insert, select
+
+from transforms.matching.records import CASE_SYSTEM, read_people
+from transforms.warehouse.db import bulk_insert, ensure_schema
+from transforms.warehouse.schema import (
+    child_key, identity_link, match_decision, match_model, match_review_pair, person_key,
+)
+
+ONE_RECORD_PER_CHILD = ("education", "ccis")
+# Levels of the name comparison (see model.py) where the forenames really agree; below them
+# only the surname (or only the forename) agrees, which is what twins look like.
+NAME_LEVELS_FOR_AUTOMATIC_LINK = {7, 6, 5, 4, 3}
+MIN_PROVEN_PAIRS = 30
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    link: float = 0.99
+    review: float = 0.80
+
+    def __post_init__(self):
+        if not 0 < self.review <= self.link <= 1:
+            raise ValueError(f"match thresholds must satisfy 0 < review ({self.review}) <= link ({self.link}) <= 1")
+
+
+@dataclass
+class MatchResult:
+    links: pd.DataFrame          # source, record_id, child_id, method, match_probability, match_weight, reasons
+    review: pd.DataFrame         # source, record_id, child_id, match_probability, match_weight, reasons, why_review
+    model: dict | None = None
+    proven_pairs: int = 0
+    counts: dict = field(default_factory=dict)
+    people: dict = field(default_factory=dict, repr=False)
+
+
+def deterministic_links(people: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """UPN, former UPN and PNC id links to the case system's children."""
+    case = people[CASE_SYSTEM]
+    found = []
+    for source, key, method, case_key in (("education", "upn", "upn", "upn"), ("education", "former_upn", "former_upn", "upn"),
+                                          ("ccis", "upn", "upn", "upn"), ("custody", "pnc_id", "pnc_id", "pnc_id")):
+        records = people[source].dropna(subset=[key])
+        children = case.dropna(subset=[case_key])[["unique_id", case_key]].rename(columns={"unique_id": "child_id", case_key: key})
+        pairs = records[["unique_id", key]].merge(children.drop_duplicates(key), on=key)
+        found.append(pd.DataFrame({"source": source, "record_id": pairs["unique_id"], "child_id": pairs["child_id"],
+                                   "method": method}))
+    links = pd.concat(found, ignore_index=True).drop_duplicates(["source", "record_id"])
+    return links.assign(match_probability=1.0, match_weight=None, reasons=links["method"].map(
+        {"upn": "Same UPN", "former_upn": "Pupil's former UPN is the child's UPN", "pnc_id": "Same PNC id"}))
+
+
+def _conflicting_identifiers(scored: pd.DataFrame, people: dict[str, pd.DataFrame]) -> pd.Series:
+    """Pairs where both records carry a UPN (or both a PNC id) and they differ."""
+    case = people[CASE_SYSTEM].set_index("unique_id")
+    conflict = pd.Series(False, index=scored.index)
+    for key in ("upn", "pnc_id"):
+        left = scored["child_id"].map(case[key])
+        for source, frame in people.items():
+            if source == CASE_SYSTEM or key not in frame:
+                continue
+            ids = frame.set_index("unique_id")
+            mine = scored["source"] == source
+            right = scored.loc[mine, "record_id"].map(ids[key])
+            former = scored.loc[mine, "record_id"].map(ids["former_upn"]) if key == "upn" else pd.Series(None, index=right.index)
+            l_ = left[mine]
+            conflict[mine] |= l_.notna() & right.notna() & (l_ != right) & (l_ != former)
+    return conflict
+
+
+def decide(people: dict[str, pd.DataFrame], scored: pd.DataFrame, decisions: pd.DataFrame,
+           thresholds: Thresholds) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The links and the review list, from the deterministic links, the scored pairs and the
+    reviewers' decisions."""
+    said_same = decisions[decisions["decision"] == "same"]
+    said_not = set(zip(*[decisions.loc[decisions["decision"] == "not_same", c] for c in ("source", "record_id", "child_id")]))
+    known = {s: set(people[s]["unique_id"]) for s in people}
+    case_ids = known[CASE_SYSTEM]
+
+    reviewer = _rows(said_same, [s in known and r in known[s] and c in case_ids for s, r, c in
+                          zip(said_same["source"], said_same["record_id"], said_same["child_id"])])
+    links = [reviewer.assign(method="reviewer", match_probability=None, match_weight=None,
+                             reasons="Confirmed by " + reviewer["reviewer"].fillna("a reviewer"))
+             [["source", "record_id", "child_id", "method", "match_probability", "match_weight", "reasons"]]]
+    det = deterministic_links(people)
+    det = _rows(det, [(s, r, c) not in said_not for s, r, c in zip(det["source"], det["record_id"], det["child_id"])])
+    links.append(det)
+    linked = pd.concat(links, ignore_index=True).drop_duplicates(["source", "record_id"])
+
+    # CCIS records carrying the UPN of a pupil already linked to a child are that child.
+    pupil_child = linked[linked["source"] == "education"].set_index("record_id")["child_id"]
+    ccis = people["ccis"].dropna(subset=["upn"])
+    via = ccis[ccis["upn"].isin(pupil_child.index) & ~ccis["unique_id"].isin(linked.loc[linked["source"] == "ccis", "record_id"])]
+    via_links = pd.DataFrame({"source": "ccis", "record_id": via["unique_id"], "child_id": via["upn"].map(pupil_child).to_numpy(),
+                              "method": "upn_via_education", "match_probability": 1.0, "match_weight": None,
+                              "reasons": "UPN of a pupil already linked to this child"})
+    via_links = _rows(via_links, [(s, r, c) not in said_not for s, r, c in
+                                  zip(via_links["source"], via_links["record_id"], via_links["child_id"])])
+    linked = pd.concat([linked, via_links], ignore_index=True).drop_duplicates(["source", "record_id"])
+
+    if scored.empty:
+        return linked, _empty_review()
+    candidates = scored[scored["match_probability"] >= thresholds.review].copy()
+    candidates = candidates[~_conflicting_identifiers(candidates, people)]
+    candidates = _rows(candidates, [(s, r, c) not in said_not for s, r, c in
+                                    zip(candidates["source"], candidates["record_id"], candidates["child_id"])])
+    taken_records = set(zip(linked["source"], linked["record_id"]))
+    candidates = _rows(candidates, [(s, r) not in taken_records for s, r in zip(candidates["source"], candidates["record_id"])])
+    child_has = {(s, c) for s, c in zip(linked["source"], linked["child_id"]) if s in ONE_RECORD_PER_CHILD}
+
+    auto, review = [], []
+    candidates = candidates.sort_values(["match_probability", "source", "record_id", "child_id"],
+                                        ascending=[False, True, True, True])
+    rivals = candidates.groupby(["source", "record_id"])["child_id"].transform("size")
+    done: set[tuple[str, str]] = set()
+    for row, n_rivals in zip(candidates.itertuples(index=False), rivals):
+        record = (row.source, row.record_id)
+        if record in done:
+            continue
+        if row.source in ONE_RECORD_PER_CHILD and (row.source, row.child_id) in child_has:
+            continue
+        done.add(record)
+        why = None
+        if row.match_probability < thresholds.link:
+            why = "Score between the review and link thresholds"
+        elif row.gamma_name not in NAME_LEVELS_FOR_AUTOMATIC_LINK:
+            why = "Forenames differ (a twin or sibling looks like this)"
+        elif n_rivals > 1:
+            why = "More than one child is a plausible match"
+        pair = {"source": row.source, "record_id": row.record_id, "child_id": row.child_id,
+                "match_probability": row.match_probability, "match_weight": row.match_weight, "reasons": row.reasons}
+        if why:
+            review.append({**pair, "why_review": why})
+            continue
+        auto.append({**pair, "method": "probabilistic"})
+        if row.source in ONE_RECORD_PER_CHILD:
+            child_has.add((row.source, row.child_id))
+    linked = pd.concat([linked, pd.DataFrame(auto, columns=linked.columns)], ignore_index=True)
+    return linked, pd.DataFrame(review, columns=_empty_review().columns)
+
+
+def _rows(frame: pd.DataFrame, keep: list[bool]) -> pd.DataFrame:
+    """Rows where ``keep`` is true (an empty list must not turn into a column selection)."""
+    return frame.loc[np.asarray(keep, dtype=bool)] if len(frame) else frame
+
+
+def _empty_review() -> pd.DataFrame:
+    return pd.DataFrame(columns=["source", "record_id", "child_id", "match_probability", "match_weight", "reasons", "why_review"])
+
+
+def read_decisions(engine: Engine) -> pd.DataFrame:
+    with engine.connect() as conn:
+        return pd.read_sql_query(select(match_decision), conn)
+
+
+def match_people(people: dict[str, pd.DataFrame], decisions: pd.DataFrame, thresholds: Thresholds) -> MatchResult:
+    """Deterministic links, a model trained on them, and the decisions; no database."""
+    from transforms.matching.model import train_and_predict
+
+    proven = deterministic_links(people)
+    case = people[CASE_SYSTEM]
+    others = pd.concat([people[s] for s in people if s != CASE_SYSTEM], ignore_index=True)
+    model = None
+    scored = pd.DataFrame()
+    if len(proven) >= MIN_PROVEN_PAIRS and len(others):
+        scored, model = train_and_predict(case, others, proven.rename(columns={"source": "source_dataset", "record_id": "unique_id"}),
+                                          lowest_probability=thresholds.review)
+    links, review = decide(people, scored, decisions, thresholds)
+    counts = {s: {"records": len(people[s]), "linked": int((links["source"] == s).sum()),
+                  "review": int((review["source"] == s).sum())} for s in people if s != CASE_SYSTEM}
+    return MatchResult(links=links, review=review, model=model, proven_pairs=len(proven), counts=counts, people=people)
+
+
+def resolve_identities(engine: Engine, thresholds: Thresholds, now: dt.datetime | None = None) -> MatchResult:
+    """Match every source, then publish ``core_identity_link`` and the review pairs in one
+    transaction (the previous resolution stays live if anything fails before)."""
+    ensure_schema(engine)
+    now = now or dt.datetime.now().replace(microsecond=0)
+    people = read_people(engine)
+    result = match_people(people, read_decisions(engine), thresholds)
+    with engine.begin() as conn:
+        keys = dict(conn.execute(select(child_key.c.child_id, child_key.c.child_key)).all())
+        register = {(s, r): k for s, r, k in conn.execute(select(person_key.c.source, person_key.c.record_id, person_key.c.person_key))}
+        rows, new_keys = _identity_rows(people, result.links, keys, register, now)
+        conn.execute(delete(identity_link))
+        bulk_insert(conn, identity_link, rows)
+        if new_keys:
+            bulk_insert(conn, person_key, pd.DataFrame(new_keys))
+        conn.execute(delete(match_review_pair))
+        bulk_insert(conn, match_review_pair, result.review)
+        if result.model is not None:
+            conn.execute(insert(match_model).values(trained_at=now, model_json=json.dumps(result.model),
+                                                    proven_pairs=result.proven_pairs))
+    return result
+
+
+def _identity_rows(people, links, child_keys, register, now) -> tuple[pd.DataFrame, list[dict]]:
+    """One row per record: linked records take the child's key; a record of someone the
+    service does not know keeps a registered key of its own (a CCIS record shares its
+    pupil's key through the UPN)."""
+    case = people[CASE_SYSTEM]
+    rows = [pd.DataFrame({"source": CASE_SYSTEM, "record_id": case["unique_id"], "child_id": case["unique_id"],
+                          "method": "case_system", "match_probability": None, "match_weight": None, "reasons": None})]
+    rows.append(links[["source", "record_id", "child_id", "method", "match_probability", "match_weight", "reasons"]])
+    linked = set(zip(links["source"], links["record_id"]))
+    for source in ("education", "ccis", "custody"):
+        rest = _rows(people[source], [(source, r) not in linked for r in people[source]["unique_id"]])
+        rows.append(pd.DataFrame({"source": source, "record_id": rest["unique_id"], "child_id": None, "method": "unlinked",
+                                  "match_probability": None, "match_weight": None, "reasons": None}))
+    out = pd.concat(rows, ignore_index=True)
+    new_keys: list[dict] = []
+
+    def key_for(source: str, record: str) -> str:
+        if (source, record) not in register:
+            register[(source, record)] = f"PK{secrets.token_hex(5).upper()}"
+            new_keys.append({"source": source, "record_id": record, "person_key": register[(source, record)], "first_seen": now})
+        return register[(source, record)]
+
+    pupil_upns = set(people["education"]["unique_id"])
+    ccis_upn = people["ccis"].set_index("unique_id")["upn"]
+    keys = []
+    for source, record, child in zip(out["source"], out["record_id"], out["child_id"]):
+        if isinstance(child, str):
+            keys.append(child_keys.get(child) or key_for(CASE_SYSTEM, child))
+        elif source == "ccis" and isinstance(ccis_upn.get(record), str) and ccis_upn[record] in pupil_upns:
+            keys.append(key_for("education", ccis_upn[record]))
+        else:
+            keys.append(key_for(source, record))
+    out["person_key"] = keys
+    # A CCIS record whose pupil links to a child was linked in decide(); an unlinked pupil's
+    # CCIS record shares the pupil's key above. Nothing else shares a key.
+    out["resolved_at"] = now
+    return out, new_keys
+
+
+def latest_model(engine: Engine) -> dict | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(match_model.c.model_json).order_by(match_model.c.trained_at.desc()).limit(1)).first()
+    return json.loads(row[0]) if row else None
+
+
+def links_for_new_records(engine: Engine, source: str, records: pd.DataFrame, thresholds: Thresholds) -> pd.DataFrame:
+    """Links for one source's records between full runs (the twice-daily custody refresh):
+    a record the last full run resolved keeps its link; a new one goes through the same
+    decisions, identifiers and rules, scored by the last trained model without retraining.
+    Returns ``record_id, child_id, method, match_probability`` for the linked records."""
+    from transforms.matching.model import score_with_model
+    from transforms.matching.records import CASE_COLUMNS, COLUMNS, SOURCES, standardise
+
+    ensure_schema(engine)
+    with engine.connect() as conn:
+        resolved = pd.read_sql_query(select(identity_link.c.record_id, identity_link.c.child_id, identity_link.c.method,
+                                            identity_link.c.match_probability).where(identity_link.c.source == source), conn)
+        case_raw = pd.read_sql_query(select(*[_child_column(c) for c in sorted(set(CASE_COLUMNS.values()) | {"date_of_birth"})]), conn)
+    mine = standardise(records, source, SOURCES[source])
+    new = mine[~mine["unique_id"].isin(resolved["record_id"])]
+    kept = resolved[resolved["child_id"].notna() & resolved["record_id"].isin(mine["unique_id"])]
+    if new.empty:
+        return kept.reset_index(drop=True)
+    case = standardise(case_raw, CASE_SYSTEM, CASE_COLUMNS)
+    people = {CASE_SYSTEM: case, **{s: pd.DataFrame(columns=COLUMNS) for s in SOURCES}, source: new}
+    model = latest_model(engine)
+    scored = score_with_model(case, new, model, thresholds.review) if model else pd.DataFrame()
+    links, _review = decide(people, scored, read_decisions(engine), thresholds)
+    fresh = links[["record_id", "child_id", "method", "match_probability"]]
+    if model is None:
+        # Before the first full matching run there is no trained model: fall back to the
+        # exact forename, surname and date of birth of exactly one child.
+        unique_case = case.drop_duplicates(["forename", "surname", "dob"], keep=False)
+        exact = new[~new["unique_id"].isin(fresh["record_id"])].merge(unique_case, on=["forename", "surname", "dob"], suffixes=("", "_c"))
+        fresh = pd.concat([fresh, pd.DataFrame({"record_id": exact["unique_id"], "child_id": exact["unique_id_c"],
+                                                "method": "name_dob_exact", "match_probability": None})], ignore_index=True)
+    return pd.concat([kept, fresh], ignore_index=True)
+
+
+def _child_column(name: str):
+    from transforms.warehouse.schema import CORE_TABLES
+
+    return CORE_TABLES["child"].c[name]
