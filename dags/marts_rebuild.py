@@ -1,24 +1,27 @@
 """
 ### Marts rebuild
 
-Runs **whenever the case-system core is published** (the asset
-`yj://warehouse/core/case_system`), so the reporting layer is rebuilt only from new data.
+Runs **whenever new core data is published**: the case system
+(`yj://warehouse/core/case_system`), the person keys after matching
+(`yj://warehouse/core/identity`, published after every education and CCIS load) or police
+custody (`yj://warehouse/core/police_custody`).
 
-Today it writes the core inventory (row counts of every core table and the live delivery of
-each source) to the output folder; the ten marts, the data dictionary, Tableau extracts and
-the board pack are added by the marts issue.
+Rebuilds the reporting marts (`mart_*`, see `docs/data_dictionary.md`) from the canonical core
+only, checks each against its definition, replaces them in one transaction, and writes a
+Tableau `.hyper` and a CSV per mart with the data dictionary to `output/marts/`. Also writes
+the core inventory.
 
 **Needs:** the `yj_warehouse` connection (or `YJ_WAREHOUSE_URL`) and `yj_output_dir`.
 """
 from airflow.sdk import dag, task
 
 from yj_airflow import tasks
-from yj_airflow.assets import CORE_CASE_SYSTEM
+from yj_airflow.assets import CORE_CASE_SYSTEM, CORE_CUSTODY, CORE_IDENTITY
 from yj_airflow.defaults import START_DATE, default_args
 
 
 @dag(
-    schedule=[CORE_CASE_SYSTEM],
+    schedule=(CORE_CASE_SYSTEM | CORE_IDENTITY | CORE_CUSTODY),
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
@@ -31,7 +34,11 @@ def marts_rebuild():
     def write_core_inventory() -> dict:
         return tasks.core_inventory()
 
-    write_core_inventory()
+    @task
+    def rebuild_marts_and_extracts() -> dict:
+        return tasks.rebuild_marts()
+
+    write_core_inventory() >> rebuild_marts_and_extracts()
 
 
 marts_rebuild()

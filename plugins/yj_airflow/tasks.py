@@ -126,3 +126,18 @@ def raise_education_alerts() -> dict:
     log.info("education alerts: %s", summary)
     return {"summary": summary, "by_kind": run.new_alerts["kind"].value_counts().to_dict(),
             "outputs": [str(run.workbook)] if run.workbook else []}
+
+
+def rebuild_marts() -> dict:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from transforms.marts.build import rebuild_marts as rebuild
+    from transforms.warehouse.db import make_engine
+
+    settings = task_settings()
+    report = rebuild(make_engine(settings.warehouse_url), settings.output_dir / "marts",
+                     dt.datetime.now(ZoneInfo(settings.timezone)).date())
+    log.info("marts: %s", report.summary())
+    return {"summary": report.summary(), "rows": report.rows, "outputs": [str(p) for p in report.outputs if p.suffix == ".hyper"][:3]
+            + [str(report.outputs[-2])]}

@@ -55,10 +55,12 @@ def test_dag_schedule_is_in_london_time(dagbag, dag_id, crons):
     assert all(str(t._timezone) in ("Europe/London", "Timezone('Europe/London')") or getattr(t._timezone, "name", "") == "Europe/London" for t in parts)
 
 
-def test_marts_rebuild_is_scheduled_on_the_core_asset(dagbag):
+def test_marts_rebuild_is_scheduled_on_the_core_assets(dagbag):
     dag = dagbag.dags["marts_rebuild"]
-    uris = [a.uri for a in dag.timetable.asset_condition.objects]
-    assert "yj://warehouse/core/case_system" in uris
+    uris = {a.uri for a in dag.timetable.asset_condition.objects}
+    assert uris == {"yj://warehouse/core/case_system", "yj://warehouse/core/identity", "yj://warehouse/core/police_custody"}
+    matcher = dagbag.dags["education_nightly"].get_task("match_children_across_sources")
+    assert [o.uri for o in matcher.outlets] == ["yj://warehouse/core/identity"]
     loader = dagbag.dags["case_system_nightly"].get_task("load_case_system_delivery")
     assert [o.uri for o in loader.outlets] == ["yj://warehouse/core/case_system"]
 
