@@ -14,6 +14,11 @@ checks and writes to `output/kpi/<quarter>/`: the submission workbook
 `figures.csv`, and the INTERNAL evidence workbook (the pseudonymous keys behind every figure).
 The figures are also stored in the warehouse table `kpi_figure`.
 
+Then rebuilds the marts (so the board register just loaded is in them) and writes the
+board pack `output/board_pack/board_pack_<service>_<quarter>.html`: KPI headlines with their
+trend over eight quarters, local indicators, disproportionality by stage, custody and remand,
+ETE, health and victims, with counts under `yj_suppression_threshold` (5) suppressed.
+
 **Needs:** the `yj_warehouse` connection (or `YJ_WAREHOUSE_URL`), `yj_landing_dir` and
 `yj_output_dir`; a loaded case-system core.
 """
@@ -48,7 +53,20 @@ def yjb_kpi_quarterly():
     def produce_kpi_return(quarter: dict, _reference: dict) -> dict:
         return tasks.produce_kpi_return(quarter)
 
-    produce_kpi_return(resolve_quarter(), load_board_register_and_population())
+    @task
+    def rebuild_marts_with_the_board_register() -> dict:
+        return tasks.rebuild_marts()
+
+    @task
+    def write_board_pack(quarter: dict, _kpi: dict, _marts: dict) -> dict:
+        return tasks.write_board_pack(quarter)
+
+    quarter = resolve_quarter()
+    reference = load_board_register_and_population()
+    kpi = produce_kpi_return(quarter, reference)
+    marts = rebuild_marts_with_the_board_register()
+    reference >> marts
+    write_board_pack(quarter, kpi, marts)
 
 
 yjb_kpi_quarterly()

@@ -32,6 +32,9 @@ class Settings:
     # pairs between the two thresholds go to the review list; below, no link.
     match_link_threshold: float = 0.99
     match_review_threshold: float = 0.80
+    # Anything shared beyond the BI team (board pack, shared remand figures) shows counts
+    # from 1 to this minus one as "<N".
+    suppression_threshold: int = 5
 
     @property
     def service_slug(self) -> str:
@@ -58,4 +61,5 @@ def load_settings() -> Settings:
         csv_chunk_rows=int(_env("YJ_CSV_CHUNK_ROWS", "50000")),
         match_link_threshold=float(_env("YJ_MATCH_LINK_THRESHOLD", "0.99")),
         match_review_threshold=float(_env("YJ_MATCH_REVIEW_THRESHOLD", "0.80")),
+        suppression_threshold=int(_env("YJ_SUPPRESSION_THRESHOLD", "5")),
     )

@@ -3,6 +3,7 @@
   yj sample --out DIR [--children N] [--years Y] [--layout corepl|childview] [--seed S] [--defects]
   yj run [--landing DIR] [--warehouse URL] [--out DIR] [--quarter 2025Q2]
   yj kpi --quarter 2025Q2 [--landing DIR] [--warehouse URL] [--out DIR]
+  yj board-pack --quarter 2025Q2 [--rebuild] [--threshold N] [--warehouse URL] [--out DIR]
   yj load-case-system [--landing DIR] [--warehouse URL] [--out DIR]
 
 User mistakes get a plain one-line error and exit code 2, never a traceback.
@@ -196,6 +197,38 @@ def cmd_match(args) -> int:
     return 0
 
 
+def cmd_board_pack(args) -> int:
+    from transforms.marts.board_pack import MartsNotBuilt, write_board_pack
+    from transforms.periods import BadQuarter, Quarter
+    from transforms.settings import load_settings
+    from transforms.warehouse.db import make_engine
+
+    try:
+        quarter = Quarter.parse(args.quarter)
+    except BadQuarter as exc:
+        raise UserError(str(exc)) from None
+    if args.threshold is not None and args.threshold < 1:
+        raise UserError("--threshold must be 1 or more (1 suppresses nothing)")
+    _apply_locations(args)
+    settings = load_settings()
+    if args.threshold is not None:
+        settings = settings.with_overrides(suppression_threshold=args.threshold)
+    engine = make_engine(settings.warehouse_url)
+    if args.rebuild:
+        from transforms.marts.build import rebuild_marts
+
+        _progress("rebuilding the marts from the core")
+        print(rebuild_marts(engine, settings.output_dir / "marts", dt.date.today()).summary())
+    try:
+        pack = write_board_pack(engine, quarter, settings.output_dir / "board_pack", settings.service_name,
+                                settings.service_areas, settings.suppression_threshold)
+    except MartsNotBuilt as exc:
+        raise UserError(str(exc)) from None
+    print(pack.summary())
+    print(f"output: {pack.path}")
+    return 0
+
+
 def _parse_date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -233,6 +266,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output folder")
     p.add_argument("--ground-truth", help="a sample's ground_truth/identity_links.csv: also print precision and recall")
     p.set_defaults(func=cmd_match)
+    p = sub.add_parser("board-pack", help="write a quarter's HTML board pack from the marts")
+    p.add_argument("--quarter", required=True, help="e.g. 2025Q2 or '2025-26 Q2'")
+    p.add_argument("--rebuild", action="store_true", help="rebuild the marts from the core first")
+    p.add_argument("--threshold", type=int, help="suppress counts below this (default: $YJ_SUPPRESSION_THRESHOLD or 5)")
+    p.add_argument("--warehouse")
+    p.add_argument("--out")
+    p.set_defaults(func=cmd_board_pack)
     p = sub.add_parser("load-case-system", help="load the newest case-system delivery without Airflow")
     p.add_argument("--landing")
     p.add_argument("--warehouse")

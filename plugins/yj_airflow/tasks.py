@@ -141,3 +141,15 @@ def rebuild_marts() -> dict:
     log.info("marts: %s", report.summary())
     return {"summary": report.summary(), "rows": report.rows, "outputs": [str(p) for p in report.outputs if p.suffix == ".hyper"][:3]
             + [str(report.outputs[-2])]}
+
+
+def write_board_pack(quarter: dict) -> dict:
+    from transforms.marts.board_pack import write_board_pack as write
+    from transforms.periods import Quarter
+    from transforms.warehouse.db import make_engine
+
+    settings = task_settings()
+    pack = write(make_engine(settings.warehouse_url), Quarter.parse(quarter["quarter"]), settings.output_dir / "board_pack",
+                 settings.service_name, settings.service_areas, settings.suppression_threshold)
+    log.info(pack.summary())
+    return {"summary": pack.summary(), "outputs": [str(pack.path)]}

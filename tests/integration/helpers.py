@@ -69,3 +69,25 @@ def edit_manifest(folder: Path, change) -> None:
     manifest = json.loads((folder / "manifest.json").read_text())
     change(manifest)
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
+
+
+def find_or_install_chromium() -> str | None:
+    """Debian's chromium, installed when missing and we are root (CI); None otherwise."""
+    import os
+    import shutil
+    import subprocess
+
+    found = shutil.which("chromium")
+    if found or os.geteuid() != 0:
+        return found
+    subprocess.run("apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium", shell=True,
+                   capture_output=True, timeout=900)
+    return shutil.which("chromium")
+
+
+def screenshot(chromium: str, page: Path, shot: Path, profile: Path, size: str = "1200,1400") -> None:
+    import subprocess
+
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
+                    f"--screenshot={shot}", f"--window-size={size}", page.as_uri()], capture_output=True, timeout=120)

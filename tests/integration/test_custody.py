@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +13,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from tests.integration.helpers import find_or_install_chromium, screenshot
 from tests.conftest import copy_landing, make_settings
 from transforms.custody.enrich import CustodyRules, hours_between, was_overnight
 from transforms.custody.load import load_new_custody_files
@@ -140,17 +140,6 @@ def test_clock_change_nights_count_real_hours():
     assert not was_overnight(dt.datetime(2026, 10, 25, 6, 0), dt.datetime(2026, 10, 25, 23, 59), rules)
 
 
-def _chromium() -> str | None:
-    import os
-
-    found = shutil.which("chromium")
-    if found or os.geteuid() != 0:
-        return found
-    subprocess.run("apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium", shell=True,
-                   capture_output=True, timeout=900)
-    return shutil.which("chromium")
-
-
 def test_custody_dag_on_sample_files_writes_a_briefing_chromium_can_show(airflow_db, tmp_path, sample_dir, monkeypatch):
     from yj_airflow.runner import load_dags, run_dag
 
@@ -176,14 +165,12 @@ def test_custody_dag_on_sample_files_writes_a_briefing_chromium_can_show(airflow
     shared = next(p for p in outputs if p.name.endswith("_shared.xlsx"))
     counts = [r[4] for r in load_workbook(shared).active.iter_rows(min_row=2, values_only=True)]
     assert all(not isinstance(c, int) or c == 0 or c >= 5 for c in counts)  # small numbers suppressed
-    chromium = _chromium()
+    chromium = find_or_install_chromium()
     if chromium is None:
         pytest.skip("Chromium is not installed and cannot be installed here (not root)")
     page = next(p for p in outputs if p.suffix == ".html")
     shot = tmp_path / "duty_briefing.png"
-    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'chrome'}",
-                    f"--screenshot={shot}", "--window-size=1200,1400", page.as_uri()], capture_output=True, timeout=120)
+    screenshot(chromium, page, shot, tmp_path / "chrome")
     assert shot.exists() and shot.stat().st_size > 20_000
 
 

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from tests.conftest import copy_landing, make_settings
+from tests.integration.helpers import find_or_install_chromium, screenshot
 from transforms.canonical import code_lists
 from transforms.casesystem.load import load_newest_delivery
 from transforms.custody.refresh import refresh_custody
 from transforms.education.load import load_newest_ccis, load_newest_education
+from transforms.marts.board_pack import write_board_pack
 from transforms.marts.build import build_marts
 from transforms.marts.definitions import MARTS
 from transforms.matching.run import run_matching
+from transforms.periods import Quarter
 from transforms.reference_sources import load_reference_sources
 from transforms.sample.landing import generate_landing
 from transforms.warehouse.db import make_engine
@@ -95,6 +99,31 @@ def test_marts_dag_on_sqlite_writes_marts_and_extracts_without_personal_data(air
     custody = pd.read_sql_table("mart_remands_custody", engine)
     detained = custody[(custody["record_kind"] == "POLICE_DETENTION") & custody["known_to_service"]]
     assert detained["person_key"].isin(pd.read_sql_table("mart_cohort", engine)["person_key"]).all()
+
+    # The quarter's board pack, from the quarterly DAG, shown by a real browser.
+    quarterly = run_dag(load_dags()["yjb_kpi_quarterly"], {"quarter": "2026Q2"})
+    assert quarterly["ok"], quarterly
+    page = Path(quarterly["tasks"]["write_board_pack"]["result"]["outputs"][0])
+    html = page.read_text(encoding="utf-8")
+    for section in ("KPI headlines", "Local indicators", "Disproportionality by stage", "Custody and remand",
+                    "Education, training and employment", "Health", "Victims"):
+        assert section in html
+    assert "<script" not in html and "http://" not in html.replace("http://www.w3.org/2000/svg", "") and "https://" not in html
+    cells = re.findall(r"<td class='n'>([^<]*(?:&lt;5)?)</td>", html)
+    assert cells and "&lt;5" in cells  # this small sample has counts under 5, and they are hidden
+    assert not any(c.strip() in {"1", "2", "3", "4"} for c in cells)
+    assert not any(value in html for value in personal if len(value) > 3)
+    # The threshold is a setting: at 10, nothing from 1 to 9 shows.
+    stricter = write_board_pack(engine, Quarter.parse("2026Q2"), tmp_path / "strict", "Leicestershire", ("LEICESTERSHIRE", "RUTLAND"), 10)
+    strict_cells = re.findall(r"<td class='n'>([^<]*)</td>", stricter.path.read_text(encoding="utf-8"))
+    assert "&lt;10" in strict_cells and not any(c.strip() in {str(n) for n in range(1, 10)} for c in strict_cells)
+    assert stricter.suppressed_cells > int(re.search(r"\((\d+) cells\)", html).group(1))
+    chromium = find_or_install_chromium()
+    if chromium is None:
+        pytest.skip("Chromium is not installed and cannot be installed here (not root)")
+    shot = tmp_path / "board_pack.png"
+    screenshot(chromium, page, shot, tmp_path / "chrome", size="1400,2600")
+    assert shot.exists() and shot.stat().st_size > 50_000
 
 
 def test_marts_are_identical_from_either_supplier_layout(tmp_path):

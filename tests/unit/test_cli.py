@@ -15,12 +15,20 @@ def _yj(*args):
     (["sample", "--out", "x", "--layout", "oldsystem"], "unknown layout 'oldsystem'"),
     (["sample", "--out", "x", "--children", "0"], "--children must be between"),
     (["sample", "--out", "x", "--as-of", "31/12/2025"], "is not a date"),
+    (["board-pack", "--quarter", "2025Q5"], "'2025Q5' is not a quarter"),
+    (["board-pack", "--quarter", "2025Q2", "--threshold", "0"], "--threshold must be 1 or more"),
 ])
 def test_bad_arguments_give_a_plain_error(args, message):
     result = _yj(*args)
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_board_pack_before_any_marts_says_how_to_build_them(tmp_path):
+    result = _yj("board-pack", "--quarter", "2025Q2", "--warehouse", f"sqlite:///{tmp_path / 'empty.sqlite'}", "--out", str(tmp_path))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "the marts are not built yet" in result.stderr
 
 
 def test_sample_prints_progress_and_where_things_are(tmp_path):

@@ -1,4 +1,4 @@
-"""Exact intervals and the generated data dictionary."""
+"""Exact intervals, the generated data dictionary, and the board pack's suppression and charts."""
 from __future__ import annotations
 
 import math
@@ -6,6 +6,8 @@ import math
 import pytest
 
 from transforms.marts import stats
+from transforms.marts.board_pack import Suppressor
+from transforms.marts.charts import line_chart, relative_rate_chart
 from transforms.marts.build import dictionary_markdown
 from transforms.settings import PROJECT_ROOT
 
@@ -29,3 +31,25 @@ def test_rate_ratio_interval_is_exact_and_flags_only_clear_differences():
 
 def test_the_committed_data_dictionary_is_the_generated_one():
     assert (PROJECT_ROOT / "docs" / "data_dictionary.md").read_text(encoding="utf-8") == dictionary_markdown()
+
+
+@pytest.mark.parametrize("threshold", [5, 10])
+def test_small_counts_and_shares_of_small_groups_are_suppressed(threshold):
+    suppress = Suppressor(threshold)
+    assert suppress.count(0) == "0"  # a true zero discloses nothing
+    assert [suppress.count(n) for n in range(1, threshold)] == [f"&lt;{threshold}"] * (threshold - 1)
+    assert suppress.count(threshold) == str(threshold) and suppress.count(12345) == "12,345"
+    assert suppress.share(1, threshold - 1) == "withheld (small numbers)"
+    assert suppress.share(3, 20) == "15.0%"
+    assert suppress.share(0, 0) == "–"
+    assert suppress.hidden == threshold  # every hidden cell is counted, for the page's note
+
+
+def test_charts_are_self_contained_svg_with_gaps_for_suppressed_points():
+    line = line_chart(["24Q1", "24Q2", "24Q3"], [40.0, None, 55.5], unit="%", title="KPI")
+    assert line.startswith("<svg") and "<script" not in line and "href" not in line
+    assert "<polyline" not in line  # no line is drawn across the suppressed quarter
+    assert line.count("<circle") == 2 and "55.5%" in line
+    rr = relative_rate_chart([{"group": "Black", "relative_rate": 2.5, "low": 1.2, "high": 4.8, "flag": "OVER_REPRESENTED"},
+                              {"group": "Girls", "relative_rate": None, "note": "small numbers"}])
+    assert "#b3261e" in rr and "small numbers" in rr and rr.count("<circle") == 1

@@ -1,0 +1,71 @@
+"""Small inline SVG charts for the board pack: no JavaScript, no fonts or files fetched, so
+the page shows the same offline, in any browser, and printed."""
+from __future__ import annotations
+
+from html import escape
+
+INK, MUTED, ACCENT, ALERT, GOOD = "#1d2b36", "#6b7780", "#1f5f8b", "#b3261e", "#2e7d32"
+
+
+def line_chart(labels: list[str], values: list[float | None], *, width: int = 420, height: int = 140,
+               unit: str = "", title: str = "") -> str:
+    """A trend line; a missing or suppressed value leaves a gap."""
+    pad_l, pad_r, pad_t, pad_b = 40, 26, 18, 28
+    known = [v for v in values if v is not None]
+    top = max(known + [1]) * 1.15
+    if unit == "%" and max(known + [0]) <= 100:
+        top = 100.0  # a percentage axis runs to 100%, so trends are not exaggerated
+    n = max(len(values) - 1, 1)
+    x = lambda i: pad_l + i * (width - pad_l - pad_r) / n  # noqa: E731
+    y = lambda v: pad_t + (1 - v / top) * (height - pad_t - pad_b)  # noqa: E731
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
+             f"<title>{escape(title)}</title>",
+             f'<line x1="{pad_l}" y1="{height - pad_b}" x2="{width - pad_r}" y2="{height - pad_b}" stroke="{MUTED}"/>',
+             f'<text x="{pad_l - 4}" y="{pad_t + 4}" font-size="10" text-anchor="end" fill="{MUTED}">{top:.0f}{escape(unit)}</text>',
+             f'<text x="{pad_l - 4}" y="{height - pad_b}" font-size="10" text-anchor="end" fill="{MUTED}">0</text>']
+    segment: list[str] = []
+    for i, v in enumerate(values + [None]):
+        if v is None:
+            if len(segment) > 1:
+                parts.append(f'<polyline fill="none" stroke="{ACCENT}" stroke-width="2" points="{" ".join(segment)}"/>')
+            segment = []
+            continue
+        segment.append(f"{x(i):.1f},{y(v):.1f}")
+        parts.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3" fill="{ACCENT}"><title>{escape(labels[i])}: {v:g}{escape(unit)}</title></circle>')
+    for i, label in enumerate(labels):
+        if i % 2 == len(labels) % 2 or i == len(labels) - 1:
+            parts.append(f'<text x="{x(i):.1f}" y="{height - 10}" font-size="9" text-anchor="middle" fill="{MUTED}">{escape(label)}</text>')
+    if values and values[-1] is not None:
+        parts.append(f'<text x="{x(len(values) - 1):.1f}" y="{y(values[-1]) - 7:.1f}" font-size="11" text-anchor="middle" '
+                     f'fill="{INK}" font-weight="bold">{values[-1]:g}{escape(unit)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def relative_rate_chart(rows: list[dict], *, width: int = 460, title: str = "") -> str:
+    """Relative rates (log scale) with their exact intervals; 1 = same rate as the reference
+    group. Red: over-represented, green: under-represented (interval clear of 1)."""
+    import math
+
+    row_h, pad_l, pad_r, pad_t = 24, 90, 20, 24
+    height = pad_t + row_h * len(rows) + 24
+    lo, hi = math.log(0.1), math.log(10)
+    x = lambda v: pad_l + (min(max(math.log(max(v, 1e-3)), lo), hi) - lo) / (hi - lo) * (width - pad_l - pad_r)  # noqa: E731
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
+             f"<title>{escape(title)}</title>",
+             f'<line x1="{x(1):.1f}" y1="{pad_t - 8}" x2="{x(1):.1f}" y2="{height - 20}" stroke="{MUTED}" stroke-dasharray="3,3"/>']
+    for tick in (0.1, 0.25, 0.5, 1, 2, 4, 10):
+        parts.append(f'<text x="{x(tick):.1f}" y="{height - 6}" font-size="9" text-anchor="middle" fill="{MUTED}">{tick:g}</text>')
+    for i, r in enumerate(rows):
+        cy = pad_t + i * row_h + row_h / 2
+        parts.append(f'<text x="{pad_l - 8}" y="{cy + 4:.1f}" font-size="11" text-anchor="end" fill="{INK}">{escape(str(r["group"]))}</text>')
+        if r.get("relative_rate") is None:
+            parts.append(f'<text x="{pad_l}" y="{cy + 4:.1f}" font-size="10" fill="{MUTED}">{escape(r.get("note", "not assessed"))}</text>')
+            continue
+        colour = {"OVER_REPRESENTED": ALERT, "UNDER_REPRESENTED": GOOD}.get(r.get("flag"), ACCENT)
+        if r.get("low") is not None and r.get("high") is not None:
+            parts.append(f'<line x1="{x(r["low"]):.1f}" y1="{cy:.1f}" x2="{x(r["high"]):.1f}" y2="{cy:.1f}" stroke="{colour}" stroke-width="2"/>')
+        parts.append(f'<circle cx="{x(r["relative_rate"]):.1f}" cy="{cy:.1f}" r="4.5" fill="{colour}">'
+                     f'<title>{escape(str(r["group"]))}: {r["relative_rate"]:.2f}</title></circle>')
+    parts.append("</svg>")
+    return "".join(parts)
