@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 	$(BIN)/python -m benchmarks.custody_latency
 	$(BIN)/python -m benchmarks.matching --county
+	$(BIN)/python -m benchmarks.marts
 
 clean:
 	rm -rf var .airflow
