@@ -29,7 +29,7 @@ HEADLINES = {
     "kpi10.rj_participated_pct": "KPI 10 Victims taking part in restorative justice",
 }
 LOCAL = {"first_time_entrants": "First-time entrants", "custodial_sentences": "Custodial sentences",
-         "reoffending_rate_pct": "Reoffending within 12 months (%) of the cohort a year earlier"}
+         "reoffending_rate_pct": "Reoffending within 12 months (%), by quarter of the cohort's outcome"}
 GROUP_WORDS = {"F": "Girls", "M": "Boys"}
 STAGE_WORDS = {"PREVENTION": "Prevention", "OUT_OF_COURT": "Out of court", "COURT": "Court", "CUSTODY": "Custody", "REMAND": "Remand"}
 
@@ -89,44 +89,58 @@ def _headline_trend(engine: Engine, quarters: list[Quarter], service_areas, supp
     inputs = load_inputs(engine, service_areas)
     rules = KpiRules.from_env()
     series = {m: [] for m in HEADLINES}
+    latest_denominator: dict[str, int] = {}
     for q in quarters:
         figures, _ = compute_figures(inputs, q, rules)
         by = {(f.measure, f.breakdown): f for f in figures}
         for measure in HEADLINES:
             f = by.get((measure, "TOTAL"))
-            small = f is None or f.denominator is None or f.denominator < suppress.threshold
-            if f is not None and small and f.denominator:
+            denominator = (f.denominator or 0) if f is not None else 0
+            if 0 < denominator < suppress.threshold:
                 suppress.hidden += 1
-            series[measure].append(None if small else round(float(f.value), 1))
+            series[measure].append(round(float(f.value), 1) if denominator >= suppress.threshold else None)
+            latest_denominator[measure] = denominator
     labels = [q.code[2:] for q in quarters]
     cards = []
     for measure, title in HEADLINES.items():
         latest = series[measure][-1]
-        shown = "withheld (small numbers)" if latest is None else f"{latest:g}%"
+        shown = (f"{latest:g}%" if latest is not None else
+                 "withheld (small numbers)" if latest_denominator[measure] else "– (none to count)")
         cards.append(f'<div class="chart"><h3>{html.escape(title)}</h3><div class="big">{shown}</div>'
                      f'{line_chart(labels, series[measure], unit="%", title=title)}</div>')
     return "".join(cards)
 
 
-def _local_indicators(perf: pd.DataFrame, quarters: list[Quarter], suppress: Suppressor) -> str:
+def _local_indicators(perf: pd.DataFrame, reoffending: pd.DataFrame, quarters: list[Quarter], suppress: Suppressor) -> str:
+    """Counts from the performance mart. The reoffending rate is plotted at the quarter of the
+    cohort's outcome, so the newest point is the newest cohort tracked for a full 12 months; a
+    rate of a cohort smaller than the threshold is withheld (it would give away children)."""
     codes = [q.code for q in quarters]
+    tracked = reoffending[reoffending["tracking_complete"].fillna(False).astype(bool)]
+    cohort_size = tracked.groupby("cohort_quarter").size()
     out = []
     for measure, title in LOCAL.items():
+        is_rate = measure.endswith("_pct")
         rows = perf[perf["measure"] == measure].set_index("quarter")["value"]
         values = []
         for c in codes:
             v = rows.get(c)
+            small = (0 < int(cohort_size.get(c, 0)) < suppress.threshold) if is_rate else (v is not None and 0 < v < suppress.threshold)
             if v is None or pd.isna(v):
                 values.append(None)
-            elif not measure.endswith("_pct") and 0 < v < suppress.threshold:
+            elif small:
                 suppress.hidden += 1
                 values.append(None)
             else:
                 values.append(float(v))
-        latest = rows.get(codes[-1])
-        shown = (f"{latest:g}%" if measure.endswith("_pct") else suppress.count(latest)) if latest is not None and not pd.isna(latest) else "–"
+        if is_rate:
+            known = [(c, v) for c, v in zip(codes, values) if v is not None]
+            shown = f"{known[-1][1]:g}% <small>(cohort {known[-1][0][2:]})</small>" if known else "–"
+        else:
+            latest = rows.get(codes[-1])
+            shown = suppress.count(latest) if latest is not None and not pd.isna(latest) else "–"
         out.append(f'<div class="chart"><h3>{html.escape(title)}</h3><div class="big">{shown}</div>'
-                   f'{line_chart([c[2:] for c in codes], values, unit="%" if measure.endswith("_pct") else "", title=title)}</div>')
+                   f'{line_chart([c[2:] for c in codes], values, unit="%" if is_rate else "", title=title)}</div>')
     return "".join(out)
 
 
@@ -158,6 +172,18 @@ def _disproportionality(disp: pd.DataFrame, period: str, suppress: Suppressor) -
     return "".join(blocks)
 
 
+def _count_trend(title: str, counts: pd.Series, codes: list[str], suppress: Suppressor) -> str:
+    """A count by quarter over the trend quarters; a small count is a gap in the line."""
+    values = []
+    for code in codes:
+        n = int(counts.get(code, 0))
+        if 0 < n < suppress.threshold:
+            suppress.hidden += 1
+        values.append(None if 0 < n < suppress.threshold else float(n))
+    return (f'<div class="chart"><h3>{html.escape(title)}</h3>'
+            f'{line_chart([c[2:] for c in codes], values, title=title)}</div>')
+
+
 def _count_table(rows: list[tuple[str, object]], suppress: Suppressor) -> str:
     body = "".join(f"<tr><td>{html.escape(label)}</td><td class='n'>{value if isinstance(value, str) else suppress.count(value)}</td></tr>"
                    for label, value in rows)
@@ -182,6 +208,8 @@ def write_board_pack(engine: Engine, quarter: Quarter, out_dir: Path, service_na
     periods = sorted(disp["period"].unique())
     period = fy if fy in periods else (periods[-1] if periods else fy)
 
+    codes = [q.code for q in quarters]
+    by_kind = lambda *kinds: custody[custody["record_kind"].isin(kinds)].groupby("quarter").size()  # noqa: E731
     in_q = custody[pd.to_datetime(custody["start_date"]).between(start, end)]
     det = in_q[in_q["record_kind"] == "POLICE_DETENTION"]
     custody_rows = [("Police detentions of children", len(det)), ("of which overnight", int(det["overnight"].fillna(False).sum())),
@@ -216,13 +244,16 @@ def write_board_pack(engine: Engine, quarter: Quarter, out_dir: Path, service_na
 
     sections = [
         ("KPI headlines: trend over the last eight quarters", f'<div class="grid">{_headline_trend(engine, quarters, service_areas, suppress)}</div>'),
-        ("Local indicators", f'<div class="grid">{_local_indicators(perf, quarters, suppress)}</div>'),
+        ("Local indicators", f'<div class="grid">{_local_indicators(perf, read("reoffending"), quarters, suppress)}</div>'),
         (f"Disproportionality by stage, {period}",
          "<p>Relative rate: how many times more (or less) likely children of the group are to reach the stage than White "
          "children (girls: than boys), per head of the 10 to 17 population. Lines are exact 95% intervals; a group is flagged "
          "(red over, green under) only when the whole interval is clear of 1, i.e. the difference is unlikely to be chance.</p>"
          f'<div class="grid">{_disproportionality(disp, period, suppress)}</div>'),
-        (f"Custody and remand, {quarter.label}", _count_table(custody_rows, suppress)),
+        (f"Custody and remand, {quarter.label}",
+         f'<div class="grid"><div>{_count_table(custody_rows, suppress)}</div>'
+         f'{_count_trend("Police detentions of children, by quarter", by_kind("POLICE_DETENTION"), codes, suppress)}'
+         f'{_count_trend("Remands (youth detention and local authority), by quarter", by_kind("REMAND_YDA", "REMAND_LA"), codes, suppress)}</div>'),
         (f"Education, training and employment, {quarter.label}", _count_table(ete_rows, suppress)),
         (f"Health, {quarter.label}", _count_table(health_rows, suppress)),
         (f"Victims, {quarter.label}", _count_table(victim_rows, suppress)),
