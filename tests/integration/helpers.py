@@ -91,3 +91,20 @@ def screenshot(chromium: str, page: Path, shot: Path, profile: Path, size: str =
     subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                     "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
                     f"--screenshot={shot}", f"--window-size={size}", page.as_uri()], capture_output=True, timeout=120)
+
+
+def read_hyper_with_tableau_api(path: Path) -> dict[str, dict]:
+    """Every table in a .hyper file as Tableau's own Hyper API sees it (not pantab, which
+    wrote it): {table: {"rows": n, "columns": {name: Hyper type}}}."""
+    from tableauhyperapi import Connection, CreateMode, HyperProcess, Telemetry
+
+    tables = {}
+    with HyperProcess(telemetry=Telemetry.DO_NOT_SEND_USAGE_DATA_TO_TABLEAU, parameters={"log_config": ""}) as hyper:
+        with Connection(hyper.endpoint, path, CreateMode.NONE) as conn:
+            for schema in conn.catalog.get_schema_names():
+                for table in conn.catalog.get_table_names(schema):
+                    definition = conn.catalog.get_table_definition(table)
+                    tables[table.name.unescaped] = {
+                        "rows": conn.execute_scalar_query(f"SELECT COUNT(*) FROM {table}"),
+                        "columns": {c.name.unescaped: str(c.type) for c in definition.columns}}
+    return tables

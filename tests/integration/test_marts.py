@@ -1,5 +1,5 @@
 """The marts through the marts DAG on SQLite and PostgreSQL: published, extracts written and
-read back with the Hyper engine, no personal identifier anywhere, identical across layouts."""
+read back with Tableau's Hyper API, no personal identifier anywhere, identical across layouts."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import copy_landing, make_settings
-from tests.integration.helpers import find_or_install_chromium, screenshot
+from tests.integration.helpers import find_or_install_chromium, read_hyper_with_tableau_api, screenshot
 from transforms.canonical import code_lists
 from transforms.casesystem.load import load_newest_delivery
 from transforms.custody.refresh import refresh_custody
@@ -89,8 +89,15 @@ def test_marts_dag_on_sqlite_writes_marts_and_extracts_without_personal_data(air
         extract = pd.read_csv(folder / f"{mart.table}.csv", dtype=str)
         assert len(extract) == rows[name]
         _assert_no_personal_identifiers(extract, personal, f"{mart.table}.csv")
-        hyper = pantab.frame_from_hyper(folder / f"{mart.table}.hyper", table=mart.table)
-        assert len(hyper) == rows[name]
+        # Read back with Tableau's own Hyper API: the rows, the columns in order, dates as DATE.
+        hyper = read_hyper_with_tableau_api(folder / f"{mart.table}.hyper")
+        assert set(hyper) == {mart.table, "data_dictionary"}
+        assert hyper[mart.table]["rows"] == rows[name] and hyper["data_dictionary"]["rows"] == len(mart.columns)
+        assert list(hyper[mart.table]["columns"]) == [c.name for c in mart.columns]
+        assert {n: t for n, t in hyper[mart.table]["columns"].items() if t == "DATE"} == \
+            {c.name: "DATE" for c in mart.columns if c.type == "date"}
+        _assert_no_personal_identifiers(pantab.frame_from_hyper(folder / f"{mart.table}.hyper", table=mart.table), personal,
+                                        f"{mart.table}.hyper")
         dictionary = pantab.frame_from_hyper(folder / f"{mart.table}.hyper", table="data_dictionary")
         assert list(dictionary["column"]) == [c.name for c in mart.columns]
     text = (folder / "data_dictionary.md").read_text()

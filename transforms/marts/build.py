@@ -104,7 +104,7 @@ def write_extracts(marts: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
         frame.to_csv(csv, index=False, encoding="utf-8")
         hyper = folder / f"{mart.table}.hyper"
         hyper.unlink(missing_ok=True)
-        pantab.frames_to_hyper({mart.table: _for_hyper(frame), "data_dictionary": dictionary_frame(mart)}, hyper)
+        pantab.frames_to_hyper({mart.table: _for_hyper(frame, mart), "data_dictionary": dictionary_frame(mart)}, hyper)
         written += [csv, hyper]
     dictionary = folder / "data_dictionary.md"
     dictionary.write_text(dictionary_markdown(), encoding="utf-8")
@@ -112,11 +112,14 @@ def write_extracts(marts: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
     return written + [dictionary, folder / "data_dictionary.csv"]
 
 
-def _for_hyper(frame: pd.DataFrame) -> pd.DataFrame:
+def _for_hyper(frame: pd.DataFrame, mart: Mart) -> pd.DataFrame:
+    """Date columns as Arrow dates, so Tableau sees DATE (not a timestamp at midnight)."""
+    import pyarrow as pa
+
     out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object:  # dates
-            out[col] = pd.to_datetime(out[col], errors="coerce")
+    for c in mart.columns:
+        if c.type == "date":
+            out[c.name] = pd.to_datetime(out[c.name], errors="coerce").astype(pd.ArrowDtype(pa.date32()))
     return out
 
 
