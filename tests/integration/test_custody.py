@@ -145,7 +145,8 @@ def test_custody_dag_on_sample_files_writes_a_briefing_chromium_can_show(airflow
 
     landing = copy_landing(sample_dir, tmp_path / "landing")
     for k, v in {"YJ_LANDING_DIR": str(landing), "YJ_OUTPUT_DIR": str(tmp_path / "output"),
-                 "YJ_RAW_ARCHIVE_DIR": str(tmp_path / "raw"), "YJ_WAREHOUSE_URL": f"sqlite:///{tmp_path / 'wh.sqlite'}"}.items():
+                 "YJ_RAW_ARCHIVE_DIR": str(tmp_path / "raw"), "YJ_WAREHOUSE_URL": f"sqlite:///{tmp_path / 'wh.sqlite'}",
+                 "YJ_SUPPRESSION_THRESHOLD": "10"}.items():  # the shared figures follow the setting
         monkeypatch.setenv(k, v)
     dags = load_dags()
     assert run_dag(dags["case_system_nightly"])["ok"]
@@ -163,8 +164,11 @@ def test_custody_dag_on_sample_files_writes_a_briefing_chromium_can_show(airflow
                             "Appropriate adult awaited", "Not known to the service"}
     assert summary["Not known to the service"] >= 1  # the sample has children the service does not know
     shared = next(p for p in outputs if p.name.endswith("_shared.xlsx"))
+    internal = next(p for p in outputs if p.name.endswith("_internal.xlsx"))
     counts = [r[4] for r in load_workbook(shared).active.iter_rows(min_row=2, values_only=True)]
-    assert all(not isinstance(c, int) or c == 0 or c >= 5 for c in counts)  # small numbers suppressed
+    raw = [r[4] for r in load_workbook(internal).active.iter_rows(min_row=2, values_only=True)]
+    assert all(not isinstance(c, int) or c == 0 or c >= 10 for c in counts)  # small numbers suppressed
+    assert counts == ["<10" if 0 < n < 10 else n for n in raw] and "<10" in counts
     chromium = find_or_install_chromium()
     if chromium is None:
         pytest.skip("Chromium is not installed and cannot be installed here (not root)")

@@ -6,9 +6,9 @@ import math
 import pytest
 
 from transforms.marts import stats
-from transforms.marts.board_pack import Suppressor
 from transforms.marts.charts import line_chart, relative_rate_chart
 from transforms.marts.build import dictionary_markdown
+from transforms.privacy import Suppressor, suppress_small_numbers
 from transforms.settings import PROJECT_ROOT
 
 
@@ -43,6 +43,16 @@ def test_small_counts_and_shares_of_small_groups_are_suppressed(threshold):
     assert suppress.share(3, 20) == "15.0%"
     assert suppress.share(0, 0) == "–"
     assert suppress.hidden == threshold  # every hidden cell is counted, for the page's note
+
+
+def test_shared_tables_use_the_same_rule_and_threshold():
+    import numpy as np
+    import pandas as pd
+
+    figures = pd.DataFrame({"measure": list("abcde"), "count": np.array([0, 1, 4, 5, 9], dtype="int64")})
+    assert suppress_small_numbers(figures, ["count"])["count"].tolist() == [0, "<5", "<5", 5, 9]
+    assert suppress_small_numbers(figures, ["count"], 10)["count"].tolist() == [0, "<10", "<10", "<10", "<10"]
+    assert Suppressor(10).count(np.int64(9)) == "&lt;10" and Suppressor().count(pd.NA) == "–"
 
 
 def test_charts_are_self_contained_svg_with_gaps_for_suppressed_points():

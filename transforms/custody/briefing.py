@@ -14,7 +14,7 @@ from openpyxl import Workbook
 
 from transforms.custody.enrich import TRIAGE_OUTCOMES
 from transforms.excel import write_table
-from transforms.privacy import suppress_small_numbers
+from transforms.privacy import SUPPRESSION_THRESHOLD, suppress_small_numbers
 
 SHOWN = {"custody_ref": "Custody ref", "custody_suite": "Suite", "forenames": "Forenames", "surname": "Surname",
          "age_at_arrival": "Age", "sex": "Sex", "arrival_datetime": "Arrived", "release_datetime": "Released",
@@ -79,7 +79,8 @@ def monthly_figures(enriched: pd.DataFrame, month: str) -> pd.DataFrame:
 
 
 def write_refresh_outputs(enriched: pd.DataFrame, folder: Path, as_at: dt.datetime,
-                          previous_as_at: dt.datetime | None, service: str) -> list[Path]:
+                          previous_as_at: dt.datetime | None, service: str,
+                          suppression_threshold: int = SUPPRESSION_THRESHOLD) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     sections = briefing_sections(enriched, previous_as_at)
     stamp = f"{as_at:%Y%m%d_%H%M}"
@@ -114,7 +115,7 @@ def write_refresh_outputs(enriched: pd.DataFrame, folder: Path, as_at: dt.dateti
     figures = monthly_figures(enriched, month)
     internal = folder.parent / f"remand_strategy_{month}_internal.xlsx"
     shared = folder.parent / f"remand_strategy_{month}_shared.xlsx"
-    for path, frame in ((internal, figures), (shared, suppress_small_numbers(figures, ["count"]))):
+    for path, frame in ((internal, figures), (shared, suppress_small_numbers(figures, ["count"], suppression_threshold))):
         wb = Workbook()
         wb.active.title = "Figures"
         write_table(wb.active, frame, "Figures")

@@ -61,5 +61,5 @@ def refresh_custody(settings: Settings, engine: Engine | None = None, now: dt.da
     links = links_for_new_records(engine, "custody", detentions, thresholds_from(settings))
     enriched = enrich(detentions, links, episodes, as_at)
     folder = settings.output_dir / "custody" / f"{as_at:%Y%m%d_%H%M}"
-    outputs = write_refresh_outputs(enriched, folder, as_at, previous, settings.service_name)
+    outputs = write_refresh_outputs(enriched, folder, as_at, previous, settings.service_name, settings.suppression_threshold)
     return RefreshReport(files, as_at, outputs, live=len(enriched), seconds=time.perf_counter() - started)

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 
 from transforms.marts.charts import line_chart, relative_rate_chart
 from transforms.periods import Quarter
+from transforms.privacy import Suppressor
 
 HEADLINES = {
     "kpi1.suitable_end_pct": "KPI 1 Suitable accommodation at the end of the order",
@@ -48,31 +49,6 @@ class MartsNotBuilt(Exception):
     pass
 
 
-class Suppressor:
-    """Counts under the threshold become "<threshold"; the pack counts how many it hid."""
-
-    def __init__(self, threshold: int):
-        self.threshold = threshold
-        self.hidden = 0
-
-    def count(self, n) -> str:
-        if n is None or pd.isna(n):
-            return "–"
-        n = int(n)
-        if 0 < n < self.threshold:
-            self.hidden += 1
-            return f"&lt;{self.threshold}"
-        return f"{n:,}"
-
-    def share(self, numerator, denominator) -> str:
-        if not denominator:
-            return "–"
-        if denominator < self.threshold:
-            self.hidden += 1
-            return "withheld (small numbers)"
-        return f"{100 * numerator / denominator:.1f}%"
-
-
 def _quarters_to(quarter: Quarter, count: int) -> list[Quarter]:
     out = [quarter]
     while len(out) < count:
@@ -96,9 +72,8 @@ def _headline_trend(engine: Engine, quarters: list[Quarter], service_areas, supp
         for measure in HEADLINES:
             f = by.get((measure, "TOTAL"))
             denominator = (f.denominator or 0) if f is not None else 0
-            if 0 < denominator < suppress.threshold:
-                suppress.hidden += 1
-            series[measure].append(round(float(f.value), 1) if denominator >= suppress.threshold else None)
+            shown = denominator > 0 and not suppress.hide(denominator)
+            series[measure].append(round(float(f.value), 1) if shown else None)
             latest_denominator[measure] = denominator
     labels = [q.code[2:] for q in quarters]
     cards = []
@@ -125,11 +100,7 @@ def _local_indicators(perf: pd.DataFrame, reoffending: pd.DataFrame, quarters: l
         values = []
         for c in codes:
             v = rows.get(c)
-            small = (0 < int(cohort_size.get(c, 0)) < suppress.threshold) if is_rate else (v is not None and 0 < v < suppress.threshold)
-            if v is None or pd.isna(v):
-                values.append(None)
-            elif small:
-                suppress.hidden += 1
+            if v is None or pd.isna(v) or suppress.hide(int(cohort_size.get(c, 0)) if is_rate else v):
                 values.append(None)
             else:
                 values.append(float(v))
@@ -154,7 +125,7 @@ def _disproportionality(disp: pd.DataFrame, period: str, suppress: Suppressor) -
             # A small count's rate would give the count away (the population is printed), and a
             # zero has no point to plot on a log scale: both get a note instead of a dot. The
             # table below counts the suppressed cell.
-            hidden = 0 < r.children < suppress.threshold
+            hidden = suppress.is_small(r.children)
             note = "small numbers" if hidden else ("none at this stage" if r.children == 0 else "not assessed")
             rows.append({"group": GROUP_WORDS.get(r.group, r.group),
                          "relative_rate": None if hidden or r.children == 0 or pd.isna(r.relative_rate) else r.relative_rate,
@@ -177,9 +148,7 @@ def _count_trend(title: str, counts: pd.Series, codes: list[str], suppress: Supp
     values = []
     for code in codes:
         n = int(counts.get(code, 0))
-        if 0 < n < suppress.threshold:
-            suppress.hidden += 1
-        values.append(None if 0 < n < suppress.threshold else float(n))
+        values.append(None if suppress.hide(n) else float(n))
     return (f'<div class="chart"><h3>{html.escape(title)}</h3>'
             f'{line_chart([c[2:] for c in codes], values, title=title)}</div>')
 
