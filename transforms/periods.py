@@ -45,6 +45,10 @@ class Quarter:
         return nxt - dt.timedelta(days=1)
 
     @property
+    def previous(self) -> "Quarter":
+        return Quarter(self.fy_start_year - (self.number == 1), (self.number - 2) % 4 + 1)
+
+    @property
     def label(self) -> str:
         return f"{self.fy_start_year}-{(self.fy_start_year + 1) % 100:02d} Q{self.number}"
 
@@ -58,7 +62,14 @@ def quarter_containing(day: dt.date) -> Quarter:
     return Quarter(fy, (day.month - 4) % 12 // 3 + 1)
 
 
+def quarters_ending(last: Quarter, count: int) -> list[Quarter]:
+    """``count`` consecutive quarters, oldest first, ending with ``last`` (a trend's axis)."""
+    out = [last]
+    while len(out) < count:
+        out.insert(0, out[0].previous)
+    return out
+
+
 def latest_complete_quarter(timezone: str = "Europe/London", today: dt.date | None = None) -> Quarter:
     today = today or dt.datetime.now(ZoneInfo(timezone)).date()
-    current = quarter_containing(today)
-    return quarter_containing(current.start - dt.timedelta(days=1))
+    return quarter_containing(today).previous

@@ -9,7 +9,7 @@ from transforms.canonical import canonical_tables, ethnic_group_of
 from transforms.casesystem.mapping import load_mapping, to_canonical_text, to_canonical_types
 from transforms.excel import write_table
 from transforms.identifiers import normalise_postcode, postcode_district, upn_check_letter, upn_is_valid
-from transforms.periods import BadQuarter, Quarter, latest_complete_quarter
+from transforms.periods import BadQuarter, Quarter, latest_complete_quarter, quarters_ending
 
 
 @pytest.mark.parametrize("text,label,start,end", [
@@ -104,3 +104,8 @@ def test_excel_tables_never_turn_text_into_formulas(tmp_path):
     assert ws.freeze_panes == "A2"
     assert list(ws.tables) == ["Names"]
     assert ws["B3"].number_format == "0.0"
+
+
+def test_quarters_ending_steps_back_across_financial_years():
+    assert Quarter(2025, 1).previous == Quarter(2024, 4) and Quarter(2025, 3).previous == Quarter(2025, 2)
+    assert [q.code for q in quarters_ending(Quarter(2025, 2), 4)] == ["2024Q3", "2024Q4", "2025Q1", "2025Q2"]

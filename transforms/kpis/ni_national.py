@@ -20,7 +20,7 @@ def reoffending_cohort_quarter(report_date: dt.date) -> Quarter:
     ended by the report date: its last day plus 18 months is on or before the report date."""
     q = quarter_containing(report_date)
     while add_months(q.end, 18) > report_date:
-        q = quarter_containing(q.start - dt.timedelta(days=1))
+        q = q.previous
     return q
 
 

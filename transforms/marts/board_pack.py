@@ -19,7 +19,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from transforms.marts.charts import line_chart, relative_rate_chart
-from transforms.periods import Quarter
+from transforms.periods import Quarter, quarters_ending
 from transforms.privacy import Suppressor
 
 HEADLINES = {
@@ -47,14 +47,6 @@ class BoardPack:
 
 class MartsNotBuilt(Exception):
     pass
-
-
-def _quarters_to(quarter: Quarter, count: int) -> list[Quarter]:
-    out = [quarter]
-    while len(out) < count:
-        q = out[0]
-        out.insert(0, Quarter(q.fy_start_year - (q.number == 1), (q.number - 2) % 4 + 1))
-    return out
 
 
 def _headline_trend(engine: Engine, quarters: list[Quarter], service_areas, suppress: Suppressor) -> str:
@@ -171,7 +163,7 @@ def write_board_pack(engine: Engine, quarter: Quarter, out_dir: Path, service_na
     perf, disp, custody, ete, events, health, victims = (read(n) for n in (
         "performance_overview", "disproportionality", "remands_custody", "ete", "ete_event", "health", "victims"))
     cohort = read("cohort")
-    quarters = _quarters_to(quarter, 8)
+    quarters = quarters_ending(quarter, 8)
     start, end = pd.Timestamp(quarter.start), pd.Timestamp(quarter.end)
     fy = f"{quarter.fy_start_year}-{(quarter.fy_start_year + 1) % 100:02d}"
     periods = sorted(disp["period"].unique())

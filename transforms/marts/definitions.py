@@ -7,7 +7,6 @@ birth, full postcode, UPN or PNC id.
 """
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Callable
 
@@ -16,7 +15,7 @@ import pandas as pd
 from transforms.kpis.common import GROUP_OF_TYPE
 from transforms.marts.core import CoreData, age_on
 from transforms.marts import stats
-from transforms.periods import quarter_containing
+from transforms.periods import quarter_containing, quarters_ending
 
 
 @dataclass(frozen=True)
@@ -158,7 +157,7 @@ def build_cohort(core: CoreData) -> pd.DataFrame:
            "substantive or out-of-court outcome is in the quarter; reoffending: share of the quarter's reoffending cohort who reoffended within 12 months")])
 def build_performance_overview(core: CoreData) -> pd.DataFrame:
     e = _episodes(core)
-    quarters = _quarters(core, count=12)
+    quarters = quarters_ending(quarter_containing(core.as_of).previous, 12)
     rows = []
     first_outcome = core["outcome"][core["outcome"]["outcome_type"] != "NFA"].groupby("child_id")["outcome_date"].min()
     tracker = build_reoffending(core)
@@ -175,15 +174,6 @@ def build_performance_overview(core: CoreData) -> pd.DataFrame:
         rows.append((q, "reoffending_rate_pct", round(100 * cohort["reoffended"].mean(), 1) if len(cohort) else None))
     return pd.DataFrame({"quarter": [q.code for q, _, _ in rows], "quarter_end": [pd.Timestamp(q.end) for q, _, _ in rows],
                          "measure": [m for _, m, _ in rows], "value": [v for _, _, v in rows]}).astype({"value": "float"})
-
-
-def _quarters(core: CoreData, count: int):
-    q = quarter_containing(core.as_of)
-    out = []
-    for _ in range(count):
-        q = quarter_containing(q.start - dt.timedelta(days=1))
-        out.append(q)
-    return list(reversed(out))
 
 
 @mart("reoffending", "Reoffending tracker", "one row per child per cohort",
