@@ -34,7 +34,7 @@ def main() -> None:
     out = Path(args.out)
     shutil.rmtree(out, ignore_errors=True)
 
-    from transforms.casesystem.load import load_newest_delivery
+    from transforms.ingest.sources import load_case_system
     from transforms.custody.refresh import refresh_custody
     from transforms.sample.landing import generate_landing
 
@@ -44,7 +44,7 @@ def main() -> None:
            "YJ_WAREHOUSE_URL": f"sqlite:///{out / 'warehouse.sqlite'}"}
     os.environ.update(env)
     settings = load_settings()
-    load_newest_delivery(settings)
+    load_case_system(settings)
     started = time.perf_counter()
     refresh_custody(settings)  # the sample's own files, loaded before Airflow starts
     baseline_s = time.perf_counter() - started

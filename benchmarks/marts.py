@@ -16,9 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from transforms.casesystem.load import load_newest_delivery
+from transforms.ingest.sources import load_case_system
 from transforms.custody.load import load_new_custody_files
-from transforms.education.load import load_newest_ccis, load_newest_education
+from transforms.ingest.sources import load_ccis, load_education
 from transforms.marts.board_pack import write_board_pack
 from transforms.marts.build import rebuild_marts
 from transforms.marts.core import read_core
@@ -46,9 +46,9 @@ def main() -> None:
         settings = load_settings().with_overrides(warehouse_url=f"sqlite:///{root / 'warehouse.sqlite'}", landing_dir=root / "landing",
                                                   output_dir=root / "output", raw_archive_dir=root / "raw")
         engine = make_engine(settings.warehouse_url)
-        load_newest_delivery(settings)
-        load_newest_education(settings)
-        load_newest_ccis(settings)
+        load_case_system(settings)
+        load_education(settings)
+        load_ccis(settings)
         load_new_custody_files(settings, engine)
         load_reference_sources(engine, settings.landing_dir)
         run_matching(settings)

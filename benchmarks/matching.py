@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from transforms.casesystem.load import load_newest_delivery
+from transforms.ingest.sources import load_case_system
 from transforms.custody.load import load_new_custody_files
-from transforms.education.load import load_newest_ccis, load_newest_education
+from transforms.ingest.sources import load_ccis, load_education
 from transforms.matching.quality import measure
 from transforms.matching.records import read_people
 from transforms.matching.run import run_matching
@@ -48,9 +48,9 @@ def main() -> None:
         settings = load_settings().with_overrides(
             warehouse_url=f"sqlite:///{root / 'warehouse.sqlite'}", landing_dir=root / "landing",
             output_dir=root / "output", raw_archive_dir=root / "raw")
-        load_newest_delivery(settings)
-        load_newest_education(settings)
-        load_newest_ccis(settings)
+        load_case_system(settings)
+        load_education(settings)
+        load_ccis(settings)
         engine = make_engine(settings.warehouse_url)
         load_new_custody_files(settings, engine)
         print(f"sample generated and loaded in {time.perf_counter() - started:.0f}s")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from transforms.casesystem.load import load_newest_delivery
+from transforms.ingest.sources import load_case_system
 from transforms.sample.landing import generate_landing
 from transforms.settings import PROJECT_ROOT, load_settings
 
@@ -54,7 +54,7 @@ def main() -> None:
         settings = load_settings().with_overrides(landing_dir=out / "county" / "landing", output_dir=out / "output",
                                                   raw_archive_dir=out / f"raw{i}",
                                                   warehouse_url=f"sqlite:///{out / f'warehouse{i}.sqlite'}")
-        load.append(_timed(lambda: load_newest_delivery(settings)))
+        load.append(_timed(lambda: load_case_system(settings)))
     base_s, load_s = statistics.median(baseline), statistics.median(load)
 
     from transforms.kpis.common import load_inputs

@@ -35,6 +35,18 @@ class Settings:
     # Anything shared beyond the BI team (board pack, shared remand figures) shows counts
     # from 1 to this minus one as "<N".
     suppression_threshold: int = 5
+    # Ingest (issue 17): supplier mapping files are read from this folder (a volume in
+    # production, so a new supplier needs no image rebuild).
+    mappings_dir: Path = REFERENCE_DIR / "mappings"
+    # Table-level rules that protect live data: a delivery is rejected when more than this share
+    # of a table's rows is quarantined (per table: ``max_quarantined_share_by_table``), or when a
+    # table would shrink by more than ``max_shrink_share`` compared with the live one.
+    max_quarantined_share: float = 0.5
+    max_quarantined_share_by_table: tuple[tuple[str, float], ...] = ()
+    max_shrink_share: float = 0.5
+
+    def quarantined_share_limit(self, table: str) -> float:
+        return dict(self.max_quarantined_share_by_table).get(table, self.max_quarantined_share)
 
     @property
     def service_slug(self) -> str:
@@ -42,7 +54,7 @@ class Settings:
 
     def with_overrides(self, **changes) -> "Settings":
         changes = {k: v for k, v in changes.items() if v is not None}
-        for key in ("landing_dir", "output_dir", "raw_archive_dir"):
+        for key in ("landing_dir", "output_dir", "raw_archive_dir", "mappings_dir"):
             if key in changes:
                 changes[key] = Path(changes[key]).resolve()
         return replace(self, **changes)
@@ -62,4 +74,17 @@ def load_settings() -> Settings:
         match_link_threshold=float(_env("YJ_MATCH_LINK_THRESHOLD", "0.99")),
         match_review_threshold=float(_env("YJ_MATCH_REVIEW_THRESHOLD", "0.80")),
         suppression_threshold=int(_env("YJ_SUPPRESSION_THRESHOLD", "5")),
+        mappings_dir=Path(_env("YJ_MAPPINGS_DIR", str(REFERENCE_DIR / "mappings"))).resolve(),
+        max_quarantined_share=float(_env("YJ_MAX_QUARANTINED_SHARE", "0.5")),
+        max_quarantined_share_by_table=_shares(_env("YJ_MAX_QUARANTINED_SHARE_BY_TABLE", "")),
+        max_shrink_share=float(_env("YJ_MAX_SHRINK_SHARE", "0.5")),
     )
+
+
+def _shares(text: str) -> tuple[tuple[str, float], ...]:
+    """``child=0.1,episode=0.2`` -> (("child", 0.1), ("episode", 0.2))."""
+    pairs = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        table, _, share = part.partition("=")
+        pairs.append((table.strip(), float(share)))
+    return tuple(pairs)

@@ -3,7 +3,8 @@ can read: which rows to quarantine and why, and whether the table as a whole is 
 
 Suites live in ``expectations/`` as JSON. Each expectation's ``meta`` carries a short
 ``rule`` code, a ``reason`` sentence (``{column}`` is replaced by the supplier's header,
-``{value}`` by the offending value where the column holds no personal data) and a
+``{value}`` by the offending value only when it cannot be personal data: a known code or
+label, a yes/no spelling or a small number; see ``shown_value``) and a
 ``level``: ``row`` (quarantine failing rows, the default) or ``table`` (stop the load).
 """
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from transforms.casesystem.mapping import UNPARSED_DATE_MARK
+from transforms.ingest.mapping import UNPARSED_DATE_MARK
 from transforms.settings import EXPECTATIONS_DIR
 
 # Great Expectations draws a progress bar per validation and logs at INFO on import.
@@ -114,24 +115,63 @@ def run_suite(name: str, frame: pd.DataFrame, parameters: dict[str, Any], *,
         if r.success:
             continue
         if r.exception_info and r.exception_info.get("raised_exception"):
-            outcome.table_failures.append(f"{rule}: the check could not run on column {shown} "
-                                          f"({r.exception_info.get('exception_message', '')[:200]})")
+            # The library's message can quote a cell, so only its kind is kept.
+            outcome.table_failures.append(f"{rule}: the check could not run on column {shown}")
             continue
         reason_template = meta.get("reason", config.type)
         if meta.get("level") == "table":
-            outcome.table_failures.append(f"{rule}: " + reason_template.format(column=shown, value="", **_observed(r.result)))
+            known = set(headers) | set(headers.values()) | set(frame.columns)
+            outcome.table_failures.append(f"{rule}: " + reason_template.format(column=shown, value="",
+                                                                               **_observed(r.result, known)))
             continue
         indices = r.result.get("unexpected_index_list") or []
         values = r.result.get("unexpected_list") or [None] * len(indices)
         for index, value in zip(indices, values):
-            shown_value = "" if column in pii_columns or value is None else str(value).lstrip(UNPARSED_DATE_MARK)[:60]
-            text = reason_template.format(column=shown, value=shown_value, **_observed(r.result))
+            safe = None if column in pii_columns else shown_value(value)
+            template = reason_template if safe is not None else reason_template.replace(" '{value}'", " (value not shown)")
+            text = template.format(column=shown, value=safe or "", **_observed(r.result, set()))
             outcome.row_failures.setdefault(index, []).append(RowFailure(rule, column, text))
     return outcome
 
 
+@lru_cache(maxsize=1)
+def _safe_words() -> frozenset[str]:
+    """Values that are never personal data: every canonical code and label, and the code
+    spellings in every supplier mapping shipped with the project."""
+    from transforms.canonical import code_lists
+    from transforms.ingest.mapping import DEFAULT_MAPPINGS_DIR
+
+    words = set()
+    for codes in code_lists().values():
+        for code, label in codes.items():
+            words.update({code.upper(), str(label).upper()})
+    for path in DEFAULT_MAPPINGS_DIR.glob("*.yaml"):
+        import yaml
+
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for labels in (raw.get("codes") or {}).values():
+            words.update(str(k).upper() for k in (labels or {}))
+        words.update(str(k).upper() for k in (raw.get("booleans") or {}))
+    words.update({"Y", "N", "YES", "NO", "TRUE", "FALSE", "1", "0"})
+    return frozenset(words)
+
+
+def shown_value(value) -> str | None:
+    """The value as it may appear in a reason, or None when it could be personal data: a
+    shifted row can put a surname or a date of birth in any column, so only values that are
+    known codes or labels, or numbers of up to three digits, are ever echoed."""
+    if value is None:
+        return None
+    text = str(value).lstrip(UNPARSED_DATE_MARK).strip()
+    if len(text) <= 3 and text.lstrip("-").isdigit():
+        return text
+    if text.upper() in _safe_words():
+        return text[:60]
+    return None
+
+
 def quarantine_rows(*, source: str, delivery_id: str, table: str, file_label: str, headers: dict[str, str],
-                    column_letter, raw: pd.DataFrame, bad: dict) -> list[dict]:
+                    column_letter, raw: pd.DataFrame, bad: dict, malformed: dict | None = None) -> list[dict]:
     """Rows for the quarantine table: where (file, Excel row, column letter and header), which
     rules, why in plain words, and the raw record so nothing is lost."""
     rows = []
@@ -142,16 +182,22 @@ def quarantine_rows(*, source: str, delivery_id: str, table: str, file_label: st
             where = f"column {column_letter(header)} ({header})" if header else "row"
             parts.append(f"{where}: {f.reason} [{f.rule}]")
         record = {k: (None if v is None or (isinstance(v, float) and v != v) else str(v)) for k, v in raw.loc[line].items()}
+        if malformed and line in malformed:
+            record = {"_fields": list(malformed[line])}  # every field as sent: nothing is lost
         rows.append({"source": source, "delivery_id": delivery_id, "table_name": table, "file_name": file_label,
                      "line_number": int(line), "rules": ",".join(sorted({f.rule for f in failures})),
                      "reason": f"{file_label} row {line}: " + "; ".join(parts), "raw_record": record})
     return rows
 
 
-def _observed(result: dict) -> dict:
+def _observed(result: dict, known: set | None = None) -> dict:
+    """The observed value for a table-level reason. A column list shows only the headers the
+    mapping knows: a file without its header row has a data row there, names and all."""
     observed = result.get("observed_value")
     if isinstance(observed, list):
-        observed = ", ".join(map(str, observed))
+        shown = [str(o) for o in observed if known is None or str(o) in known]
+        hidden = len(observed) - len(shown)
+        observed = ", ".join(shown) + (f"{', ' if shown else ''}{hidden} other column(s) not shown" if hidden else "")
     return {"observed": observed if observed is not None else ""}
 
 

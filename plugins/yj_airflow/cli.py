@@ -27,11 +27,11 @@ def _progress(message: str) -> None:
 
 
 def cmd_sample(args) -> int:
-    from transforms.casesystem.mapping import known_suppliers
+    from transforms.ingest.mapping import case_system_layouts
     from transforms.sample.landing import generate_landing
 
-    if args.layout not in known_suppliers():
-        raise UserError(f"unknown layout '{args.layout}' (choose from {', '.join(known_suppliers())})")
+    if args.layout not in case_system_layouts():
+        raise UserError(f"unknown layout '{args.layout}' (choose from {', '.join(case_system_layouts())})")
     if args.children < 1 or args.children > 2_000_000:
         raise UserError("--children must be between 1 and 2,000,000")
     if args.years < 1 or args.years > 30:
@@ -120,15 +120,15 @@ def _print_summary(results: list[dict], settings) -> None:
 
 
 def cmd_load_case_system(args) -> int:
-    from transforms.casesystem.delivery import DeliveryRejected
-    from transforms.casesystem.load import load_newest_delivery
-    from transforms.reports import write_load_outputs
+    from transforms.ingest.report import DeliveryRejected
+    from transforms.ingest.sources import load_case_system
+    from transforms.reports import write_ingest_outputs as write_load_outputs
     from transforms.settings import load_settings
 
     _apply_locations(args)
     settings = load_settings()
     try:
-        report = load_newest_delivery(settings)
+        report = load_case_system(settings)
     except DeliveryRejected as exc:
         print(f"delivery rejected: {exc}", file=sys.stderr)
         return 1

@@ -15,7 +15,10 @@ WAREHOUSE_CONN_ID = "yj_warehouse"
 VARIABLES = {"YJ_LANDING_DIR": "yj_landing_dir", "YJ_OUTPUT_DIR": "yj_output_dir",
              "YJ_SERVICE_NAME": "yj_service_name", "YJ_SERVICE_AREAS": "yj_service_areas",
              "YJ_MATCH_LINK_THRESHOLD": "yj_match_link_threshold", "YJ_MATCH_REVIEW_THRESHOLD": "yj_match_review_threshold",
-             "YJ_SUPPRESSION_THRESHOLD": "yj_suppression_threshold"}
+             "YJ_SUPPRESSION_THRESHOLD": "yj_suppression_threshold", "YJ_MAPPINGS_DIR": "yj_mappings_dir",
+             "YJ_MAX_QUARANTINED_SHARE": "yj_max_quarantined_share",
+             "YJ_MAX_QUARANTINED_SHARE_BY_TABLE": "yj_max_quarantined_share_by_table",
+             "YJ_MAX_SHRINK_SHARE": "yj_max_shrink_share"}
 
 
 def task_settings() -> Settings:

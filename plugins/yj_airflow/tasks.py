@@ -9,55 +9,74 @@ from yj_airflow.config import task_settings
 log = logging.getLogger(__name__)
 
 
-def load_case_system() -> dict:
-    from transforms.casesystem.load import load_newest_delivery
-    from transforms.reports import write_load_outputs
+def _ingest_summary(report, outputs: list[str]) -> dict:
+    return {"source": report.source, "outcome": report.outcome, "delivery_id": report.delivery_id,
+            "reason": report.reason, "summary": report.summary(), "notes": report.notes[:20], "outputs": outputs,
+            "counts": {t: vars(c) for t, c in report.counts.items()}}
+
+
+def _ingest(load) -> dict:
+    """Run one snapshot load; a rejection is logged in one line, gets its report, and fails
+    the task (the previous data stays live)."""
+    from transforms.ingest.report import DeliveryRejected
+    from transforms.reports import write_ingest_outputs
 
     settings = task_settings()
-    report = load_newest_delivery(settings)
+    try:
+        report = load(settings)
+    except DeliveryRejected as exc:
+        report = getattr(exc, "report", None)
+        if report is not None:
+            for path in write_ingest_outputs(report, settings):
+                log.info("output: %s", path)
+        log.error("rejected: %s", exc)
+        raise
     log.info(report.summary())
-    outputs = write_load_outputs(report, settings)
-    return {"source": "case_system", "outcome": report.outcome, "delivery_id": report.delivery_id,
-            "reason": report.reason, "summary": report.summary(), "outputs": outputs,
-            "counts": {t: vars(c) for t, c in report.counts.items()}}
+    for note in report.notes:
+        log.info("note: %s", note)
+    return _ingest_summary(report, write_ingest_outputs(report, settings))
+
+
+def load_case_system() -> dict:
+    from transforms.ingest.sources import load_case_system as load
+
+    return _ingest(load)
 
 
 def refresh_custody() -> dict:
     from transforms.custody.refresh import refresh_custody as refresh
+    from transforms.reports import write_ingest_outputs
 
     settings = task_settings()
     report = refresh(settings)
     log.info("custody refresh: %s", report.summary())
+    outputs = [str(p) for p in report.outputs]
     for f in report.files:
-        if f.outcome == "REJECTED":
-            log.warning("custody file rejected: %s", f.reason)
+        if f.failed:
+            log.warning("custody file %s: %s", f.outcome, f.reason)
+        outputs += write_ingest_outputs(f, settings)
     return {"source": "police_custody", "summary": report.summary(), "seconds": round(report.seconds, 2),
-            "outputs": [str(p) for p in report.outputs],
+            "outputs": outputs,
             "files": [{"file": f.file_name, "outcome": f.outcome, "read": f.read, "loaded": f.loaded,
                        "quarantined": f.quarantined, "reason": f.reason} for f in report.files]}
 
 
 def unloaded_custody_files() -> list[str]:
-    """Names of custody files in the landing folder that have not been loaded (a listing and
-    one audit query; no file is read)."""
-    from transforms.custody.load import SOURCE, custody_files
-    from transforms.warehouse.audit import audit_outcome
+    """Names of custody files in the landing folder that a refresh would attempt (a listing
+    and audit queries)."""
+    from transforms.custody.load import files_to_load
     from transforms.warehouse.db import ensure_schema, make_engine
 
     settings = task_settings()
     engine = make_engine(settings.warehouse_url)
     ensure_schema(engine)
-    return [p.name for p in custody_files(settings.landing_dir) if audit_outcome(engine, SOURCE, p.name) != "LOADED"]
+    return files_to_load(settings, engine)
 
 
 def load_education(weekly_ccis: bool = False) -> dict:
-    from transforms.education.load import load_newest_ccis, load_newest_education
+    from transforms.ingest.sources import load_ccis, load_education as load
 
-    settings = task_settings()
-    report = (load_newest_ccis if weekly_ccis else load_newest_education)(settings)
-    log.info(report.summary())
-    return {"source": "ccis" if weekly_ccis else "education", "outcome": report.outcome, "summary": report.summary(),
-            "counts": {t: {"read": c[0], "loaded": c[1], "quarantined": c[2]} for t, c in report.counts.items()}}
+    return _ingest(load_ccis if weekly_ccis else load)
 
 
 def core_inventory() -> dict:

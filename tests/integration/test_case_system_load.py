@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from tests.conftest import copy_landing, make_settings
 from tests.integration.helpers import assert_same_core, audit_rows, core_snapshot, derive_delivery, edit_manifest
-from transforms.casesystem.delivery import DeliveryRejected
-from transforms.casesystem.load import load_newest_delivery
+from transforms.ingest.report import DeliveryRejected
+from transforms.ingest.sources import load_case_system
 from transforms.sample import defects
 from transforms.sample.landing import generate_landing
 from transforms.warehouse.db import make_engine
@@ -26,7 +26,7 @@ def loaded(tmp_path, sample_dir):
     """A warehouse with the clean sample delivery live, and its landing folder to damage."""
     landing = copy_landing(sample_dir, tmp_path / "landing")
     settings = make_settings(tmp_path, landing)
-    report = load_newest_delivery(settings)
+    report = load_case_system(settings)
     assert report.outcome == "LOADED"
     return settings, core_snapshot(settings.warehouse_url)
 
@@ -42,7 +42,7 @@ def _quarantine(url: str, delivery_id: str | None = None) -> pd.DataFrame:
 
 def _expect_rejection(settings, before, match: str):
     with pytest.raises(DeliveryRejected, match=match):
-        load_newest_delivery(settings)
+        load_case_system(settings)
     assert_same_core(before, core_snapshot(settings.warehouse_url))
     deliveries, _, live = audit_rows(settings.warehouse_url)
     assert deliveries.set_index("delivery_id").loc["broken", "outcome"] == "REJECTED"
@@ -53,7 +53,7 @@ def _expect_rejection(settings, before, match: str):
 def test_both_supplier_layouts_load_to_identical_core_tables(tmp_path):
     for layout in ("corepl", "childview"):
         generate_landing(tmp_path / layout, children=250, years=4, layout=layout, seed=21)
-        report = load_newest_delivery(make_settings(tmp_path / layout, tmp_path / layout / "landing"))
+        report = load_case_system(make_settings(tmp_path / layout, tmp_path / layout / "landing"))
         assert report.outcome == "LOADED"
         assert sum(c.quarantined for c in report.counts.values()) == 0
     a = core_snapshot(make_settings(tmp_path / "corepl", tmp_path).warehouse_url)
@@ -79,7 +79,7 @@ def test_counts_reconcile_and_every_child_gets_a_lasting_pseudonym(loaded):
     children.loc[0, "Postcode"] = "LE4 9ZZ"  # the child moved: a real change, so not a duplicate delivery
     children.to_csv(folder / "YJ_Children.csv", index=False, encoding="utf-8-sig")
     defects.rehash(folder)
-    assert load_newest_delivery(settings).outcome == "LOADED"
+    assert load_case_system(settings).outcome == "LOADED"
     with engine.connect() as conn:
         again = dict(conn.execute(select(child_key.c.child_id, child_key.c.child_key)).all())
     assert {k: again[k] for k in keys} == keys
@@ -88,7 +88,7 @@ def test_counts_reconcile_and_every_child_gets_a_lasting_pseudonym(loaded):
 def test_rerunning_the_same_delivery_changes_nothing(loaded):
     settings, before = loaded
     audit_before = audit_rows(settings.warehouse_url)
-    report = load_newest_delivery(settings)
+    report = load_case_system(settings)
     assert report.outcome == "ALREADY_LOADED"
     assert_same_core(before, core_snapshot(settings.warehouse_url))
     after = audit_rows(settings.warehouse_url)
@@ -99,7 +99,7 @@ def test_rerunning_the_same_delivery_changes_nothing(loaded):
 def test_the_same_files_under_a_new_delivery_id_are_recorded_not_loaded(loaded):
     settings, before = loaded
     derive_delivery(settings.landing_dir, "resent")
-    report = load_newest_delivery(settings)
+    report = load_case_system(settings)
     assert report.outcome == "DUPLICATE"
     assert_same_core(before, core_snapshot(settings.warehouse_url))
     deliveries, _, live = audit_rows(settings.warehouse_url)
@@ -160,7 +160,7 @@ def test_extra_column_is_ignored_and_noted(loaded):
     frame["Victim Postcode"] = "LE1 1AA"
     frame.to_csv(path, index=False, encoding="utf-8-sig")
     defects.rehash(folder)
-    report = load_newest_delivery(settings)
+    report = load_case_system(settings)
     assert report.outcome == "LOADED"
     deliveries, _, _ = audit_rows(settings.warehouse_url)
     notes = deliveries.set_index("delivery_id").loc["wider", "notes"]
@@ -177,7 +177,7 @@ def test_cp1252_file_without_bom_loads_with_its_accents(loaded):
     frame.to_csv(path, index=False, encoding="cp1252")
     assert not path.read_bytes().startswith(b"\xef\xbb\xbf")
     defects.rehash(folder)
-    report = load_newest_delivery(settings)
+    report = load_case_system(settings)
     assert report.outcome == "LOADED"
     core = core_snapshot(settings.warehouse_url)["child"].set_index("child_id")
     assert core.loc[frame.loc[0, "Child ID"], "last_name"] == "Brontë-Zoé"
@@ -191,7 +191,7 @@ def test_row_level_defects_are_quarantined_with_readable_reasons(tmp_path):
     for layout in ("corepl", "childview"):
         generate_landing(tmp_path / layout, children=300, years=4, layout=layout, seed=8, defects=True)
         settings = make_settings(tmp_path / layout, tmp_path / layout / "landing")
-        report = load_newest_delivery(settings)
+        report = load_case_system(settings)
         assert report.outcome == "LOADED"
         for table, c in report.counts.items():
             assert c.read == c.loaded + c.quarantined, table
@@ -223,16 +223,16 @@ def test_load_into_postgresql_matches_the_embedded_warehouse(tmp_path, sample_di
     landing = copy_landing(sample_dir, tmp_path / "landing")
     pg = make_settings(tmp_path / "pg", landing, postgres_url)
     lite = make_settings(tmp_path / "lite", landing)
-    assert load_newest_delivery(pg).outcome == "LOADED"
-    assert load_newest_delivery(lite).outcome == "LOADED"
+    assert load_case_system(pg).outcome == "LOADED"
+    assert load_case_system(lite).outcome == "LOADED"
     assert_same_core(core_snapshot(lite.warehouse_url), core_snapshot(pg.warehouse_url))
-    assert load_newest_delivery(pg).outcome == "ALREADY_LOADED"
+    assert load_case_system(pg).outcome == "ALREADY_LOADED"
     # A rejected delivery leaves PostgreSQL's live data as it was.
     before = core_snapshot(pg.warehouse_url)
     folder = derive_delivery(landing, "broken")
     defects.truncate_file(folder / "YJ_Outcomes.csv")
     with pytest.raises(DeliveryRejected):
-        load_newest_delivery(pg)
+        load_case_system(pg)
     assert_same_core(before, core_snapshot(pg.warehouse_url))
 
 
@@ -241,14 +241,15 @@ def test_a_bad_manifest_is_a_clear_rejection(loaded):
     folder = derive_delivery(settings.landing_dir, "broken")
     (folder / "manifest.json").write_text("{not json")
     with pytest.raises(DeliveryRejected, match="manifest.json in broken is not valid"):
-        load_newest_delivery(settings)
+        load_case_system(settings)
     assert_same_core(before, core_snapshot(settings.warehouse_url))
     assert np.all(audit_rows(settings.warehouse_url)[0].set_index("delivery_id").loc["broken", "outcome"] == "REJECTED")
 
 
 def test_a_load_killed_half_way_leaves_the_previous_data_live(loaded, tmp_path):
-    """Kill the loader (SIGKILL, no clean-up) while it is writing staging; the live data and
-    the audit must be as before, and the next run must load the delivery cleanly."""
+    """Kill the loader (SIGKILL, no clean-up) while it is writing staging; the live data must be
+    as before, the attempt is audited as STARTED, and the next run marks it ABANDONED, drops its
+    staging tables and loads the delivery cleanly."""
     import os
     import signal
     import subprocess
@@ -269,8 +270,8 @@ def test_a_load_killed_half_way_leaves_the_previous_data_live(loaded, tmp_path):
     code = textwrap.dedent(f"""
         from pathlib import Path
         from transforms.settings import load_settings
-        from transforms.casesystem.load import load_newest_delivery
-        load_newest_delivery(load_settings().with_overrides(
+        from transforms.ingest.sources import load_case_system
+        load_case_system(load_settings().with_overrides(
             landing_dir=Path({str(settings.landing_dir)!r}), raw_archive_dir=Path({str(tmp_path / 'raw2')!r}),
             warehouse_url={settings.warehouse_url!r}))
     """)
@@ -281,8 +282,9 @@ def test_a_load_killed_half_way_leaves_the_previous_data_live(loaded, tmp_path):
     while time.time() < deadline and proc.poll() is None:
         try:
             with engine.connect() as conn:
-                if "stg_episode" in inspect(conn).get_table_names():
-                    staged = conn.execute(text("SELECT count(*) FROM stg_episode")).scalar_one()
+                staging = [n for n in inspect(conn).get_table_names() if n.startswith("stg_") and n.endswith("_episode")]
+                if staging:
+                    staged = conn.execute(text(f'SELECT count(*) FROM "{staging[0]}"')).scalar_one()
         except Exception:
             staged = 0
         if staged > 50_000:
@@ -295,6 +297,12 @@ def test_a_load_killed_half_way_leaves_the_previous_data_live(loaded, tmp_path):
     assert staged > 50_000
     assert_same_core(before, core_snapshot(settings.warehouse_url))
     deliveries, _, live = audit_rows(settings.warehouse_url)
-    assert "killed" not in set(deliveries["delivery_id"]) and live["case_system"] != "killed"
-    report = load_newest_delivery(settings)
+    assert deliveries.loc[deliveries["delivery_id"] == "killed", "outcome"].tolist() == ["STARTED"]
+    assert live["case_system"] != "killed"
+    report = load_case_system(settings)
     assert report.outcome == "LOADED" and report.counts["episode"].loaded == len(big)
+    deliveries, _, live = audit_rows(settings.warehouse_url)
+    killed = deliveries[deliveries["delivery_id"] == "killed"]
+    assert sorted(killed["outcome"]) == ["ABANDONED", "LOADED"] and live["case_system"] == "killed"
+    assert killed.loc[killed["outcome"] == "ABANDONED", "reason"].item() == "the attempt stopped without finishing"
+    assert not [n for n in inspect(create_engine(settings.warehouse_url)).get_table_names() if n.startswith("stg_")]

@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from tests.conftest import make_settings
-from transforms.education.load import load_newest_education
+from transforms.ingest.sources import load_education
 from transforms.sample.landing import generate_landing
 from transforms.warehouse.db import make_engine
 from transforms.warehouse.schema import EDUCATION_TABLES, audit_table_count, quarantine
@@ -71,7 +71,7 @@ def test_education_dag_quarantines_bad_rows_with_reasons(airflow_db, tmp_path, m
 
 
 def test_kpi3_counts_formal_plans_once_pupils_are_loaded(tmp_path):
-    from transforms.casesystem.load import load_newest_delivery
+    from transforms.ingest.sources import load_case_system
     from transforms.kpis.produce import produce_return
     from transforms.periods import Quarter
     from transforms.matching.run import run_matching
@@ -79,8 +79,8 @@ def test_kpi3_counts_formal_plans_once_pupils_are_loaded(tmp_path):
 
     generate_landing(tmp_path, children=1500, years=4, seed=13)
     settings = make_settings(tmp_path, tmp_path / "landing")
-    load_newest_delivery(settings)
-    assert load_newest_education(settings).outcome == "LOADED"
+    load_case_system(settings)
+    assert load_education(settings).outcome == "LOADED"
     engine = make_engine(settings.warehouse_url)
     report = run_matching(settings)
     methods = set(report.result.links.loc[report.result.links["source"] == "education", "method"])

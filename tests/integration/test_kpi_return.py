@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from tests.conftest import copy_landing, make_settings
-from transforms.casesystem.load import load_newest_delivery
+from transforms.ingest.sources import load_case_system
 from transforms.kpis.produce import FIGURE_COLUMNS, SHEETS, produce_return
 from transforms.periods import Quarter
 from transforms.reference_sources import load_reference_sources
@@ -27,7 +27,7 @@ QUARTER = Quarter.parse("2025Q2")
 
 def _produce(root, landing, quarter=QUARTER):
     settings = make_settings(root, landing)
-    assert load_newest_delivery(settings).outcome in ("LOADED", "ALREADY_LOADED")
+    assert load_case_system(settings).outcome in ("LOADED", "ALREADY_LOADED")
     engine = make_engine(settings.warehouse_url)
     ensure_schema(engine)
     load_reference_sources(engine, landing)

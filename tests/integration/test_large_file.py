@@ -37,10 +37,10 @@ def _load_peak_mb(landing: Path, root: Path) -> tuple[float, str]:
     code = textwrap.dedent(f"""
         from pathlib import Path
         from transforms.settings import load_settings
-        from transforms.casesystem.load import load_newest_delivery
+        from transforms.ingest.sources import load_case_system
         s = load_settings().with_overrides(landing_dir=Path({str(landing)!r}), raw_archive_dir=Path({str(root / 'raw')!r}),
                                            warehouse_url="sqlite:///" + {str(root / 'wh.sqlite')!r})
-        report = load_newest_delivery(s)
+        report = load_case_system(s)
         # VmHWM is this process's own peak; ru_maxrss would carry over the parent's across exec.
         hwm = next(l for l in open("/proc/self/status") if l.startswith("VmHWM"))
         print(report.counts["episode"].loaded, int(hwm.split()[1]) / 1024)

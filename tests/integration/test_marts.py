@@ -12,9 +12,9 @@ import pytest
 from tests.conftest import copy_landing, make_settings
 from tests.integration.helpers import find_or_install_chromium, read_hyper_with_tableau_api, screenshot
 from transforms.canonical import code_lists
-from transforms.casesystem.load import load_newest_delivery
+from transforms.ingest.sources import load_case_system
 from transforms.custody.refresh import refresh_custody
-from transforms.education.load import load_newest_ccis, load_newest_education
+from transforms.ingest.sources import load_ccis, load_education
 from transforms.marts.board_pack import write_board_pack
 from transforms.marts.build import build_marts
 from transforms.marts.definitions import MARTS
@@ -32,9 +32,9 @@ FULL_POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}$")
 
 
 def _load_everything(settings):
-    load_newest_delivery(settings)
-    load_newest_education(settings)
-    load_newest_ccis(settings)
+    load_case_system(settings)
+    load_education(settings)
+    load_ccis(settings)
     refresh_custody(settings, now=dt.datetime(2026, 11, 20, 16, 0))
     run_matching(settings)
     load_reference_sources(make_engine(settings.warehouse_url), settings.landing_dir)
@@ -139,7 +139,7 @@ def test_marts_are_identical_from_either_supplier_layout(tmp_path):
         root = tmp_path / layout
         generate_landing(root, children=250, years=3, layout=layout, seed=21)
         settings = make_settings(root, root / "landing")
-        load_newest_delivery(settings)
+        load_case_system(settings)
         marts = build_marts(make_engine(settings.warehouse_url), AS_OF)
         built[layout] = marts
     for name in MARTS:

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from tests.conftest import copy_landing, make_settings
 from tests.integration.helpers import derive_delivery
-from transforms.casesystem.load import load_newest_delivery
-from transforms.education.load import load_newest_education
+from transforms.ingest.sources import load_case_system
+from transforms.ingest.sources import load_education
 from transforms.matching.review import BadReviewWorkbook, HEADER_FIRST_CELL, write_review_workbook
 from transforms.matching.run import run_matching
 from transforms.sample import defects
@@ -40,8 +40,8 @@ def _fill_decisions(path, decisions: dict[str, str], reviewer="J. Bloggs") -> No
 def test_reviewer_decisions_survive_reloads_and_override_the_model(sample_dir, tmp_path):
     landing = copy_landing(sample_dir, tmp_path / "landing")
     settings = make_settings(tmp_path, landing)
-    load_newest_delivery(settings)
-    load_newest_education(settings)
+    load_case_system(settings)
+    load_education(settings)
     first = run_matching(settings)
     engine = make_engine(settings.warehouse_url)
     links = _links(engine)
@@ -79,7 +79,7 @@ def test_reviewer_decisions_survive_reloads_and_override_the_model(sample_dir, t
     children.loc[0, "Postcode"] = "LE4 9ZZ"  # a real change, so the delivery loads rather than being a duplicate
     children.to_csv(folder / "YJ_Children.csv", index=False, encoding="utf-8-sig")
     defects.rehash(folder)
-    assert load_newest_delivery(settings).outcome == "LOADED"
+    assert load_case_system(settings).outcome == "LOADED"
     run_matching(settings)
     links = _links(engine)
     assert pd.isna(links.loc[("education", model_pupil), "child_id"])
@@ -91,8 +91,8 @@ def test_reviewer_decisions_survive_reloads_and_override_the_model(sample_dir, t
 def test_a_decision_the_pipeline_cannot_read_stops_the_import_without_personal_details(sample_dir, tmp_path):
     landing = copy_landing(sample_dir, tmp_path / "landing")
     settings = make_settings(tmp_path, landing)
-    load_newest_delivery(settings)
-    load_newest_education(settings)
+    load_case_system(settings)
+    load_education(settings)
     first = run_matching(settings)
     pupil = first.result.links[first.result.links["source"] == "education"].iloc[0]
     review = pd.DataFrame([{"source": "education", "record_id": pupil["record_id"], "child_id": pupil["child_id"],

@@ -6,7 +6,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from transforms.canonical import canonical_tables, ethnic_group_of
-from transforms.casesystem.mapping import load_mapping, to_canonical_text, to_canonical_types
+from transforms.ingest.mapping import load_mapping, to_canonical_text, to_canonical_types
 from transforms.excel import write_table
 from transforms.identifiers import normalise_postcode, postcode_district, upn_check_letter, upn_is_valid
 from transforms.periods import BadQuarter, Quarter, latest_complete_quarter, quarters_ending

@@ -1,162 +1,218 @@
-"""The custody refresh load: every new custody file, oldest extract first, validated,
-its good rows added to the version history, and the live table rebuilt for the detentions
-it touched so that the newest version by the file's own extract time wins (a late, older
-file never overwrites newer data). One transaction per file."""
+"""The custody refresh load: every new custody file, oldest extract first, through the ingest
+protocol's steps (checked, read with a detected encoding, mapped by ``police_custody.yaml``,
+validated, quarantined, audited from STARTED), its good rows added to the version history, and
+the live table rebuilt for the detentions it touched so that the newest version by the file's
+own extract time wins (a late, older file never overwrites newer data). One transaction per
+file; one bad file never stops the others.
+
+Which files are loaded: a name identifies an extract; the same bytes under the same name again
+is a rerun (nothing happens), other bytes under the same name are a correction (that extract's
+versions and quarantine rows are replaced), the same bytes under another name are a DUPLICATE
+(recorded once, not loaded again). A name that is not ``custody_<yyyymmdd>_<hhmm>.csv`` (after
+ignoring case and separators, noted) is NOT_A_DELIVERY."""
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import re
-from dataclasses import dataclass, field
+import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import Engine, delete, func, insert, select
 
-from transforms.casesystem.delivery import file_sha256
-from transforms.casesystem.readers import TableSource
+from transforms.canonical import load_model
+from transforms.ingest.delivery import file_sha256
+from transforms.ingest.mapping import load_mapping, to_canonical_text, to_canonical_types
+from transforms.ingest.protocol import ROW_FIELDS_RULE
+from transforms.ingest.readers import MALFORMED_ATTR, csv_chunks, open_csv
+from transforms.ingest.report import DeliveryRejected, IngestReport, TableCount
+from transforms.ingest.sources import normalise_name
 from transforms.settings import Settings
-from transforms.validation import quarantine_rows, run_suite
-from transforms.warehouse.audit import audit_outcome, loaded_hashes, write_audit
+from transforms.validation import RowFailure, quarantine_rows, run_suite
+from transforms.warehouse.audit import (
+    abandon_stale_attempts, finish_attempt, last_attempt, loaded_hashes, new_attempt_id, record_outcome, start_attempt,
+)
 from transforms.warehouse.db import ensure_schema, make_engine
 from transforms.warehouse.schema import (
-    CUSTODY_COLUMNS, custody_detention, custody_detention_version, quarantine,
+    CUSTODY_COLUMNS, audit_delivery, custody_detention, custody_detention_version, quarantine,
 )
 
 SOURCE = "police_custody"
+TABLE = "custody_detention"
 FILE_PATTERN = re.compile(r"^custody_(\d{8})_(\d{4})\.csv$")
 OUTCOMES = ("CHARGED_REMANDED", "CHARGED_BAILED", "RUI", "PRE_CHARGE_BAIL", "NFA", "COMMUNITY_RESOLUTION",
             "YOUTH_CAUTION", "YOUTH_CONDITIONAL_CAUTION", "REFERRED_TO_PANEL", "OTHER")
 DATETIME_COLUMNS = ("arrest_datetime", "arrival_datetime", "detention_authorised_datetime", "release_datetime",
                     "appropriate_adult_requested", "appropriate_adult_arrived")
 BOOL_COLUMNS = ("strip_search", "pace_transfer_requested", "pace_transfer_achieved")
-PII_COLUMNS = frozenset({"surname", "forenames", "date_of_birth", "postcode", "pnc_id"})
-NULL_MARKERS = {"", "NULL", "N/A", "-"}
 log = logging.getLogger(__name__)
 
-
-class CustodyFileRejected(Exception):
-    pass
-
-
-@dataclass
-class CustodyFileReport:
-    file_name: str
-    extract_time: dt.datetime | None
-    outcome: str  # LOADED, REJECTED, DUPLICATE, ALREADY_LOADED
-    reason: str = ""
-    read: int = 0
-    loaded: int = 0
-    quarantined: int = 0
-    touched: list[str] = field(default_factory=list)
+# Kept for callers that name the report and rejection of a custody file: the one ingest types.
+CustodyFileReport = IngestReport
+CustodyFileRejected = DeliveryRejected
 
 
 def extract_time_of(path: Path) -> dt.datetime:
     """The file's own extract time, from its name (Europe/London wall-clock time)."""
-    m = FILE_PATTERN.match(path.name)
+    m = FILE_PATTERN.match(normalise_name(path.name))
     if not m:
-        raise CustodyFileRejected(f"{path.name}: the name is not custody_<yyyymmdd>_<hhmm>.csv")
+        raise DeliveryRejected(f"{path.name}: the name is not custody_<yyyymmdd>_<hhmm>.csv")
     try:
         return dt.datetime.strptime(m.group(1) + m.group(2), "%Y%m%d%H%M")
     except ValueError as exc:
-        raise CustodyFileRejected(f"{path.name}: the date or time in the name is not valid") from exc
+        raise DeliveryRejected(f"{path.name}: the date or time in the name is not valid") from exc
 
 
 def custody_files(landing: Path) -> list[Path]:
+    """Every entry of the custody landing folder (each is loaded or accounted for)."""
     folder = landing / "police_custody"
-    return sorted(folder.glob("custody_*.csv")) if folder.exists() else []
+    return sorted(folder.iterdir()) if folder.is_dir() else []
+
+
+def _digest(path: Path) -> str | None:
+    try:
+        return file_sha256(path) if path.is_file() else None
+    except OSError:
+        return None
+
+
+def _needs_attempt(engine: Engine, path: Path, digest: str | None, loaded: dict[str, str]) -> bool:
+    """False when the last attempt of this name saw these bytes and settled them (a rerun)."""
+    last = last_attempt(engine, SOURCE, path.name, ("LOADED", "DUPLICATE", "REJECTED", "NOT_A_DELIVERY"))
+    if last is None:
+        return True
+    same_bytes = (last.file_hashes or {}).get(path.name) == (digest or "unreadable")
+    if not same_bytes:
+        return True
+    # A file rejected for an extract time in the future may be fine once that time has come.
+    return last.outcome == "REJECTED" and "in the future" in (last.reason or "")
+
+
+def files_to_load(settings: Settings, engine: Engine) -> list[str]:
+    """Names of custody files a refresh would attempt (a listing and audit queries; each file is
+    hashed, custody files are small)."""
+    loaded = loaded_hashes(engine, SOURCE)
+    return [p.name for p in custody_files(settings.landing_dir) if _needs_attempt(engine, p, _digest(p), loaded)]
 
 
 def load_new_custody_files(settings: Settings, engine: Engine | None = None,
-                           now: dt.datetime | None = None) -> list[CustodyFileReport]:
-    """Load every custody file not loaded yet, in extract-time order. A rejected file is
+                           now: dt.datetime | None = None) -> list[IngestReport]:
+    """Load every custody file not settled yet, in extract-time order. A rejected file is
     reported and skipped; the others still load."""
     engine = engine or make_engine(settings.warehouse_url)
     ensure_schema(engine)
     now = now or dt.datetime.now(ZoneInfo(settings.timezone)).replace(tzinfo=None)
-    dated = []
+    dated, reports = [], []
     for path in custody_files(settings.landing_dir):
         try:
             dated.append((extract_time_of(path), path))
-        except CustodyFileRejected as exc:
-            dated.append((None, path))
-            log.warning(str(exc))
-    reports = []
-    for extract, path in sorted(dated, key=lambda d: (d[0] is None, d[0] or dt.datetime.min, d[1].name)):
-        # The name carries the extract time, so it identifies the file: the same name with the
-        # same bytes is a duplicate delivery (nothing to do); the same name with other bytes is
-        # a corrected file and replaces that extract's versions. Two extracts with the same
-        # content are still two extracts. A rejected file is looked at again next time.
-        if audit_outcome(engine, SOURCE, path.name) == "LOADED" and loaded_hashes(engine, SOURCE).get(file_sha256(path)) == path.name:
+        except DeliveryRejected as exc:
+            digest = _digest(path)
+            if _needs_attempt(engine, path, digest, {}):
+                reason = str(exc).split(": ", 1)[-1]
+                record_outcome(engine, source=SOURCE, delivery_id=path.name, outcome="NOT_A_DELIVERY", reason=reason,
+                               file_hashes={path.name: digest or "unreadable"})
+                reports.append(IngestReport(SOURCE, path.name, "NOT_A_DELIVERY", reason))
+    for extract, path in sorted(dated, key=lambda d: (d[0], d[1].name)):
+        digest = _digest(path)
+        if not _needs_attempt(engine, path, digest, {}):
             continue
-        reports.append(load_custody_file(path, engine, now))
+        same_as = loaded_hashes(engine, SOURCE).get(digest) if digest else None
+        if same_as and same_as != path.name:
+            reason = f"the same bytes as {same_as}, already loaded; not loaded again"
+            record_outcome(engine, source=SOURCE, delivery_id=path.name, outcome="DUPLICATE", reason=reason,
+                           extracted_at=extract.isoformat(), file_hashes={path.name: digest})
+            reports.append(IngestReport(SOURCE, path.name, "DUPLICATE", reason, extracted_at=extract))
+            continue
+        reports.append(load_custody_file(path, engine, now, settings))
     return reports
 
 
-def load_custody_file(path: Path, engine: Engine, now: dt.datetime) -> CustodyFileReport:
-    started = dt.datetime.now(dt.timezone.utc)
-    digest = file_sha256(path)
+def load_custody_file(path: Path, engine: Engine, now: dt.datetime, settings: Settings | None = None) -> IngestReport:
+    clock = time.perf_counter()
+    mappings_dir = settings.mappings_dir if settings else None
+    digest = _digest(path) or "unreadable"
+    abandon_stale_attempts(engine, SOURCE)
+    attempt_id = new_attempt_id()
+    start_attempt(engine, attempt_id=attempt_id, source=SOURCE, delivery_id=path.name, supplier="police",
+                  file_hashes={path.name: digest})
+    notes: list[str] = []
+    extract = None
     try:
         extract = extract_time_of(path)
+        if normalise_name(path.name) != path.name:
+            notes.append(f"{path.name} taken as {normalise_name(path.name)} (the name differs only in case or separators)")
         if extract > now + dt.timedelta(minutes=5):
-            raise CustodyFileRejected(f"{path.name}: its extract time {extract:%d/%m/%Y %H:%M} is in the future; "
-                                      "a file from the future would outrank every real one")
-        raw, text = _read(path)
-        checks = _with_check_columns(text)
-        outcome = run_suite("police_custody.detention", checks, {"custody_outcomes": list(OUTCOMES)},
-                            pii_columns=PII_COLUMNS)
+            raise DeliveryRejected(f"{path.name}: its extract time {extract:%d/%m/%Y %H:%M} is in the future; "
+                                   "a file from the future would outrank every real one")
+        mapping = load_mapping("police_custody", mappings_dir)
+        table = load_model(mapping.model)[TABLE]
+        source = open_csv(path, mapping)
+        notes.extend(source.notes)
+        chunks = list(csv_chunks(path, source, mapping, 1_000_000))
+        raw = pd.concat(chunks) if chunks else pd.DataFrame(columns=source.headers)
+        malformed = {k: v for c in chunks for k, v in c.attrs.get(MALFORMED_ATTR, {}).items()}
+        text = to_canonical_text(raw, table, mapping)
+        outcome = run_suite("police_custody.detention", _with_check_columns(text), {"custody_outcomes": list(OUTCOMES)},
+                            pii_columns=frozenset(c.name for c in table.columns if c.pii))
         if outcome.table_failures:
-            raise CustodyFileRejected(f"{path.name}: " + "; ".join(outcome.table_failures))
-    except CustodyFileRejected as exc:
-        report = CustodyFileReport(path.name, None, "REJECTED", str(exc))
-        log.warning(str(exc))
+            raise DeliveryRejected(f"{path.name}: " + "; ".join(outcome.table_failures))
+        bad = outcome.row_failures
+        for line, fields in malformed.items():
+            bad[line] = [RowFailure(ROW_FIELDS_RULE, None, f"the row has {len(fields)} fields but the header has "
+                                                           f"{len(source.headers)} (a delimiter inside unquoted text?)")]
+        good = to_canonical_types(text.loc[~text.index.isin(list(bad))], table)
+        if len(raw) and len(good) == 0:
+            raise DeliveryRejected(f"{path.name}: every one of its {len(raw):,} rows was quarantined")
+    except DeliveryRejected as exc:
+        reason = str(exc)
+        log.warning("custody file rejected: %s", reason)
         with engine.begin() as conn:
-            _audit(conn, report, started, digest)
-        return report
+            finish_attempt(conn, attempt_id=attempt_id, outcome="REJECTED", reason=reason, notes=notes,
+                           extracted_at=extract.isoformat() if extract else "")
+        return IngestReport(SOURCE, path.name, "REJECTED", reason, notes=notes, attempt_id=attempt_id,
+                            extracted_at=extract, seconds=time.perf_counter() - clock)
+    except Exception as exc:  # a bug: recorded, and the other files still load
+        log.exception("custody file %s: internal error", path.name)
+        with engine.begin() as conn:
+            finish_attempt(conn, attempt_id=attempt_id, outcome="FAILED",
+                           reason=f"the load stopped with an internal error ({exc.__class__.__name__})")
+        return IngestReport(SOURCE, path.name, "FAILED", f"internal error ({exc.__class__.__name__})",
+                            attempt_id=attempt_id)
 
-    bad = outcome.row_failures
-    good = _typed(text.loc[~text.index.isin(list(bad))])
     good["extract_time"] = extract
     good["file_name"] = path.name
-    source = TableSource(file_name=path.name, headers=list(raw.columns))
-    held = quarantine_rows(source=SOURCE, delivery_id=path.name, table="custody_detention", file_label=path.name,
-                           headers={c: c for c in raw.columns}, column_letter=source.column_letter, raw=raw, bad=bad)
-    report = CustodyFileReport(path.name, extract, "LOADED", read=len(raw), loaded=len(good), quarantined=len(bad),
-                               touched=sorted(good["custody_ref"]))
+    held = quarantine_rows(source=SOURCE, delivery_id=path.name, table=TABLE, file_label=path.name,
+                           headers={c: c for c in source.headers}, column_letter=source.column_letter, raw=raw, bad=bad,
+                           malformed=malformed)
+    count = TableCount(read=len(raw), loaded=len(good), quarantined=len(bad))
+    report = IngestReport(SOURCE, path.name, "LOADED", counts={TABLE: count}, notes=notes, attempt_id=attempt_id,
+                          extracted_at=extract, touched=sorted(good["custody_ref"]))
+    if not count.reconciles():
+        raise AssertionError(f"{path.name}: rows read, loaded and quarantined do not reconcile")
     with engine.begin() as conn:
+        # A corrected file (same name, other bytes) replaces its extract's versions and rows.
+        previous = conn.execute(select(custody_detention_version.c.custody_ref).where(
+            custody_detention_version.c.file_name == path.name)).scalars().all()
+        conn.execute(delete(custody_detention_version).where(
+            (custody_detention_version.c.file_name == path.name)
+            | ((custody_detention_version.c.extract_time == extract)
+               & custody_detention_version.c.custody_ref.in_(report.touched))))
+        conn.execute(delete(quarantine).where((quarantine.c.source == SOURCE) & (quarantine.c.delivery_id == path.name)))
         if len(good):
-            conn.execute(delete(custody_detention_version).where(
-                (custody_detention_version.c.extract_time == extract)
-                & custody_detention_version.c.custody_ref.in_(report.touched)))
             conn.execute(insert(custody_detention_version), _records(good))
-            _rebuild_latest(conn, report.touched)
+        touched = sorted(set(report.touched) | set(previous))
+        if touched:
+            _rebuild_latest(conn, touched)
         if held:
             conn.execute(insert(quarantine), held)
-        _audit(conn, report, started, digest)
+        finish_attempt(conn, attempt_id=attempt_id, outcome="LOADED", notes=notes, extracted_at=extract.isoformat(),
+                       counts={TABLE: (count.read, count.loaded, count.quarantined)})
+    report.seconds = time.perf_counter() - clock
     log.info("custody %s: read %d, loaded %d, quarantined %d", path.name, report.read, report.loaded, report.quarantined)
     return report
-
-
-def _read(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig",
-                          skip_blank_lines=False)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise CustodyFileRejected(f"{path.name} cannot be read as a UTF-8 CSV ({str(exc)[:120]})") from exc
-    raw.columns = [c.strip() for c in raw.columns]
-    raw.index = pd.RangeIndex(2, 2 + len(raw))
-    text = pd.DataFrame(index=raw.index)
-    for col in CUSTODY_COLUMNS:
-        if col not in raw.columns:
-            continue
-        values = raw[col].astype(str).str.strip()
-        values = values.where(~values.str.upper().isin(NULL_MARKERS), None)
-        if col in BOOL_COLUMNS:
-            values = values.map(lambda v: {"Y": "true", "N": "false", "YES": "true", "NO": "false"}.get(v.upper(), v)
-                                if isinstance(v, str) else v)
-        text[col] = values.astype(object)
-    return raw, text
 
 
 def _with_check_columns(text: pd.DataFrame) -> pd.DataFrame:
@@ -165,27 +221,11 @@ def _with_check_columns(text: pd.DataFrame) -> pd.DataFrame:
         frame["_key_unique"] = ~frame["custody_ref"].duplicated(keep=False) | frame["custody_ref"].isna()
     if {"date_of_birth", "arrival_datetime"} <= set(frame.columns):
         dob = pd.to_datetime(frame["date_of_birth"], format="%Y-%m-%d", errors="coerce")
-        arrival = pd.to_datetime(frame["arrival_datetime"], format="ISO8601", errors="coerce")
+        arrival = pd.to_datetime(frame["arrival_datetime"], format="%Y-%m-%dT%H:%M:%S", errors="coerce")
         frame["_age_at_arrival"] = ((arrival - dob).dt.days / 365.25).astype("float64")
     if {"pace_transfer_requested", "pace_transfer_achieved"} <= set(frame.columns):
         frame["_transfer_consistent"] = ~((frame["pace_transfer_achieved"] == "true") & (frame["pace_transfer_requested"] != "true"))
     return frame
-
-
-def _typed(text: pd.DataFrame) -> pd.DataFrame:
-    out = pd.DataFrame(index=text.index)
-    for col in CUSTODY_COLUMNS:
-        values = text[col] if col in text.columns else pd.Series(None, index=text.index, dtype=object)
-        if col in DATETIME_COLUMNS:
-            parsed = pd.to_datetime(values, format="ISO8601", errors="coerce")
-            out[col] = pd.Series(parsed.dt.to_pydatetime(), index=text.index, dtype=object).where(parsed.notna(), None)
-        elif col == "date_of_birth":
-            out[col] = pd.to_datetime(values, format="%Y-%m-%d").dt.date.astype(object)
-        elif col in BOOL_COLUMNS:
-            out[col] = values.map({"true": True, "false": False}).astype(object).where(values.notna(), None)
-        else:
-            out[col] = values.astype(object).where(values.notna(), None)
-    return out
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
@@ -196,6 +236,9 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 def _rebuild_latest(conn, refs: list[str]) -> None:
     """For each touched detention, the version with the greatest extract time becomes live."""
     history = pd.read_sql_query(select(custody_detention_version).where(custody_detention_version.c.custody_ref.in_(refs)), conn)
+    if history.empty:
+        conn.execute(delete(custody_detention).where(custody_detention.c.custody_ref.in_(refs)))
+        return
     history = history.sort_values(["custody_ref", "extract_time"])
     first_seen = history.groupby("custody_ref")["extract_time"].min()
     versions = history.groupby("custody_ref").size()
@@ -210,15 +253,8 @@ def _rebuild_latest(conn, refs: list[str]) -> None:
     for col in BOOL_COLUMNS:
         latest[col] = latest[col].map(lambda v: None if v is None or v != v else bool(v))
     conn.execute(delete(custody_detention).where(custody_detention.c.custody_ref.in_(refs)))
-    conn.execute(insert(custody_detention), _records(latest))
-
-
-def _audit(conn, report: CustodyFileReport, started: dt.datetime, digest: str) -> None:
-    counts = {"custody_detention": (report.read, report.loaded, report.quarantined)} if report.outcome == "LOADED" else {}
-    write_audit(conn, source=SOURCE, delivery_id=report.file_name, supplier="police",
-                extracted_at=report.extract_time.isoformat() if report.extract_time else "", started=started,
-                outcome=report.outcome, reason=report.reason, file_hashes={report.file_name: digest}, notes=[],
-                counts=counts)
+    if len(latest):
+        conn.execute(insert(custody_detention), _records(latest))
 
 
 def live_detentions(engine: Engine) -> pd.DataFrame:

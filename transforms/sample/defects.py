@@ -123,7 +123,7 @@ def drop_column(path: Path, header: str, encoding: str = "utf-8-sig", update_man
 def rehash(folder: Path) -> None:
     """Recompute the manifest's hashes and row counts, as a supplier would for a file it
     changed before sending (so the damage is inside the contract, not a transfer fault)."""
-    from transforms.casesystem.delivery import file_sha256
+    from transforms.ingest.delivery import file_sha256
 
     manifest_path = folder / "manifest.json"
     manifest = json.loads(manifest_path.read_text())

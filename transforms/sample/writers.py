@@ -11,8 +11,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 from transforms.canonical import canonical_tables
-from transforms.casesystem.delivery import file_sha256
-from transforms.casesystem.mapping import SupplierMapping, load_mapping
+from transforms.ingest.delivery import file_sha256
+from transforms.ingest.mapping import SupplierMapping, load_mapping
 from transforms.excel import FORMULA_START
 
 

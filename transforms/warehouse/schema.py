@@ -88,15 +88,20 @@ core_publication = Table(
     Column("published_at", DateTime(timezone=True), nullable=False),
 )
 
+# One row per attempt to load a delivery or file (issue 17): written as STARTED in its own
+# transaction before any work, then set to LOADED, REJECTED, DUPLICATE, NOT_A_DELIVERY or
+# FAILED; a later attempt of the same source turns a STARTED left by a killed one into
+# ABANDONED. ``delivery_id`` repeats across attempts (a rerun, a corrected re-send).
 audit_delivery = Table(
     "audit_delivery", metadata,
-    Column("delivery_id", Text, primary_key=True),
-    Column("source", Text, primary_key=True),
+    Column("attempt_id", String(32), primary_key=True),
+    Column("delivery_id", Text, nullable=False, index=True),
+    Column("source", Text, nullable=False, index=True),
     Column("supplier", Text),
     Column("extracted_at", Text),
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
-    Column("outcome", Text, nullable=False),  # LOADED, REJECTED, DUPLICATE
+    Column("outcome", Text, nullable=False),
     Column("reason", Text),
     Column("file_hashes", JSON),
     Column("notes", JSON),
@@ -104,9 +109,10 @@ audit_delivery = Table(
 
 audit_table_count = Table(
     "audit_table_count", metadata,
-    Column("delivery_id", Text, primary_key=True),
-    Column("source", Text, primary_key=True),
+    Column("attempt_id", String(32), primary_key=True),
     Column("table_name", Text, primary_key=True),
+    Column("delivery_id", Text, nullable=False),
+    Column("source", Text, nullable=False),
     Column("rows_read", Integer, nullable=False),
     Column("rows_loaded", Integer, nullable=False),
     Column("rows_quarantined", Integer, nullable=False),

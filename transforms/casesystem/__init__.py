@@ -1,1 +1,0 @@
-"""The case-management system: supplier mappings, delivery checks and the nightly load."""

@@ -1,0 +1,341 @@
+"""Supplier mappings: a YAML file per supplier layout says which model it fills, how its files
+are written (format, encoding, delimiter, quoting), where each column is, how dates, times and
+booleans are written and what each code is called. A new supplier is a new file in the
+mappings folder (setting ``mappings_dir``), not new code.
+
+A mapping file is checked when it is read: an unknown key or a value of the wrong kind is a
+``MappingError`` naming the file and the key, so a typo (``delimeter:``) is never ignored."""
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from transforms.canonical import Table, load_model
+from transforms.identifiers import normalise_postcode
+from transforms.settings import REFERENCE_DIR
+
+DEFAULT_MAPPINGS_DIR = REFERENCE_DIR / "mappings"
+# Excel's day zero for the 1900 date system (it counts a 29 February 1900 that never was).
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+UNPARSED_DATE_MARK = "!"
+DELIMITERS = {",": ",", "\t": "\t", "tab": "\t", "|": "|", "pipe": "|", ";": ";", "semicolon": ";", "comma": ","}
+
+
+class MappingError(ValueError):
+    """A mapping file that cannot be used; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class TableMapping:
+    source: str  # file name (csv) or sheet name (xlsx)
+    columns: dict[str, str]  # canonical column -> supplier header
+    # A table whose START and END records sit in one supplier row: the columns of each half
+    # (canonical column -> supplier header); the shared ones are in ``columns``.
+    start_columns: dict[str, str] | None = None
+    end_columns: dict[str, str] | None = None
+
+    @property
+    def start_end_in_one_row(self) -> bool:
+        return self.start_columns is not None
+
+    def all_headers(self) -> dict[str, str]:
+        return {**self.columns, **{f"start.{k}": v for k, v in (self.start_columns or {}).items()},
+                **{f"end.{k}": v for k, v in (self.end_columns or {}).items()}}
+
+
+@dataclass(frozen=True)
+class SupplierMapping:
+    supplier: str
+    description: str
+    format: str
+    date_formats: tuple[str, ...]
+    booleans: dict[str, bool]
+    null_markers: tuple[str, ...]
+    codes: dict[str, dict[str, str]]
+    tables: dict[str, TableMapping]
+    workbook: str | None = None
+    encoding: str = "utf-8-sig"
+    fallback_encoding: str | None = None
+    delimiter: str = ","
+    quotechar: str = '"'
+    datetime_formats: tuple[str, ...] = ("ISO8601",)
+    model: str = "canonical_model.yaml"
+
+    def boolean_text(self) -> tuple[str, str]:
+        """How this supplier writes True and False (the first spelling of each)."""
+        true_text = next(k for k, v in self.booleans.items() if v)
+        false_text = next(k for k, v in self.booleans.items() if not v)
+        return true_text, false_text
+
+    def date_format_hint(self) -> str:
+        hints = {"%d/%m/%Y": "dd/mm/yyyy", "%Y-%m-%d": "yyyy-mm-dd", "excel": "an Excel date", "%d.%m.%Y": "dd.mm.yyyy",
+                 "%Y%m%d": "yyyymmdd"}
+        return " or ".join(hints.get(f, f) for f in self.date_formats)
+
+
+_TOP_KEYS = {"supplier": str, "description": str, "format": str, "date_formats": list, "booleans": dict,
+             "null_markers": list, "codes": dict, "tables": dict, "workbook": str, "encoding": str,
+             "fallback_encoding": str, "delimiter": str, "quotechar": str, "datetime_formats": list, "model": str}
+_REQUIRED = ("supplier", "format", "tables")
+_TABLE_KEYS = {"source": str, "columns": dict, "start_columns": dict, "end_columns": dict}
+
+
+def _fail(path: Path, message: str) -> MappingError:
+    return MappingError(f"mapping file {path.name}: {message}")
+
+
+def parse_mapping(path: Path) -> SupplierMapping:
+    """Read and check one mapping file (see the module docstring)."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise _fail(path, f"cannot be read as YAML ({exc.__class__.__name__})") from exc
+    if not isinstance(raw, dict):
+        raise _fail(path, "the file must be a set of keys (supplier, format, tables, ...)")
+    for key, value in raw.items():
+        if key not in _TOP_KEYS:
+            raise _fail(path, f"unknown key '{key}' (known: {', '.join(sorted(_TOP_KEYS))})")
+        if value is not None and not isinstance(value, _TOP_KEYS[key]):
+            raise _fail(path, f"key '{key}' must be a {_TOP_KEYS[key].__name__}, not {type(value).__name__}")
+    for key in _REQUIRED:
+        if raw.get(key) in (None, "", {}):
+            raise _fail(path, f"key '{key}' is missing")
+    fmt = raw["format"]
+    if fmt not in ("csv", "xlsx"):
+        raise _fail(path, f"key 'format' must be csv or xlsx, not '{fmt}'")
+    if fmt == "xlsx" and not raw.get("workbook"):
+        raise _fail(path, "key 'workbook' is missing (format xlsx needs the workbook's file name)")
+    delimiter = str(raw.get("delimiter", ","))
+    if delimiter not in DELIMITERS:
+        raise _fail(path, f"key 'delimiter' must be one of comma, tab, pipe, semicolon (',', '\\t', '|', ';'), not {delimiter!r}")
+    quotechar = str(raw.get("quotechar", '"'))
+    if len(quotechar) != 1:
+        raise _fail(path, f"key 'quotechar' must be one character, not {quotechar!r}")
+    for key in ("encoding", "fallback_encoding"):
+        if raw.get(key):
+            try:
+                codecs.lookup(raw[key])
+            except LookupError:
+                raise _fail(path, f"key '{key}': '{raw[key]}' is not an encoding Python knows") from None
+    for key in ("date_formats", "datetime_formats", "null_markers"):
+        if any(not isinstance(v, (str, int)) for v in raw.get(key) or []):
+            raise _fail(path, f"key '{key}' must be a list of text values")
+    booleans = raw.get("booleans") or {}
+    if any(not isinstance(v, bool) for v in booleans.values()):
+        raise _fail(path, "key 'booleans' must map each spelling to true or false")
+    if booleans and (True not in booleans.values() or False not in booleans.values()):
+        raise _fail(path, "key 'booleans' needs at least one spelling of true and one of false")
+    codes = {}
+    for code_list, labels in (raw.get("codes") or {}).items():
+        if not isinstance(labels, dict):
+            raise _fail(path, f"key 'codes.{code_list}' must map supplier values to canonical codes")
+        # Code values of any type: a supplier writing 1, 2, 3 or true/false means the text.
+        codes[str(code_list)] = {_yaml_text(k): str(v) for k, v in labels.items()}
+    model_file = raw.get("model", "canonical_model.yaml")
+    try:
+        model = load_model(model_file)
+    except FileNotFoundError:
+        raise _fail(path, f"key 'model': no model file '{model_file}'") from None
+    tables = {}
+    for name, spec in raw["tables"].items():
+        if name not in model:
+            raise _fail(path, f"key 'tables.{name}': the model {model_file} has no table '{name}' "
+                              f"(tables: {', '.join(model)})")
+        if not isinstance(spec, dict):
+            raise _fail(path, f"key 'tables.{name}' must have 'source' and 'columns'")
+        for key, value in spec.items():
+            if key not in _TABLE_KEYS:
+                raise _fail(path, f"unknown key 'tables.{name}.{key}' (known: {', '.join(sorted(_TABLE_KEYS))})")
+            if not isinstance(value, _TABLE_KEYS[key]):
+                raise _fail(path, f"key 'tables.{name}.{key}' must be a {_TABLE_KEYS[key].__name__}")
+        if "source" not in spec or "columns" not in spec:
+            raise _fail(path, f"key 'tables.{name}' must have 'source' and 'columns'")
+        mapped = {**spec["columns"], **(spec.get("start_columns") or {})}
+        for column in mapped:
+            if column not in model[name].column_names:
+                raise _fail(path, f"key 'tables.{name}.columns.{column}': the table has no column '{column}'")
+        missing = [c for c in model[name].column_names if c not in mapped]
+        if missing:
+            raise _fail(path, f"key 'tables.{name}.columns' does not map {', '.join(missing)}")
+        if ("start_columns" in spec) != ("end_columns" in spec):
+            raise _fail(path, f"key 'tables.{name}': start_columns and end_columns go together")
+        tables[name] = TableMapping(source=str(spec["source"]), columns={k: str(v) for k, v in spec["columns"].items()},
+                                    start_columns=spec.get("start_columns"), end_columns=spec.get("end_columns"))
+    return SupplierMapping(
+        supplier=str(raw["supplier"]), description=str(raw.get("description", "")), format=fmt,
+        date_formats=tuple(str(f) for f in raw.get("date_formats") or ["%Y-%m-%d"]),
+        booleans={_yaml_text(k): v for k, v in booleans.items()},
+        null_markers=tuple(str(m) for m in raw.get("null_markers") or [""]), codes=codes, tables=tables,
+        workbook=raw.get("workbook"), encoding=raw.get("encoding", "utf-8-sig"),
+        fallback_encoding=raw.get("fallback_encoding"), delimiter=DELIMITERS[delimiter], quotechar=quotechar,
+        datetime_formats=tuple(str(f) for f in raw.get("datetime_formats") or ["ISO8601"]), model=model_file,
+    )
+
+
+def _yaml_text(value) -> str:
+    """YAML reads Yes, 1 and true as non-text; the supplier wrote text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+@lru_cache(maxsize=None)
+def _load_mapping(folder: str, supplier: str) -> SupplierMapping:
+    path = Path(folder) / f"{supplier}.yaml"
+    if not path.exists():
+        known = ", ".join(known_suppliers(Path(folder)))
+        raise MappingError(f"unknown supplier layout '{supplier}' (mapping files in {Path(folder).name}: {known})")
+    mapping = parse_mapping(path)
+    if mapping.supplier != supplier:
+        raise _fail(path, f"key 'supplier' is '{mapping.supplier}' but the file is named {supplier}.yaml")
+    return mapping
+
+
+def load_mapping(supplier: str, folder: Path | None = None) -> SupplierMapping:
+    return _load_mapping(str(folder or DEFAULT_MAPPINGS_DIR), supplier)
+
+
+def known_suppliers(folder: Path | None = None) -> list[str]:
+    return sorted(p.stem for p in Path(folder or DEFAULT_MAPPINGS_DIR).glob("*.yaml"))
+
+
+def case_system_layouts(folder: Path | None = None) -> list[str]:
+    """Suppliers whose mapping fills the canonical case-system model (a manifest may name them)."""
+    layouts = []
+    for supplier in known_suppliers(folder):
+        try:
+            if load_mapping(supplier, folder).model == "canonical_model.yaml":
+                layouts.append(supplier)
+        except MappingError:
+            layouts.append(supplier)  # named, so a delivery naming it gets the mapping's own error
+    return layouts
+
+
+def _as_text(value) -> str | None:
+    """A supplier cell as text, whatever the reader returned (Excel cells may be numbers or dates)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _normalise_dates(values: pd.Series, formats: tuple[str, ...]) -> pd.Series:
+    """ISO ``yyyy-mm-dd`` text where a value parses in one of the supplier's formats; the
+    original text otherwise, so validation can say which value is not a date."""
+    result = pd.Series(pd.NA, index=values.index, dtype="object")
+    for fmt in formats:
+        todo = result.isna() & values.notna()
+        if not todo.any():
+            break
+        if fmt == "excel":
+            serial = pd.to_numeric(values[todo], errors="coerce")
+            ok = serial.notna() & (serial > 0) & (serial < 2_958_466)
+            parsed = pd.to_datetime(EXCEL_EPOCH) + pd.to_timedelta(serial[ok], unit="D")
+            result[parsed.index] = parsed.dt.strftime("%Y-%m-%d")
+            continue
+        # Exact format match only: 2024-03-05 is not accepted as dd/mm/yyyy.
+        parsed = pd.to_datetime(values[todo], format=fmt, errors="coerce")
+        good = parsed.notna()
+        result[parsed[good].index] = parsed[good].dt.strftime("%Y-%m-%d")
+    still = result.isna() & values.notna()
+    # Kept with a marker so that text which merely looks canonical (2024-03-05 from a
+    # dd/mm/yyyy supplier) still fails the date check; validation strips it when reporting.
+    result[still] = UNPARSED_DATE_MARK + values[still].astype(str)
+    return result
+
+
+def _normalise_datetimes(values: pd.Series, formats: tuple[str, ...]) -> pd.Series:
+    """``yyyy-mm-ddThh:mm:ss`` Europe/London wall-clock text. A time carrying a zone (``Z``,
+    ``+01:00``) is converted to London time, as the police's own times are; text that is not a
+    real date and time keeps the unparsed mark so validation quarantines it."""
+    from zoneinfo import ZoneInfo
+
+    london = ZoneInfo("Europe/London")
+
+    def one(value: str):
+        for fmt in formats:
+            try:
+                parsed = (dt.datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "T", 1))
+                          if fmt == "ISO8601" else dt.datetime.strptime(value, fmt))
+            except ValueError:
+                continue
+            if parsed.tzinfo is not None:
+                parsed = parsed.astimezone(london).replace(tzinfo=None)
+            return parsed.replace(microsecond=0).isoformat(timespec="seconds")
+        return UNPARSED_DATE_MARK + value
+
+    return values.map(lambda v: one(v) if isinstance(v, str) else v)
+
+
+def to_canonical_text(raw: pd.DataFrame, table: Table, mapping: SupplierMapping,
+                      only: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Rename a supplier frame to canonical columns and normalise every value to canonical
+    text: codes translated, booleans as ``true``/``false``, dates ISO, empty markers as null.
+    Values that cannot be translated are kept as they are so validation can name them.
+    Columns the file lacks are left out, for the table-level expectation to report;
+    ``only`` limits the work to some canonical columns (e.g. the key)."""
+    headers = mapping.tables[table.name].columns
+    out = pd.DataFrame(index=raw.index)
+    markers = [m.strip().upper() for m in mapping.null_markers]
+    bool_map = {k.upper(): ("true" if v else "false") for k, v in mapping.booleans.items()}
+    for col in table.columns:
+        header = headers[col.name]
+        if header not in raw.columns or (only is not None and col.name not in only):
+            continue
+        values = raw[header]
+        if mapping.format != "csv":  # spreadsheet cells may be numbers or dates
+            values = values.map(_as_text)
+        text = values.astype("object").where(values.notna(), None)
+        text = pd.Series(text, index=raw.index, dtype="object")
+        present = text.notna()
+        stripped = text[present].astype(str).str.strip()
+        upper = stripped.str.upper()
+        stripped = stripped.where(~upper.isin(markers), None)
+        if col.type == "date":
+            stripped = _normalise_dates(stripped, mapping.date_formats)
+        elif col.type == "datetime":
+            stripped = _normalise_datetimes(stripped, mapping.datetime_formats)
+        elif col.type == "bool":
+            stripped = upper.map(bool_map).where(lambda s: s.notna(), stripped).where(stripped.notna(), None)
+        elif col.code_list and mapping.codes.get(col.code_list):
+            labels = {k.strip().upper(): c for k, c in mapping.codes[col.code_list].items()}
+            stripped = upper.map(labels).where(lambda s: s.notna(), stripped).where(stripped.notna(), None)
+        if col.name == "postcode":
+            stripped = stripped.map(lambda v: normalise_postcode(v) if isinstance(v, str) else v)
+        elif col.name in ("upn", "pnc_id"):
+            stripped = stripped.str.replace(r"\s+", "", regex=True).str.upper().where(stripped.notna(), None)
+        column = pd.Series(None, index=raw.index, dtype="object")
+        column[stripped.index] = stripped.astype("object").where(stripped.notna(), None)
+        out[col.name] = column
+    return out
+
+
+def to_canonical_types(text: pd.DataFrame, table: Table) -> pd.DataFrame:
+    """Validated canonical text to typed values for the warehouse."""
+    out = pd.DataFrame(index=text.index)
+    for col in table.columns:
+        values = text[col.name]
+        if col.type == "date":
+            out[col.name] = pd.to_datetime(values, format="%Y-%m-%d").dt.date.astype(object).where(values.notna(), None)
+        elif col.type == "datetime":
+            parsed = pd.to_datetime(values, format="%Y-%m-%dT%H:%M:%S")
+            out[col.name] = pd.Series(parsed.dt.to_pydatetime(), index=text.index, dtype=object).where(values.notna(), None)
+        elif col.type == "int":
+            out[col.name] = pd.array(pd.to_numeric(values), dtype="Int64")
+        elif col.type == "bool":
+            out[col.name] = values.map({"true": True, "false": False}).astype(object).where(values.notna(), None)
+        else:
+            out[col.name] = values.astype(object).where(values.notna(), None)
+    return out

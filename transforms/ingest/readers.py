@@ -1,0 +1,202 @@
+"""Read a source's tables as raw text frames, in chunks, indexed by the row number a person
+sees when opening the file in Excel (the header is row 1).
+
+Every data fault becomes a ``DeliveryRejected`` with a one-line reason (an empty file, a
+folder or a broken link where a file should be, a workbook that is not a valid archive, text
+in no known encoding) or a malformed row to quarantine (a row with more fields than the
+header, e.g. an unquoted delimiter in free text). Tracebacks are for bugs."""
+from __future__ import annotations
+
+import codecs
+import csv
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import pandas as pd
+
+from transforms.ingest.mapping import SupplierMapping
+from transforms.ingest.report import DeliveryRejected
+
+# A file with these first bytes says its own encoding; the mapping's is then overruled.
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+MALFORMED_ATTR = "malformed_rows"
+
+
+def column_letter(position: int) -> str:
+    """Excel's column letters for a 1-based position (1 -> A, 27 -> AA)."""
+    letters = ""
+    while position:
+        position, rem = divmod(position - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+@dataclass
+class TableSource:
+    file_name: str
+    headers: list[str]
+    encoding: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def column_letter(self, header: str) -> str:
+        if header not in self.headers:
+            return "?"
+        return column_letter(self.headers.index(header) + 1)
+
+
+def check_is_readable_file(path: Path) -> None:
+    """A one-line rejection for what transfer jobs leave where a file should be."""
+    name = path.name
+    if path.is_symlink() and not path.exists():
+        raise DeliveryRejected(f"{name} is a link to a file that is not there")
+    if not path.exists():
+        raise DeliveryRejected(f"{name} is missing")
+    if path.is_dir():
+        raise DeliveryRejected(f"{name} is a folder, not a file")
+    if not path.is_file():
+        raise DeliveryRejected(f"{name} is not a regular file")
+    if not os.access(path, os.R_OK):
+        raise DeliveryRejected(f"{name} cannot be opened (no permission to read it)")
+    if path.stat().st_size == 0:
+        raise DeliveryRejected(f"{name} is empty (0 bytes)")
+
+
+def _decodes_as(path: Path, encoding: str) -> bool:
+    """Whether the whole file decodes, read in 1 MB blocks so memory stays bounded."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                decoder.decode(block)
+        decoder.decode(b"", final=True)
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def detect_encoding(path: Path, preferred: str, fallback: str | None) -> tuple[str, str | None]:
+    """The encoding to read with and a note when it is not the declared one: a byte-order mark
+    wins; else the supplier's declared encoding when the whole file decodes in it, else the
+    fallback (Windows-1252 exports are common after a desktop tool has touched a file)."""
+    with open(path, "rb") as f:
+        start = f.read(4)
+    for bom, encoding in _BOMS:
+        if start.startswith(bom):
+            if encoding.replace("-sig", "") == preferred.replace("-sig", ""):
+                return preferred, None
+            if _decodes_as(path, encoding):
+                return encoding, f"{path.name} was read as {encoding} (its byte-order mark says so), not {preferred}"
+    if _decodes_as(path, preferred):
+        return preferred, None
+    if fallback and _decodes_as(path, fallback):
+        return fallback, f"{path.name} was read as {fallback}, not {preferred}"
+    raise DeliveryRejected(f"{path.name} is not {preferred} text"
+                           + (f" (nor {fallback})" if fallback else "") + "; ask the supplier to re-export it")
+
+
+def open_csv(path: Path, mapping: SupplierMapping) -> TableSource:
+    """Check the file, find its encoding and read its header row."""
+    check_is_readable_file(path)
+    encoding, note = detect_encoding(path, mapping.encoding, mapping.fallback_encoding)
+    try:
+        with open(path, encoding=encoding, newline="") as f:
+            headers = next(csv.reader(f, delimiter=mapping.delimiter, quotechar=mapping.quotechar), [])
+    except csv.Error as exc:
+        raise DeliveryRejected(f"{path.name}: the header row cannot be read as CSV ({exc})") from exc
+    headers = [h.strip().lstrip("\ufeff") for h in headers]
+    if not any(headers):
+        raise DeliveryRejected(f"{path.name} has no header row (the first line is blank)")
+    if len(headers) == 1 and mapping.delimiter not in headers[0] and len(headers[0]) > 40:
+        other = next((d for d in (",", "\t", "|", ";") if d != mapping.delimiter and d in headers[0]), None)
+        if other:
+            raise DeliveryRejected(f"{path.name}: the header row is not split by the expected delimiter "
+                                   f"{mapping.delimiter!r} (it looks {other!r}-separated)")
+    return TableSource(file_name=path.name, headers=headers, encoding=encoding, notes=[note] if note else [])
+
+
+def csv_chunks(path: Path, source: TableSource, mapping: SupplierMapping, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """Chunks of raw text, index = Excel row number. The fast C parser reads well-formed
+    files; at the first row it cannot split, the rest is read with Python's csv module, which
+    hands rows with more fields than the header back as malformed (``frame.attrs``) instead of
+    stopping: they are quarantined, the other rows load."""
+    headers = source.headers
+    reader = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding=source.encoding,
+                         chunksize=chunk_rows, skip_blank_lines=False, header=0, names=headers,
+                         on_bad_lines="error", engine="c", sep=mapping.delimiter, quotechar=mapping.quotechar)
+    done = 0
+    try:
+        for chunk in reader:
+            chunk.index = pd.RangeIndex(2 + done, 2 + done + len(chunk))
+            chunk.attrs[MALFORMED_ATTR] = {}
+            done += len(chunk)
+            yield chunk
+        return
+    except (pd.errors.ParserError, csv.Error, ValueError):
+        pass
+    finally:
+        reader.close()
+    yield from _python_csv_chunks(path, source, mapping, chunk_rows, skip=done)
+
+
+def _python_csv_chunks(path: Path, source: TableSource, mapping: SupplierMapping, chunk_rows: int,
+                       skip: int) -> Iterator[pd.DataFrame]:
+    headers, width = source.headers, len(source.headers)
+    with open(path, encoding=source.encoding, newline="") as f:
+        rows = csv.reader(f, delimiter=mapping.delimiter, quotechar=mapping.quotechar, strict=False)
+        try:
+            next(rows, None)
+            for _ in range(skip):
+                next(rows, None)
+            line = 2 + skip
+            while True:
+                body, index, malformed = [], [], {}
+                for record in rows:
+                    if len(record) > width and any(v.strip() for v in record[width:]):
+                        malformed[line] = record
+                        record = record[:width]
+                    body.append(record + [""] * (width - len(record)))
+                    index.append(line)
+                    line += 1
+                    if len(body) >= chunk_rows:
+                        break
+                if not body:
+                    return
+                chunk = pd.DataFrame(body, columns=headers, index=pd.Index(index), dtype=str)
+                chunk.attrs[MALFORMED_ATTR] = malformed
+                yield chunk
+        except csv.Error as exc:
+            raise DeliveryRejected(f"{path.name} cannot be read as CSV after row {line - 1} ({exc}); "
+                                   f"the file is cut off or is not CSV") from exc
+
+
+def read_sheet(path: Path, sheet: str) -> pd.DataFrame:
+    """A workbook sheet as raw cell values (dates stay dates, numbers stay numbers)."""
+    from python_calamine import CalamineWorkbook
+
+    check_is_readable_file(path)
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        names = workbook.sheet_names
+    except Exception as exc:  # calamine raises its own error types for a broken archive
+        raise DeliveryRejected(f"{path.name} is not a valid Excel workbook (.xlsx archive); "
+                               f"it may be cut off or another kind of file") from exc
+    match = sheet if sheet in names else next((n for n in names if n.strip().lower() == sheet.lower()), None)
+    if match is None:
+        raise DeliveryRejected(f"{path.name} has no sheet '{sheet}' (sheets: {', '.join(names)})")
+    try:
+        rows = workbook.get_sheet_by_name(match).to_python(skip_empty_area=False)
+    except Exception as exc:
+        raise DeliveryRejected(f"{path.name}: sheet '{sheet}' cannot be read") from exc
+    if not rows:
+        return pd.DataFrame()
+    headers = [str(h).strip() for h in rows[0]]
+    body = [list(r)[:len(headers)] + [""] * (len(headers) - len(r)) for r in rows[1:]]
+    frame = pd.DataFrame(body, columns=headers, dtype=object)
+    frame.index = pd.RangeIndex(2, 2 + len(frame))
+    # Trailing blank rows a spreadsheet keeps after deleting data are not rows.
+    while len(frame) and frame.iloc[-1].map(lambda v: v in ("", None)).all():
+        frame = frame.iloc[:-1]
+    frame.attrs[MALFORMED_ATTR] = {}
+    return frame.replace({"": None})
