@@ -353,17 +353,19 @@ RATES = {
     "muhammad_merged":             (0.05, 0.10, 0.15, 0.05),
     "muhammad_spelling":           (0.03, 0.10, 0.20, 0.08),
     "given_as_surname":            (0.01, 0.04, 0.08, 0.03),
+    "muhammad_added":              (0.01, 0.03, 0.06, 0.02),  # Muhammad written before a given name that lacks it
     "begum_as_surname":            (0.10, 0.20, 0.30, 0.15),
     "family_surname_used":         (0.30, 0.35, 0.45, 0.30),  # legal surname Begum/Kaur/Singh, family name used
     "kaur_singh_as_surname":       (0.05, 0.20, 0.40, 0.10),
     "kaur_singh_with_surname":     (0.03, 0.05, 0.08, 0.03),
     "hindu_family_name_missing":   (0.01, 0.04, 0.08, 0.03),
     "somali_patronym_as_surname":  (0.10, 0.20, 0.30, 0.15),
+    "somali_hyphenated":           (0.03, 0.05, 0.05, 0.05),  # father-grandfather as a hyphenated surname
     "hyphen_split":                (0.05, 0.10, 0.15, 0.08),
     "hyphen_partial":              (0.05, 0.15, 0.25, 0.10),
     "hyphen_joined":               (0.02, 0.03, 0.03, 0.02),
     "stepparent_surname":          (0.15, 0.35, 0.50, 0.25),
-    "nickname":                    (0.02, 0.10, 0.25, 0.05),
+    "nickname":                    (0.02, 0.07, 0.20, 0.04),
     "name_swap":                   (0.01, 0.03, 0.04, 0.01),
     "name_merged":                 (0.01, 0.02, 0.03, 0.01),
     "transliteration":             (0.03, 0.10, 0.20, 0.08),
@@ -446,6 +448,8 @@ class Renderer:
                 parts = first.split(" ", 1)
                 parts[0] = rng.choice([s for s in N.MUHAMMAD_SPELLINGS if s != parts[0]])
                 first = " ".join(parts)
+        elif fam.community.startswith("muslim") and p.sex == "M" and take("muhammad_added"):
+            first = f"{fam.muhammad} {first}"
         if p.title in ("Begum", "Bibi", "Khatun"):
             if last == p.title and fam.alt_surname and take("family_surname_used"):
                 last = fam.alt_surname
@@ -463,8 +467,11 @@ class Renderer:
                 last = f"{p.title} {last}" if rng.random() < 0.6 else f"{p.title}-{last}"
         if fam.community == "gujarati_hindu" and middles and take("hindu_family_name_missing"):
             last = middles.pop(0)
-        if fam.community == "somali" and middles and take("somali_patronym_as_surname"):
-            last = middles.pop(0)
+        if fam.community == "somali" and middles:
+            if take("somali_patronym_as_surname"):
+                last = middles.pop(0)
+            elif take("somali_hyphenated"):
+                last = f"{middles.pop(0)}-{last}"
         if "-" in last and last == p.last:
             if take("hyphen_split"):
                 last = last.replace("-", " ")
@@ -616,6 +623,7 @@ def generate(out: Path, children: int = 3000, seed: int = 7, as_of: str = "2026-
     rnd = Renderer(random.Random(seed * 104729 + 3), world)
     rng_ids = random.Random(seed * 31 + 5)
     gt: list[tuple[str, str, str]] = []
+    rend: dict[tuple[str, str], tuple] = {}
     landing = out / "landing"
     codes = _codes()
     people = world.people
@@ -659,6 +667,7 @@ def generate(out: Path, children: int = 3000, seed: int = 7, as_of: str = "2026-
         la = p.fam.la
         la_label = codes.get(("local_authority", la), la.title())
         rnd.log("case_system", cid, noise)
+        rend[("case_system", cid)] = (p.pid, fn, ln, dob, pc)
         child_rows.append({"child_id": cid, "first_name": fn, "last_name": ln, "date_of_birth": dob,
                            "sex": sex, "ethnicity": eth, "postcode": pc, "upn": upn, "pnc_id": pnc,
                            "local_authority": la_label})
@@ -797,6 +806,7 @@ def generate(out: Path, children: int = 3000, seed: int = 7, as_of: str = "2026-
             aa_arr = aa_req + timedelta(minutes=rng.randint(30, 600)) if rng.random() < 0.9 else None
             self_eth = p.ethnicity if rng.random() < 0.8 else "NS"
             transfer = outcome == "CHARGED_REMANDED"
+            rend[("police_custody", ref)] = (p.pid, fn, ln, dob, pc)
             custody_rows.append([ref, rng.choice(N.CUSTODY_SUITES), arrest.isoformat(timespec="seconds"),
                                  arrival.isoformat(timespec="seconds"), auth.isoformat(timespec="seconds"),
                                  "" if open_now else release.isoformat(timespec="seconds"), ln, fn, _iso(dob), sex,
@@ -851,6 +861,7 @@ def generate(out: Path, children: int = 3000, seed: int = 7, as_of: str = "2026-
         ehe = rng.random() < 0.015 and nc <= 11
         cme = not ehe and rng.random() < 0.005
         ptt = rng.random() < (0.06 if p.in_case else 0.01)
+        rend[("education", upn)] = (p.pid, fn, ln, dob, pc)
         pupils.append([upn, p.former_upn or "", ln, fn, _iso(dob), p.sex, p.dfe_eth if rng.random() > 0.04 else "REFU",
                        pc, "" if ehe else urn, "" if ehe else sname, nc if 0 < nc <= 14 else "", sen, _iso(ehcp),
                        _iso(min(asof, ehcp + timedelta(days=365))) if ehcp else "",
@@ -899,6 +910,7 @@ def generate(out: Path, children: int = 3000, seed: int = 7, as_of: str = "2026-
         code = _pick_weighted(rng, N.CCIS_ACTIVITIES if not p.in_case else
                               [(c, w * (3 if c in ("540", "550", "710", "810") else 1)) for c, w in N.CCIS_ACTIVITIES])
         start = max(p.dob + timedelta(days=16 * 365 + 4), asof - timedelta(days=rng.randint(7, 400)))
+        rend[("ccis", cc)] = (p.pid, fn, ln, dob, None)
         ccis_rows.append([cc, upn, ln, fn, _iso(dob), code, _iso(min(start, asof))])
     _write_csv(ccdir / f"ccis_activity_{asof:%Y%m%d}.csv",
                ["ccis_id", "upn", "surname", "forename", "date_of_birth", "activity_code", "activity_start_date"], ccis_rows)
@@ -927,10 +939,46 @@ def generate(out: Path, children: int = 3000, seed: int = 7, as_of: str = "2026-
         },
         "relations": {k: sum(1 for r in world.relations if r[2] == k) for k in ("twin", "sibling", "lookalike")},
         "noise": dict(sorted(noise_counts.items())),
+        "pair_disagreement": _pair_stats(rend),
         "seconds": round(time.perf_counter() - t0, 2),
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return summary
+
+
+def _norm(s: str) -> str:
+    return "".join(c for c in strip_accents(s or "").casefold() if c.isalpha())
+
+
+def _first_token(s: str) -> str:
+    toks = (s or "").replace("-", " ").split()
+    return _norm(toks[0]) if toks else ""
+
+
+def _pair_stats(rend: dict) -> dict:
+    """Share of true same-person record pairs (one record per source) whose fields disagree after a simple
+    normalisation (case, accents, spaces and punctuation ignored)."""
+    by_person: dict[str, dict[str, tuple]] = {}
+    for (src, _rid), v in rend.items():
+        by_person.setdefault(v[0], {}).setdefault(src, v)
+    out: dict[str, dict] = {}
+    for i, a in enumerate(SOURCES):
+        for b in SOURCES[i + 1:]:
+            n = fdiff = ldiff = ddiff = pdiff = 0
+            for recs in by_person.values():
+                if a in recs and b in recs:
+                    ra, rb = recs[a], recs[b]
+                    n += 1
+                    fdiff += _first_token(ra[1]) != _first_token(rb[1])
+                    ldiff += _norm(ra[2]) != _norm(rb[2])
+                    ddiff += ra[3] != rb[3]
+                    if ra[4] is not None and rb[4] is not None:
+                        pdiff += ra[4].replace(" ", "").upper() != rb[4].replace(" ", "").upper()
+            if n:
+                out[f"{a}~{b}"] = {"pairs": n, "first_name": round(fdiff / n, 3), "surname": round(ldiff / n, 3),
+                                   "dob": round(ddiff / n, 3),
+                                   "postcode": round(pdiff / n, 3) if "ccis" not in (a, b) else None}
+    return out
 
 
 def main(argv=None) -> None:
@@ -941,7 +989,8 @@ def main(argv=None) -> None:
     ap.add_argument("--as-of", default="2026-11-20")
     a = ap.parse_args(argv)
     s = generate(a.out, a.children, a.seed, a.as_of)
-    print(json.dumps({k: s[k] for k in ("out", "children", "records", "people_in_sources", "relations", "seconds")}, indent=2))
+    print(json.dumps({k: s[k] for k in ("out", "children", "records", "people_in_sources", "relations",
+                                        "pair_disagreement", "seconds")}, indent=2))
 
 
 LAYOUT_CSV = ""  # filled below from layouts.csv (copied into this package so the generator is self-contained)
