@@ -132,3 +132,21 @@ def test_reason_common_name_in_another_district_and_middling_score():
     assert why_review(F_SAME, S_SAME, model.DOB_SAME, POSTCODE_SAME, 0.95, False, 0.99) == WHY_BELOW_LINK
     swapped = why_review(model.FORENAME_SWAPPED, model.SURNAME_SWAPPED, model.DOB_SAME, POSTCODE_SAME, 0.999, False, 0.99)
     assert swapped is None
+
+
+def test_the_case_system_suite_accepts_every_pnc_form_matching_reads():
+    """One definition: the suite's regex is identifiers.PNC_ANY_FORM_PATTERN, and every form
+    canonical_pnc reads passes it (a long-form PNC id is matched, not quarantined)."""
+    import json
+    import re
+
+    from transforms.identifiers import PNC_ANY_FORM_PATTERN
+    from transforms.settings import REFERENCE_DIR
+
+    suite_file = REFERENCE_DIR.parent.parent / "expectations" / "case_system.child.json"
+    suite = json.loads(suite_file.read_text(encoding="utf-8"))
+    regexes = [e["kwargs"]["regex"] for e in suite["expectations"] if e["kwargs"].get("column") == "pnc_id"]
+    assert regexes == [PNC_ANY_FORM_PATTERN]
+    for written in ["2001/0171310W", "01/171310W", "2001/171310w", " 01 / 171310 W ", "20010171310W", "2001-0171310-W"]:
+        assert re.match(PNC_ANY_FORM_PATTERN, written) and canonical_pnc(written)
+    assert not re.match(PNC_ANY_FORM_PATTERN, "N/A") and not re.match(PNC_ANY_FORM_PATTERN, "01/ABC123W")
