@@ -150,3 +150,21 @@ def test_the_case_system_suite_accepts_every_pnc_form_matching_reads():
     for written in ["2001/0171310W", "01/171310W", "2001/171310w", " 01 / 171310 W ", "20010171310W", "2001-0171310-W"]:
         assert re.match(PNC_ANY_FORM_PATTERN, written) and canonical_pnc(written)
     assert not re.match(PNC_ANY_FORM_PATTERN, "N/A") and not re.match(PNC_ANY_FORM_PATTERN, "01/ABC123W")
+
+
+def test_review_is_grouped_by_child_strongest_first_with_previous_decisions():
+    import pandas as pd
+
+    from transforms.matching.resolve import previous_decisions
+    from transforms.matching.review import order_for_review
+
+    review = pd.DataFrame({"source": ["education", "custody", "education", "ccis"], "record_id": ["U1", "C1", "U2", "X1"],
+                           "child_id": ["A", "B", "B", "A"], "match_probability": [0.85, 0.97, 0.90, 0.95]})
+    ordered = order_for_review(review)
+    assert list(zip(ordered["child_id"], ordered["record_id"])) == [("B", "C1"), ("B", "U2"), ("A", "X1"), ("A", "U1")]
+    decisions = pd.DataFrame({"source": ["education"], "record_id": ["U2"], "child_id": ["A"], "decision": ["not_same"],
+                              "reviewer": ["J. Bloggs"]})
+    shown = previous_decisions(review, decisions)
+    assert shown[2] == "record not the same as child A (J. Bloggs)"            # the same record, another child
+    assert shown[0] == "child not the same as education record U2 (J. Bloggs)"  # the same child, another record
+    assert shown[1] is None

@@ -235,7 +235,28 @@ def decide(people: dict[str, pd.DataFrame], scored: pd.DataFrame, decisions: pd.
         if row.source in ONE_RECORD_PER_CHILD:
             child_has.add((row.source, row.child_id))
     linked = pd.concat([linked, pd.DataFrame(auto, columns=linked.columns)], ignore_index=True)
-    return linked, pd.DataFrame(review, columns=_empty_review().columns)
+    review = pd.DataFrame(review, columns=[c for c in _empty_review().columns if c != "previous_decisions"])
+    review["previous_decisions"] = previous_decisions(review, decisions)
+    return linked, review[_empty_review().columns]
+
+
+def previous_decisions(review: pd.DataFrame, decisions: pd.DataFrame) -> list[str | None]:
+    """For each pair, what reviewers already decided about the same record or the same child
+    (say, "not the same" as this child's twin), so a reviewer sees it beside the pair."""
+    if review.empty or decisions.empty:
+        return [None] * len(review)
+    words = {"same": "same child as", "not_same": "not the same as"}
+    by_record: dict[tuple, list[str]] = {}
+    by_child: dict[str, list[str]] = {}
+    for d in decisions.itertuples(index=False):
+        who = f" ({d.reviewer})" if isinstance(getattr(d, "reviewer", None), str) and d.reviewer else ""
+        by_record.setdefault((d.source, d.record_id), []).append(f"record {words.get(d.decision, d.decision)} child {d.child_id}{who}")
+        by_child.setdefault(d.child_id, []).append(f"child {words.get(d.decision, d.decision)} {d.source} record {d.record_id}{who}")
+    out = []
+    for s, r, c in zip(review["source"], review["record_id"], review["child_id"]):
+        notes = by_record.get((s, r), []) + [n for n in by_child.get(c, []) if f"record {r}" not in n]
+        out.append("; ".join(dict.fromkeys(notes)) or None)
+    return out
 
 
 def _rows(frame: pd.DataFrame, keep: list[bool]) -> pd.DataFrame:
@@ -244,7 +265,8 @@ def _rows(frame: pd.DataFrame, keep: list[bool]) -> pd.DataFrame:
 
 
 def _empty_review() -> pd.DataFrame:
-    return pd.DataFrame(columns=["source", "record_id", "child_id", "match_probability", "match_weight", "reasons", "why_review"])
+    return pd.DataFrame(columns=["source", "record_id", "child_id", "match_probability", "match_weight", "reasons", "why_review",
+                                 "previous_decisions"])
 
 
 def read_decisions(engine: Engine) -> pd.DataFrame:
@@ -286,7 +308,8 @@ def resolve_identities(engine: Engine, thresholds: Thresholds, now: dt.datetime 
         if new_keys:
             bulk_insert(conn, person_key, pd.DataFrame(new_keys))
         conn.execute(delete(match_review_pair))
-        bulk_insert(conn, match_review_pair, result.review)
+        # Previous decisions are shown on the workbook; match_decision already holds them.
+        bulk_insert(conn, match_review_pair, result.review.drop(columns="previous_decisions"))
         if result.model is not None:
             conn.execute(insert(match_model).values(trained_at=now, model_json=json.dumps(result.model),
                                                     proven_pairs=result.proven_pairs))
