@@ -33,11 +33,12 @@ _PNC_SEPARATED = re.compile(r"^(\d{2}|(?:19|20)\d{2})\s*[/\-\s]\s*(\d{1,7})\s*-?
 _PNC_COMPACT = re.compile(r"^(?:((?:19|20)\d{2})(\d{7})|(\d{2})(\d{1,7}))([A-Z])$")
 
 
+_UPN_CHAR_VALUE = {**{str(d): d for d in range(10)}, **{c: i for i, c in enumerate(UPN_CHECK_ALPHABET)}}
+
+
 def upn_check_letter(body: str) -> str:
     """Check letter for the 12 characters after it (11 digits and a digit or letter)."""
-    total = 0
-    for weight, char in enumerate(body, start=2):
-        total += weight * (int(char) if char.isdigit() else UPN_CHECK_ALPHABET.index(char))
+    total = sum(weight * _UPN_CHAR_VALUE[char] for weight, char in enumerate(body, start=2))
     return UPN_CHECK_ALPHABET[total % 23]
 
 

@@ -55,23 +55,32 @@ def name_groups() -> dict[str, str]:
     return {name: root(name) for name in parent}
 
 
-def _name_columns(forenames: pd.Series, surnames: pd.Series) -> dict[str, list]:
-    """The name columns of ``COLUMNS`` from each record's forename(s) and surname."""
+_NAME_COLUMNS = ("forename", "surname", "forename_group", "given_names", "given_groups", "family_names", "name_markers",
+                 "forename_initial", "surname_initial")
+
+
+def _name_values(forenames: object, surname: object) -> tuple:
+    """One record's values of ``_NAME_COLUMNS``."""
     groups = name_groups()
-    cols: dict[str, list] = {k: [] for k in ("forename", "surname", "forename_group", "given_names", "given_groups",
-                                              "family_names", "name_markers", "forename_initial", "surname_initial")}
-    for given_raw, family_raw in zip(forenames, surnames):
-        name = split_name(given_raw, family_raw)
-        cols["forename"].append(name.forename)
-        cols["surname"].append(name.surname)
-        cols["forename_group"].append(groups.get(name.forename, name.forename) if name.forename else None)
-        cols["given_names"].append(list(name.given) or None)
-        cols["given_groups"].append([groups.get(g, g) for g in name.given] or None)
-        cols["family_names"].append(list(name.family) or None)
-        cols["name_markers"].append(" ".join(name.markers) or None)
-        cols["forename_initial"].append(name.forename[0] if name.forename else None)
-        cols["surname_initial"].append(name.surname[0] if name.surname else None)
-    return cols
+    name = split_name(forenames, surname)
+    forename, family_name = name.forename, name.surname
+    return (forename, family_name, groups.get(forename, forename) if forename else None, list(name.given) or None,
+            [groups.get(g, g) for g in name.given] or None, list(name.family) or None, " ".join(name.markers) or None,
+            forename[0] if forename else None, family_name[0] if family_name else None)
+
+
+def _name_columns(forenames: pd.Series, surnames: pd.Series) -> dict[str, list]:
+    """The name columns of ``COLUMNS`` from each record's forename(s) and surname; each
+    distinct name is worked out once (a county's records repeat the same names)."""
+    seen: dict[tuple, tuple] = {}
+    rows = []
+    for key in zip(forenames.tolist(), surnames.tolist()):
+        values = seen.get(key)
+        if values is None:
+            values = seen[key] = _name_values(*key)
+        rows.append(values)
+    columns = list(zip(*rows)) if rows else [()] * len(_NAME_COLUMNS)
+    return {name: list(values) for name, values in zip(_NAME_COLUMNS, columns)}
 
 
 def standardise(frame: pd.DataFrame, source: str, columns: dict[str, str]) -> pd.DataFrame:
@@ -81,13 +90,13 @@ def standardise(frame: pd.DataFrame, source: str, columns: dict[str, str]) -> pd
         out[name] = pd.Series(values, dtype=object).to_numpy()
     out["dob"] = pd.to_datetime(frame["date_of_birth"], errors="coerce").dt.strftime("%Y-%m-%d").to_numpy()
     postcode = frame[columns["postcode"]] if "postcode" in columns else pd.Series(None, index=frame.index)
-    out["postcode"] = [normalise_postcode(p) if isinstance(p, str) and p.strip() else None for p in postcode]
+    out["postcode"] = [normalise_postcode(p) if isinstance(p, str) and p.strip() else None for p in postcode.tolist()]
     out["postcode_district"] = [postcode_district(p) if p else None for p in out["postcode"]]
     sex = frame[columns["sex"]] if "sex" in columns else pd.Series(None, index=frame.index)
     out["sex"] = sex.where(sex.isin(["M", "F"]), None).to_numpy()
     for key, canonical in (("upn", canonical_upn), ("former_upn", canonical_upn), ("pnc_id", canonical_pnc_or_text)):
         values = frame[columns[key]] if key in columns else pd.Series(None, index=frame.index)
-        out[key] = [canonical(v) if isinstance(v, str) else None for v in values]
+        out[key] = [canonical(v) if isinstance(v, str) else None for v in values.tolist()]
     out["upn_valid"] = [upn_is_valid(u) for u in out["upn"]]
     out["pnc_valid"] = [pnc_is_valid(p) for p in out["pnc_id"]]
     lists = ["given_names", "given_groups", "family_names"]
@@ -108,9 +117,10 @@ CASE_COLUMNS = {"id": "child_id", "forename": "first_name", "surname": "last_nam
                 "sex": "sex", "upn": "upn", "pnc_id": "pnc_id"}
 
 
-def read_people(engine: Engine) -> dict[str, pd.DataFrame]:
-    """The case system's children and every other source's records, standardised. A source
-    not loaded yet gives an empty frame."""
+def read_people(engine: Engine, standardised: bool = True) -> dict[str, pd.DataFrame]:
+    """The case system's children and every other source's records, standardised (or, with
+    ``standardised=False``, as stored: the benchmark's baseline). A source not loaded yet
+    gives an empty frame."""
     existing = set(inspect(engine).get_table_names())
     wanted = {CASE_SYSTEM: ("core_child", CASE_COLUMNS), **{s: (c["table"], c) for s, c in SOURCES.items()}}
     out = {}
@@ -121,5 +131,5 @@ def read_people(engine: Engine) -> dict[str, pd.DataFrame]:
                 continue
             names = sorted({v for k, v in columns.items() if k != "table"} | {"date_of_birth"})
             frame = pd.read_sql_query(text(f"SELECT {', '.join(names)} FROM {table}"), conn)
-            out[source] = standardise(frame, source, columns)
+            out[source] = standardise(frame, source, columns) if standardised else frame
     return out

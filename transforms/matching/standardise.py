@@ -76,15 +76,21 @@ def conventions() -> dict[str, str]:
         return {row["name"].strip().upper(): row["role"].strip() for row in csv.DictReader(handle)}
 
 
+@lru_cache(maxsize=None)
 def _roles(role: str) -> frozenset[str]:
     return frozenset(n for n, r in conventions().items() if r == role)
+
+
+@lru_cache(maxsize=1)
+def _suffixes_longest_first() -> tuple[str, ...]:
+    return tuple(sorted(_roles("honorific_suffix"), key=len, reverse=True))
 
 
 def strip_honorific_suffix(given: str) -> str:
     """RAKESHBHAI -> RAKESH, PRIYABEN -> PRIYA (Gujarati); a name that merely ends in the
     letters keeps them when too little would be left (ABHAI) or the stem is not a name-like
     length."""
-    for suffix in sorted(_roles("honorific_suffix"), key=len, reverse=True):
+    for suffix in _suffixes_longest_first():
         if given.endswith(suffix) and len(given) - len(suffix) >= SUFFIX_MIN_STEM and given != suffix:
             return given[: -len(suffix)]
     return given
@@ -94,8 +100,13 @@ def split_name(forenames: object, surname: object) -> Name:
     """Given and family names of a record, conventions applied.
 
     A title-like name anywhere (KAUR in the forenames or the surname) is set aside; an
-    honorific given name is set aside only when another given name remains; the surname's
-    words are family names unless a forename field held them all."""
+    honorific given name is set aside only when another given name remains."""
+    return _split_name(forenames if isinstance(forenames, str) else None, surname if isinstance(surname, str) else None)
+
+
+@lru_cache(maxsize=200_000)
+def _split_name(forenames: str | None, surname: str | None) -> Name:
+    # Cached: a county's records repeat the same names many times.
     honorific, titles = _roles("honorific_given"), _roles("title_family")
     given_raw, family_raw = tokens(forenames), tokens(surname)
     markers = [t for t in given_raw + family_raw if t in titles]
