@@ -92,7 +92,7 @@ def test_exact_keys_link_deterministically(population):
 def test_each_kind_of_noise_links_the_right_child_with_method_and_score(population):
     children, records = [], []
     for i, (kind, change) in enumerate(PROBES.items()):
-        child = _probe_child(i, "Thomas" if kind == "nickname" else "Jessica" if kind == "typo_first" else "Daniel")
+        child = _probe_child(i, {"nickname": "Thomas", "typo_first": "Jessica", "moved": "Barnaby"}.get(kind, "Daniel"))
         children.append(child)
         records.append(_pupils(child.assign(upn=f"Y{i:012d}"), change(child.copy())))
     result = match_people(_people_with(population, children, records), NO_DECISIONS, Thresholds(link=0.98, review=0.8))
@@ -100,7 +100,7 @@ def test_each_kind_of_noise_links_the_right_child_with_method_and_score(populati
         child, method = _link_of(result.links, f"Y{i:012d}")
         assert (child, method) == (f"PROBE{i}", "probabilistic"), kind
         row = result.links[result.links["record_id"] == f"Y{i:012d}"].iloc[0]
-        assert row["match_probability"] >= 0.98 and "Name:" in row["reasons"], kind
+        assert row["match_probability"] >= 0.98 and "Forename:" in row["reasons"], kind
     assert result.proven_pairs == 300
 
 
@@ -116,16 +116,19 @@ def test_a_twin_is_kept_apart(population):
     assert _link_of(result.links, "T00000000000A") == (None, None)
     assert _link_of(result.links, "T00000000000C") == (None, None)
     queued = result.review[result.review["record_id"] == "T00000000000C"]
-    assert queued["why_review"].str.contains("Forenames differ").all()
+    assert (queued["why_review"] == "Forenames differ, same surname (a twin or sibling looks like this)").all() and len(queued)
 
 
-def test_different_upns_are_never_the_same_child(population):
-    child = _probe_child(30, "Daniel").assign(upn="Z00000000000A")
-    record = _pupils(child.assign(upn="Z00000000000B"))
+def test_different_valid_upns_are_never_the_same_child(population):
+    from transforms.identifiers import upn_check_letter
+
+    theirs, ours = "801200000030", "801200000031"
+    child = _probe_child(30, "Daniel").assign(upn=upn_check_letter(theirs) + theirs)
+    record = _pupils(child.assign(upn=upn_check_letter(ours) + ours))
     people = _people_with(population, [], [record])
     people["case_system"] = pd.concat([people["case_system"], _case(child)], ignore_index=True)
     result = match_people(people, NO_DECISIONS, Thresholds())
-    assert _link_of(result.links, "Z00000000000B") == (None, None)
+    assert _link_of(result.links, upn_check_letter(ours) + ours) == (None, None)
 
 
 def test_reviewer_decisions_override_the_model(population):
@@ -155,3 +158,98 @@ def test_name_variants_form_groups():
 def test_thresholds_must_be_ordered():
     with pytest.raises(ValueError, match="review"):
         Thresholds(link=0.8, review=0.9)
+
+
+# --- issue 14: one hand-written pair per cause, all in one model run ---------------------
+
+def _valid_upn(body: str) -> str:
+    from transforms.identifiers import upn_check_letter
+
+    return upn_check_letter(body) + body
+
+
+def _custody(records: list[dict]) -> pd.DataFrame:
+    raw = pd.DataFrame(records)
+    return standardise(raw, "custody", SOURCES["custody"])
+
+
+def _child(child_id: str, first: str, last: str, dob: str, postcode: str, sex: str = "M", upn=None, pnc=None) -> pd.DataFrame:
+    return pd.DataFrame({"person_id": [child_id], "first_name": [first], "last_name": [last], "date_of_birth": [dt.date.fromisoformat(dob)],
+                         "postcode": [postcode], "sex": [sex], "upn": [upn], "pnc_id": [pnc]})
+
+
+def _pupil(upn: str, first: str, last: str, dob: str, postcode: str, sex: str = "M") -> pd.DataFrame:
+    raw = pd.DataFrame({"upn": [upn], "former_upn": [None], "forename": [first], "surname": [last], "date_of_birth": [dob],
+                        "postcode": [postcode], "sex": [sex]})
+    return standardise(raw, "education", SOURCES["education"])
+
+
+# (case child, pupil record, expected: "link" or the review reason's start or None for neither)
+CAUSES = {
+    "mohammed_as_honorific": (("Mohammed Imran", "Hussain", "2010-02-03", "LE5 1AA"), ("Imran", "Hussain"), "link"),
+    "kaur_as_surname": (("Harpreet", "Kaur", "2010-02-04", "LE5 1AB", "F"), ("Harpreet Kaur", "Sandhu"), "link"),
+    "begum_as_surname": (("Shazia", "Begum", "2010-02-05", "LE5 1AD", "F"), ("Shazia", "Rahman"), "link"),
+    "given_names_in_another_order": (("Aarav Rohan", "Mistry", "2010-02-06", "LE5 1AE"), ("Rohan Aarav", "Mistry"), "link"),
+    "accents_and_apostrophes": (("Zoë", "O'Łukasik", "2010-02-07", "LE5 1AF", "F"), ("ZOE", "OLUKASIK"), "link"),
+    "gujarati_honorific_suffix": (("Rakeshbhai", "Solanki", "2010-02-08", "LE5 1AG"), ("Rakesh", "Solanki"), "link"),
+    "step_parent_surname": (("Kyle", "Ashworth", "2010-02-09", "LE5 1AH"), ("Kyle", "Brennan"),
+                            "Surname differs; forename, date of birth and address agree"),
+}
+
+
+def test_each_cause_of_issue_14_links_or_reviews_with_its_reason(population):
+    """Hand-written pairs (not the generator's noise): naming conventions link, a family
+    change of surname goes to review with that reason, a mistyped UPN is no conflict, a long
+    or lower-case PNC id links, and a common-name lookalike in another district is not linked."""
+    children, pupils = [], []
+    for i, (cause, (child, other, _expected)) in enumerate(CAUSES.items()):
+        first, last, dob, postcode, *sex = child
+        children.append(_child(f"CAUSE{i}", first, last, dob, postcode, *(sex or ["M"])))
+        pupils.append(_pupil(_valid_upn(f"80120000{i:04d}"), other[0], other[1], dob, postcode, *(sex or ["M"])))
+    # A UPN mistyped in the case system (its check letter fails): a one-digit difference, not a conflict.
+    pupil_upn = _valid_upn("801200009001")
+    mistyped = pupil_upn[:-1] + ("7" if pupil_upn[-1] != "7" else "8")
+    children.append(_child("UPNTYPO", "Eleri", "Vaughan-Price", "2010-03-01", "LE6 2BB", "F", upn=mistyped))
+    pupils.append(_pupil(pupil_upn, "Eleri", "Vaughan-Price", "2010-03-01", "LE6 2BB", "F"))
+    # Common name: many Mohammeds and Khans in the area; a Mohammed Khan born the same day in
+    # another district is someone else.
+    children.append(_child("COMMON", "Mohammed", "Khan", "2010-03-02", "LE5 3AB"))
+    pupils.append(_pupil(_valid_upn("801200009002"), "Mohammed", "Khan", "2010-03-02", "NN1 2CD"))
+    rng = np.random.default_rng(14)
+    for j in range(60):
+        dob = str(dt.date(2008, 1, 1) + dt.timedelta(days=int(rng.integers(0, 2500))))
+        pupils.append(_pupil(_valid_upn(f"80130000{j:04d}"), "Mohammed" if j % 2 else "Ayaan", "Khan" if j % 3 else "Ali", dob, "LE5 9ZZ"))
+    # A PNC id written long, padded and in lower case by the police.
+    pnc_year, pnc_serial = "19", "12345"
+    from transforms.identifiers import pnc_check_letter
+    pnc = f"{pnc_year}/{pnc_serial}{pnc_check_letter(pnc_year, pnc_serial)}"
+    children.append(_child("PNCLONG", "Tomasz", "Wisniewski", "2009-04-01", "LE3 1CC", pnc=pnc))
+    custody = _custody([{"custody_ref": "LP/26/1", "forenames": "Tomas", "surname": "Wisnewski", "date_of_birth": "2009-04-01",
+                         "postcode": "LE3 1CC", "sex": "M", "pnc_id": f"20{pnc_year}/00{pnc_serial}{pnc[-1]}".lower()}])
+
+    people = _people_with(population, [], pupils)
+    people["case_system"] = pd.concat([people["case_system"]] + [_case(c) for c in children], ignore_index=True)
+    people["custody"] = custody
+    result = match_people(people, NO_DECISIONS, Thresholds())
+    review = result.review.set_index("record_id")
+
+    for i, (cause, (_child_, _other, expected)) in enumerate(CAUSES.items()):
+        record = _valid_upn(f"80120000{i:04d}")
+        if expected == "link":
+            assert _link_of(result.links, record) == (f"CAUSE{i}", "probabilistic"), cause
+        else:
+            assert _link_of(result.links, record) == (None, None), cause
+            assert review.loc[record, "child_id"] == f"CAUSE{i}" and review.loc[record, "why_review"].startswith(expected), cause
+            assert "Forenames differ" not in review.loc[record, "why_review"]
+
+    assert _link_of(result.links, pupil_upn) == ("UPNTYPO", "probabilistic")
+    row = result.links[result.links["record_id"] == pupil_upn].iloc[0]
+    assert row["reasons"].startswith("UPN one character different, one fails its check letter")
+
+    common = _valid_upn("801200009002")
+    assert _link_of(result.links, common) == (None, None)
+    if common in review.index:
+        assert review.loc[common, "why_review"].startswith(("Common name", "Score between"))
+
+    pnc_link = result.links[(result.links["source"] == "custody") & (result.links["record_id"] == "LP/26/1")]
+    assert pnc_link[["child_id", "method"]].values.tolist() == [["PNCLONG", "pnc_id"]]

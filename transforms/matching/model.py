@@ -20,37 +20,74 @@ import pandas as pd
 # Splink logs every training step at INFO; the pipeline's log should show our messages.
 logging.getLogger("splink").setLevel(logging.WARNING)
 
-FIELDS = ("name", "dob", "postcode", "sex")
-FIELD_WORDS = {"name": "Name", "dob": "Date of birth", "postcode": "Postcode", "sex": "Sex"}
+FIELDS = ("forename", "surname", "dob", "postcode", "sex")
+FIELD_WORDS = {"forename": "Forename", "surname": "Surname", "dob": "Date of birth", "postcode": "Postcode", "sex": "Sex"}
+
+# Levels of the two name comparisons, best first; the gamma Splink gives a level is its
+# distance from the bottom (the "else" level is 0, a missing name -1).
+FORENAME_LEVELS = ("same forename", "a given name the same or a known variant (middle name, nickname, order)",
+                   "forename spelt slightly differently", "forename is the other record's surname (swapped)",
+                   "forenames differ")
+SURNAME_LEVELS = ("same surname", "a family name in common (hyphenated or double-barrelled)",
+                  "surname spelt slightly differently", "surname is the other record's forename (swapped)",
+                  "surnames differ")
 
 
-def _name_comparison():
+def gamma_of(levels: tuple[str, ...], label: str) -> int:
+    return len(levels) - 1 - levels.index(label)
+
+
+FORENAMES_AGREE = {gamma_of(FORENAME_LEVELS, lv) for lv in FORENAME_LEVELS[:3]}
+SURNAMES_AGREE = {gamma_of(SURNAME_LEVELS, lv) for lv in SURNAME_LEVELS[:3]}
+FORENAME_SWAPPED, SURNAME_SWAPPED = gamma_of(FORENAME_LEVELS, FORENAME_LEVELS[3]), gamma_of(SURNAME_LEVELS, SURNAME_LEVELS[3])
+FORENAMES_DIFFER, SURNAMES_DIFFER = 0, 0
+NAME_MISSING = -1
+DOB_SAME = 4
+POSTCODE_DIFFERENT_DISTRICT = 0
+
+
+def _forename_comparison():
     import splink.comparison_level_library as cll
     from splink.comparison_library import CustomComparison
 
-    def same_or_part(a: str, b: str) -> str:
-        # A hyphenated surname on one side, either half on the other (Smith / Smith-Jones).
-        return (f"({a}_l = {b}_r OR list_contains(string_split({a}_l, '-'), {b}_r)"
-                f" OR list_contains(string_split({b}_r, '-'), {a}_l))")
-
-    surname_close = f"({same_or_part('surname', 'surname')} OR jaro_winkler_similarity(surname_l, surname_r) >= 0.9)"
-    forename_same = "(forename_l = forename_r OR forename_group_l = forename_group_r)"
+    levels = dict(zip(FORENAME_LEVELS, [
+        "forename_l = forename_r",
+        "list_has_any(given_groups_l, given_groups_r)",
+        "jaro_winkler_similarity(forename_l, forename_r) >= 0.88",
+        "(list_has_any(given_names_l, family_names_r) OR list_has_any(family_names_l, given_names_r))",
+    ]))
     return CustomComparison(
-        output_column_name="name",
+        output_column_name="forename",
         comparison_levels=[
-            cll.CustomLevel("forename_l IS NULL OR forename_r IS NULL OR surname_l IS NULL OR surname_r IS NULL",
-                            "a name is missing").configure(is_null_level=True),
-            cll.CustomLevel("forename_l = forename_r AND surname_l = surname_r", "same forename and surname"),
-            cll.CustomLevel("forename_l = surname_r AND surname_l = forename_r", "forename and surname swapped"),
-            cll.CustomLevel(f"forename_group_l = forename_group_r AND {same_or_part('surname', 'surname')}",
-                            "forename a known variant (e.g. Tom/Thomas), same surname"),
-            cll.CustomLevel(f"{same_or_part('surname', 'surname')} AND jaro_winkler_similarity(forename_l, forename_r) >= 0.88",
-                            "same surname, forename spelt slightly differently"),
-            cll.CustomLevel(f"{forename_same} AND {surname_close}",
-                            "same forename, surname spelt slightly differently"),
-            cll.CustomLevel(same_or_part("surname", "surname"), "same surname, different forename"),
-            cll.CustomLevel(forename_same, "same forename, different surname"),
-            cll.ElseLevel(),
+            cll.CustomLevel("forename_l IS NULL OR forename_r IS NULL", "a forename is missing").configure(is_null_level=True),
+            # Term frequency: agreeing on Mohammed or Oliver says less than agreeing on a rare name.
+            cll.CustomLevel(levels[FORENAME_LEVELS[0]], FORENAME_LEVELS[0]).configure(
+                tf_adjustment_column="forename", tf_adjustment_weight=1.0),
+            *[cll.CustomLevel(sql, label) for label, sql in list(levels.items())[1:]],
+            cll.ElseLevel().configure(label_for_charts=FORENAME_LEVELS[-1]),
+        ],
+    )
+
+
+def _surname_comparison():
+    import splink.comparison_level_library as cll
+    from splink.comparison_library import CustomComparison
+
+    levels = dict(zip(SURNAME_LEVELS, [
+        "surname_l = surname_r",
+        "list_has_any(family_names_l, family_names_r)",
+        "jaro_winkler_similarity(surname_l, surname_r) >= 0.9",
+        "(list_has_any(family_names_l, given_names_r) OR list_has_any(given_names_l, family_names_r))",
+    ]))
+    return CustomComparison(
+        output_column_name="surname",
+        comparison_levels=[
+            # No family name left (a Begum or Kaur recorded with no other surname) is no evidence either way.
+            cll.CustomLevel("surname_l IS NULL OR surname_r IS NULL", "a surname is missing").configure(is_null_level=True),
+            cll.CustomLevel(levels[SURNAME_LEVELS[0]], SURNAME_LEVELS[0]).configure(
+                tf_adjustment_column="surname", tf_adjustment_weight=1.0),
+            *[cll.CustomLevel(sql, label) for label, sql in list(levels.items())[1:]],
+            cll.ElseLevel().configure(label_for_charts=SURNAME_LEVELS[-1]),
         ],
     )
 
@@ -69,7 +106,7 @@ def _dob_comparison():
             cll.CustomLevel(transposed, "day and month transposed"),
             cll.CustomLevel("damerau_levenshtein(dob_l, dob_r) <= 1", "date of birth one digit different"),
             cll.CustomLevel("substr(dob_l, 1, 4) = substr(dob_r, 1, 4)", "same year of birth only"),
-            cll.ElseLevel(),
+            cll.ElseLevel().configure(label_for_charts="different date of birth"),
         ],
     )
 
@@ -84,7 +121,7 @@ def _postcode_comparison():
             cll.NullLevel("postcode"),
             cll.ExactMatchLevel("postcode").configure(label_for_charts="same postcode"),
             cll.ExactMatchLevel("postcode_district").configure(label_for_charts="same postcode district"),
-            cll.ElseLevel(),
+            cll.ElseLevel().configure(label_for_charts="postcodes in different districts"),
         ],
     )
 
@@ -96,11 +133,15 @@ def settings():
     return SettingsCreator(
         link_type="link_only",
         unique_id_column_name="unique_id",
-        comparisons=[_name_comparison(), _dob_comparison(), _postcode_comparison(),
+        comparisons=[_forename_comparison(), _surname_comparison(), _dob_comparison(), _postcode_comparison(),
                      ExactMatch("sex").configure(term_frequency_adjustments=False)],
         # Each kind of noise leaves at least one of these intact, so every true pair is scored.
+        # Date of birth is always paired with an initial: on its own it makes the pairs grow
+        # with the square of the records (at 100,000 children, tens of millions of pairs).
         blocking_rules_to_generate_predictions=[
-            block_on("dob"),
+            block_on("dob", "forename_initial"),
+            block_on("dob", "surname_initial"),
+            "l.dob = r.dob AND l.forename_initial = r.surname_initial",
             block_on("forename_group", "surname"),
             block_on("surname", "postcode"),
             block_on("forename_group", "postcode"),
@@ -131,7 +172,9 @@ def train_and_predict(case: pd.DataFrame, others: pd.DataFrame, proven: pd.DataF
     linker = Linker([left, right], settings(), log_level=logging.WARNING)
     linker.training.estimate_probability_two_random_records_match(
         [block_on("forename", "surname", "dob")], recall=0.7)
-    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
+    # Stop sampling once every level has 20 random pairs: the default 100 is never reached by
+    # the rare levels (swapped names), so every chunk would be read, several times slower.
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=seed, min_count_per_level=20)
     linker.training.estimate_m_from_label_column("proven_child")
     model = smooth_untrained_m(linker.misc.save_model_to_json(), pseudo_count=0.5 / max(len(proven), 1))
     linker = Linker([left, right], model, log_level=logging.WARNING)

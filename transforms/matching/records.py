@@ -2,20 +2,22 @@
 
 Matching compares the case system's children with the records of every other source
 (pupils, CCIS post-16 records and police detentions). Each record becomes one row of
-``unique_id, source_dataset, forename, surname, forename_group, dob, postcode,
-postcode_district, sex, upn, former_upn, pnc_id``. Cleaning is deliberately light: upper
-case, letters, spaces and hyphens only, so that a typo stays a typo for the model to weigh.
+``COLUMNS``. Names go through ``standardise.split_name`` (folded, split into given and family
+names, naming conventions applied) and identifiers through their canonical forms in
+``transforms.identifiers``; a typo stays a typo for the model to weigh.
 """
 from __future__ import annotations
 
 import csv
-import re
 from functools import lru_cache
 
 import pandas as pd
 from sqlalchemy import Engine, inspect, text
 
-from transforms.identifiers import normalise_postcode, postcode_district
+from transforms.identifiers import (
+    canonical_pnc, canonical_upn, normalise_postcode, pnc_is_valid, postcode_district, upn_is_valid,
+)
+from transforms.matching.standardise import split_name
 from transforms.settings import REFERENCE_DIR
 
 CASE_SYSTEM = "case_system"
@@ -28,9 +30,9 @@ SOURCES = {
     "custody": {"table": "core_custody_detention", "id": "custody_ref", "forename": "forenames",
                 "surname": "surname", "postcode": "postcode", "sex": "sex", "pnc_id": "pnc_id"},
 }
-COLUMNS = ["unique_id", "source_dataset", "forename", "surname", "forename_group", "dob", "postcode",
-           "postcode_district", "sex", "upn", "former_upn", "pnc_id"]
-_NOT_LETTERS = re.compile(r"[^A-Z\- ]")
+COLUMNS = ["unique_id", "source_dataset", "forename", "surname", "forename_group", "given_names", "given_groups",
+           "family_names", "name_markers", "forename_initial", "surname_initial", "dob", "postcode",
+           "postcode_district", "sex", "upn", "upn_valid", "former_upn", "pnc_id", "pnc_valid"]
 
 
 @lru_cache(maxsize=1)
@@ -53,45 +55,72 @@ def name_groups() -> dict[str, str]:
     return {name: root(name) for name in parent}
 
 
-def clean_name(values: pd.Series) -> pd.Series:
-    cleaned = values.astype("string").str.upper().str.replace(_NOT_LETTERS, "", regex=True).str.strip()
-    cleaned = cleaned.str.replace(r"\s*-\s*", "-", regex=True).str.replace(r"\s+", " ", regex=True)
-    return cleaned.where(cleaned.fillna("") != "", None)
+_NAME_COLUMNS = ("forename", "surname", "forename_group", "given_names", "given_groups", "family_names", "name_markers",
+                 "forename_initial", "surname_initial")
 
 
-def first_forename(values: pd.Series) -> pd.Series:
-    """Police records carry all forenames; the other sources one."""
-    return values.str.split(" ").str[0]
+def _name_values(forenames: object, surname: object) -> tuple:
+    """One record's values of ``_NAME_COLUMNS``."""
+    groups = name_groups()
+    name = split_name(forenames, surname)
+    forename, family_name = name.forename, name.surname
+    return (forename, family_name, groups.get(forename, forename) if forename else None, list(name.given) or None,
+            [groups.get(g, g) for g in name.given] or None, list(name.family) or None, " ".join(name.markers) or None,
+            forename[0] if forename else None, family_name[0] if family_name else None)
+
+
+def _name_columns(forenames: pd.Series, surnames: pd.Series) -> dict[str, list]:
+    """The name columns of ``COLUMNS`` from each record's forename(s) and surname; each
+    distinct name is worked out once (a county's records repeat the same names)."""
+    seen: dict[tuple, tuple] = {}
+    rows = []
+    for key in zip(forenames.tolist(), surnames.tolist()):
+        values = seen.get(key)
+        if values is None:
+            values = seen[key] = _name_values(*key)
+        rows.append(values)
+    columns = list(zip(*rows)) if rows else [()] * len(_NAME_COLUMNS)
+    return {name: list(values) for name, values in zip(_NAME_COLUMNS, columns)}
 
 
 def standardise(frame: pd.DataFrame, source: str, columns: dict[str, str]) -> pd.DataFrame:
     """One source's records in the shape the model compares."""
     out = pd.DataFrame({"unique_id": frame[columns["id"]].astype(str).to_numpy(), "source_dataset": source})
-    out["forename"] = first_forename(clean_name(frame[columns["forename"]])).to_numpy()
-    out["surname"] = clean_name(frame[columns["surname"]]).to_numpy()
-    groups = name_groups()
-    out["forename_group"] = out["forename"].map(lambda f: groups.get(f, f) if isinstance(f, str) else None)
+    for name, values in _name_columns(frame[columns["forename"]], frame[columns["surname"]]).items():
+        out[name] = pd.Series(values, dtype=object).to_numpy()
     out["dob"] = pd.to_datetime(frame["date_of_birth"], errors="coerce").dt.strftime("%Y-%m-%d").to_numpy()
     postcode = frame[columns["postcode"]] if "postcode" in columns else pd.Series(None, index=frame.index)
-    out["postcode"] = [normalise_postcode(p) if isinstance(p, str) and p.strip() else None for p in postcode]
+    out["postcode"] = [normalise_postcode(p) if isinstance(p, str) and p.strip() else None for p in postcode.tolist()]
     out["postcode_district"] = [postcode_district(p) if p else None for p in out["postcode"]]
     sex = frame[columns["sex"]] if "sex" in columns else pd.Series(None, index=frame.index)
     out["sex"] = sex.where(sex.isin(["M", "F"]), None).to_numpy()
-    for key in ("upn", "former_upn", "pnc_id"):
+    for key, canonical in (("upn", canonical_upn), ("former_upn", canonical_upn), ("pnc_id", canonical_pnc_or_text)):
         values = frame[columns[key]] if key in columns else pd.Series(None, index=frame.index)
-        values = values.astype("string").str.strip().str.upper()
-        out[key] = values.where(values.fillna("") != "", None).to_numpy()
-    out = out.astype(object).where(out.notna(), None)
+        out[key] = [canonical(v) if isinstance(v, str) else None for v in values.tolist()]
+    out["upn_valid"] = [upn_is_valid(u) for u in out["upn"]]
+    out["pnc_valid"] = [pnc_is_valid(p) for p in out["pnc_id"]]
+    lists = ["given_names", "given_groups", "family_names"]
+    plain = [c for c in out.columns if c not in lists]
+    out[plain] = out[plain].astype(object).where(out[plain].notna(), None)
     return out[COLUMNS]
+
+
+def canonical_pnc_or_text(raw: str | None) -> str | None:
+    """The canonical PNC id; text that is no PNC id at all is kept (upper case, trimmed) so
+    that two copies of the same odd value still agree."""
+    if raw is None or not str(raw).strip():
+        return None
+    return canonical_pnc(raw) or str(raw).strip().upper()
 
 
 CASE_COLUMNS = {"id": "child_id", "forename": "first_name", "surname": "last_name", "postcode": "postcode",
                 "sex": "sex", "upn": "upn", "pnc_id": "pnc_id"}
 
 
-def read_people(engine: Engine) -> dict[str, pd.DataFrame]:
-    """The case system's children and every other source's records, standardised. A source
-    not loaded yet gives an empty frame."""
+def read_people(engine: Engine, standardised: bool = True) -> dict[str, pd.DataFrame]:
+    """The case system's children and every other source's records, standardised (or, with
+    ``standardised=False``, as stored: the benchmark's baseline). A source not loaded yet
+    gives an empty frame."""
     existing = set(inspect(engine).get_table_names())
     wanted = {CASE_SYSTEM: ("core_child", CASE_COLUMNS), **{s: (c["table"], c) for s, c in SOURCES.items()}}
     out = {}
@@ -102,5 +131,5 @@ def read_people(engine: Engine) -> dict[str, pd.DataFrame]:
                 continue
             names = sorted({v for k, v in columns.items() if k != "table"} | {"date_of_birth"})
             frame = pd.read_sql_query(text(f"SELECT {', '.join(names)} FROM {table}"), conn)
-            out[source] = standardise(frame, source, columns)
+            out[source] = standardise(frame, source, columns) if standardised else frame
     return out

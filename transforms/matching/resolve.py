@@ -4,12 +4,19 @@ Order (sources.md, section 4): reviewers' decisions first (a person overrides th
 then the UPN (case system and education, including a pupil's former UPN), then the PNC id
 (case system and police), then the Splink model on names, date of birth and postcode.
 
-Rules that keep the automatic links safe:
+Rules that keep the automatic links safe (each sends the pair to review with its reason):
 - a pupil or CCIS record is one child, so each child takes at most one record of each of
   those sources (best score first); a child can have many detentions;
-- two records carrying different UPNs (or different PNC ids) are never the same child;
+- two records carrying different UPNs (or different PNC ids) are never the same child, when
+  both identifiers pass their check letter; one that fails is a mistyped identifier, which
+  proves nothing (a one-character difference is said so in the reasons);
 - a pair whose forenames disagree (twins, siblings) is never linked automatically, however
-  high its score: it goes to the review list;
+  high its score;
+- a pair whose surnames disagree while forename and date of birth agree (a family change of
+  surname) is never linked automatically and never silently dropped: it goes to review even
+  below the review threshold;
+- a common name with the same date of birth and postcodes in different districts is never
+  linked automatically (unrelated children share common names);
 - a record with two plausible children goes to the review list rather than to either.
 """
 from __future__ import annotations
@@ -23,6 +30,11 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, delete, insert, select
 
+from transforms.identifiers import identifiers_differ_by_one_character
+from transforms.matching.model import (
+    DOB_SAME, FORENAME_SWAPPED, FORENAMES_AGREE, NAME_MISSING, POSTCODE_DIFFERENT_DISTRICT, SURNAME_SWAPPED,
+    SURNAMES_AGREE, SURNAMES_DIFFER,
+)
 from transforms.matching.records import CASE_SYSTEM, read_people
 from transforms.warehouse.db import bulk_insert, ensure_schema
 from transforms.warehouse.schema import (
@@ -30,10 +42,21 @@ from transforms.warehouse.schema import (
 )
 
 ONE_RECORD_PER_CHILD = ("education", "ccis")
-# Levels of the name comparison (see model.py) where the forenames really agree; below them
-# only the surname (or only the forename) agrees, which is what twins look like.
-NAME_LEVELS_FOR_AUTOMATIC_LINK = {7, 6, 5, 4, 3}
 MIN_PROVEN_PAIRS = 30
+# Pairs are scored down to this probability so that a family change of surname, which the
+# model scores low (the surname disagrees), can still reach the review list.
+LOWEST_SCORED_PROBABILITY = 0.001
+# A full name is common when at least 1 in 10,000 records would carry it by chance (its
+# forename's share times its surname's share): Oliver Smith, Mohammed Khan, Priya Patel.
+COMMON_FULL_NAME_SHARE = 1e-4
+
+WHY_TWIN = "Forenames differ, same surname (a twin or sibling looks like this)"
+WHY_FORENAMES = "Forenames differ"
+WHY_SURNAME_CHANGE = "Surname differs; forename, date of birth{address} agree (a family change of surname looks like this)"
+WHY_COMMON_NAME = ("Common name and date of birth agree but the postcodes are in different districts "
+                   "(unrelated children share common names)")
+WHY_BELOW_LINK = "Score between the review and link thresholds"
+WHY_RIVALS = "More than one child is a plausible match"
 
 
 @dataclass(frozen=True)
@@ -72,22 +95,73 @@ def deterministic_links(people: dict[str, pd.DataFrame]) -> pd.DataFrame:
         {"upn": "Same UPN", "former_upn": "Pupil's former UPN is the child's UPN", "pnc_id": "Same PNC id"}))
 
 
-def _conflicting_identifiers(scored: pd.DataFrame, people: dict[str, pd.DataFrame]) -> pd.Series:
-    """Pairs where both records carry a UPN (or both a PNC id) and they differ."""
+def _identifier_evidence(scored: pd.DataFrame, people: dict[str, pd.DataFrame]) -> tuple[pd.Series, pd.Series]:
+    """For each pair: whether both records carry valid UPNs (or valid PNC ids) that differ (a
+    conflict: not the same child), and a note when the identifiers differ in a way a typo
+    explains (one of them fails its check letter; one character apart)."""
     case = people[CASE_SYSTEM].set_index("unique_id")
     conflict = pd.Series(False, index=scored.index)
-    for key in ("upn", "pnc_id"):
-        left = scored["child_id"].map(case[key])
+    note = pd.Series("", index=scored.index, dtype=object)
+    words = {"upn": "UPN", "pnc_id": "PNC id"}
+    for key, valid in (("upn", "upn_valid"), ("pnc_id", "pnc_valid")):
         for source, frame in people.items():
-            if source == CASE_SYSTEM or key not in frame:
+            if source == CASE_SYSTEM or frame.empty:
                 continue
             ids = frame.set_index("unique_id")
-            mine = scored["source"] == source
-            right = scored.loc[mine, "record_id"].map(ids[key])
-            former = scored.loc[mine, "record_id"].map(ids["former_upn"]) if key == "upn" else pd.Series(None, index=right.index)
-            l_ = left[mine]
-            conflict[mine] |= l_.notna() & right.notna() & (l_ != right) & (l_ != former)
-    return conflict
+            mine = scored.index[scored["source"] == source]
+            if not len(mine):
+                continue
+            child, record = scored.loc[mine, "child_id"], scored.loc[mine, "record_id"]
+            l_id, l_ok = child.map(case[key]), child.map(case[valid]).fillna(False).astype(bool)
+            r_id, r_ok = record.map(ids[key]), record.map(ids[valid]).fillna(False).astype(bool)
+            former = record.map(ids["former_upn"]) if key == "upn" else pd.Series(None, index=mine)
+            differ = l_id.notna() & r_id.notna() & (l_id != r_id) & (l_id != former)
+            conflict[mine] |= differ & l_ok & r_ok
+            typo = differ & ~(l_ok & r_ok)
+            for i in typo[typo].index:
+                one = identifiers_differ_by_one_character(l_id[i], r_id[i])
+                note[i] += (f"{words[key]} {'one character different, ' if one else 'differs, '}"
+                            f"one fails its check letter (a mistyped {words[key]}, not a different child); ")
+    return conflict, note
+
+
+def common_full_name(people: dict[str, pd.DataFrame]) -> set[tuple[str, str]]:
+    """(forename, surname) pairs of the records that are common names by ``COMMON_FULL_NAME_SHARE``."""
+    frames = [f[["forename", "surname"]] for f in people.values() if len(f)]
+    if not frames:
+        return set()
+    names = pd.concat(frames, ignore_index=True).dropna()
+    if names.empty:
+        return set()
+    fore = names["forename"].value_counts(normalize=True)
+    sur = names["surname"].value_counts(normalize=True)
+    share = names["forename"].map(fore).to_numpy() * names["surname"].map(sur).to_numpy()
+    common = names[share >= COMMON_FULL_NAME_SHARE]
+    return set(zip(common["forename"], common["surname"]))
+
+
+def why_review(gamma_forename: int, gamma_surname: int, gamma_dob: int, gamma_postcode: int,
+               probability: float, common_name: bool, link_threshold: float) -> str | None:
+    """The reason a scored pair goes to review rather than being linked, or None to link.
+    Names first: a reviewer needs to know what disagrees, not only that the score is middling."""
+    swapped = gamma_forename == FORENAME_SWAPPED and gamma_surname == SURNAME_SWAPPED
+    forenames_agree = gamma_forename in FORENAMES_AGREE or swapped
+    if not forenames_agree:
+        return WHY_TWIN if gamma_surname in SURNAMES_AGREE else WHY_FORENAMES
+    if gamma_surname == SURNAMES_DIFFER and gamma_dob == DOB_SAME:
+        address = " and address" if gamma_postcode > POSTCODE_DIFFERENT_DISTRICT else ""
+        return WHY_SURNAME_CHANGE.format(address=address)
+    if probability < link_threshold:
+        return WHY_BELOW_LINK
+    if common_name and gamma_postcode == POSTCODE_DIFFERENT_DISTRICT and gamma_surname != SURNAME_SWAPPED:
+        return WHY_COMMON_NAME
+    return None
+
+
+def _surname_change(candidates: pd.DataFrame) -> pd.Series:
+    """Forename agrees, date of birth the same, surname different: reviewed at any score."""
+    return (candidates["gamma_forename"].isin(FORENAMES_AGREE) & (candidates["gamma_dob"] == DOB_SAME)
+            & (candidates["gamma_surname"] == SURNAMES_DIFFER))
 
 
 def decide(people: dict[str, pd.DataFrame], scored: pd.DataFrame, decisions: pd.DataFrame,
@@ -122,18 +196,24 @@ def decide(people: dict[str, pd.DataFrame], scored: pd.DataFrame, decisions: pd.
 
     if scored.empty:
         return linked, _empty_review()
-    candidates = scored[scored["match_probability"] >= thresholds.review].copy()
-    candidates = candidates[~_conflicting_identifiers(candidates, people)]
+    candidates = scored[(scored["match_probability"] >= thresholds.review) | _surname_change(scored)].copy()
+    conflict, identifier_note = _identifier_evidence(candidates, people)
+    candidates["reasons"] = identifier_note + candidates["reasons"]
+    candidates = candidates[~conflict]
     candidates = _rows(candidates, [(s, r, c) not in said_not for s, r, c in
                                     zip(candidates["source"], candidates["record_id"], candidates["child_id"])])
     taken_records = set(zip(linked["source"], linked["record_id"]))
     candidates = _rows(candidates, [(s, r) not in taken_records for s, r in zip(candidates["source"], candidates["record_id"])])
     child_has = {(s, c) for s, c in zip(linked["source"], linked["child_id"]) if s in ONE_RECORD_PER_CHILD}
 
+    common = common_full_name(people)
+    record_name = {(s, r): (f, n) for src, frame in people.items() if src != CASE_SYSTEM
+                   for s, r, f, n in zip([src] * len(frame), frame["unique_id"], frame["forename"], frame["surname"])}
     auto, review = [], []
     candidates = candidates.sort_values(["match_probability", "source", "record_id", "child_id"],
                                         ascending=[False, True, True, True])
-    rivals = candidates.groupby(["source", "record_id"])["child_id"].transform("size")
+    plausible = candidates["match_probability"] >= thresholds.review
+    rivals = plausible.groupby([candidates["source"], candidates["record_id"]]).transform("sum")
     done: set[tuple[str, str]] = set()
     for row, n_rivals in zip(candidates.itertuples(index=False), rivals):
         record = (row.source, row.record_id)
@@ -142,13 +222,10 @@ def decide(people: dict[str, pd.DataFrame], scored: pd.DataFrame, decisions: pd.
         if row.source in ONE_RECORD_PER_CHILD and (row.source, row.child_id) in child_has:
             continue
         done.add(record)
-        why = None
-        if row.match_probability < thresholds.link:
-            why = "Score between the review and link thresholds"
-        elif row.gamma_name not in NAME_LEVELS_FOR_AUTOMATIC_LINK:
-            why = "Forenames differ (a twin or sibling looks like this)"
-        elif n_rivals > 1:
-            why = "More than one child is a plausible match"
+        why = why_review(row.gamma_forename, row.gamma_surname, row.gamma_dob, row.gamma_postcode,
+                         row.match_probability, record_name.get(record) in common, thresholds.link)
+        if why is None and n_rivals > 1:
+            why = WHY_RIVALS
         pair = {"source": row.source, "record_id": row.record_id, "child_id": row.child_id,
                 "match_probability": row.match_probability, "match_weight": row.match_weight, "reasons": row.reasons}
         if why:
@@ -158,7 +235,28 @@ def decide(people: dict[str, pd.DataFrame], scored: pd.DataFrame, decisions: pd.
         if row.source in ONE_RECORD_PER_CHILD:
             child_has.add((row.source, row.child_id))
     linked = pd.concat([linked, pd.DataFrame(auto, columns=linked.columns)], ignore_index=True)
-    return linked, pd.DataFrame(review, columns=_empty_review().columns)
+    review = pd.DataFrame(review, columns=[c for c in _empty_review().columns if c != "previous_decisions"])
+    review["previous_decisions"] = previous_decisions(review, decisions)
+    return linked, review[_empty_review().columns]
+
+
+def previous_decisions(review: pd.DataFrame, decisions: pd.DataFrame) -> list[str | None]:
+    """For each pair, what reviewers already decided about the same record or the same child
+    (say, "not the same" as this child's twin), so a reviewer sees it beside the pair."""
+    if review.empty or decisions.empty:
+        return [None] * len(review)
+    words = {"same": "same child as", "not_same": "not the same as"}
+    by_record: dict[tuple, list[str]] = {}
+    by_child: dict[str, list[str]] = {}
+    for d in decisions.itertuples(index=False):
+        who = f" ({d.reviewer})" if isinstance(getattr(d, "reviewer", None), str) and d.reviewer else ""
+        by_record.setdefault((d.source, d.record_id), []).append(f"record {words.get(d.decision, d.decision)} child {d.child_id}{who}")
+        by_child.setdefault(d.child_id, []).append(f"child {words.get(d.decision, d.decision)} {d.source} record {d.record_id}{who}")
+    out = []
+    for s, r, c in zip(review["source"], review["record_id"], review["child_id"]):
+        notes = by_record.get((s, r), []) + [n for n in by_child.get(c, []) if f"record {r}" not in n]
+        out.append("; ".join(dict.fromkeys(notes)) or None)
+    return out
 
 
 def _rows(frame: pd.DataFrame, keep: list[bool]) -> pd.DataFrame:
@@ -167,7 +265,8 @@ def _rows(frame: pd.DataFrame, keep: list[bool]) -> pd.DataFrame:
 
 
 def _empty_review() -> pd.DataFrame:
-    return pd.DataFrame(columns=["source", "record_id", "child_id", "match_probability", "match_weight", "reasons", "why_review"])
+    return pd.DataFrame(columns=["source", "record_id", "child_id", "match_probability", "match_weight", "reasons", "why_review",
+                                 "previous_decisions"])
 
 
 def read_decisions(engine: Engine) -> pd.DataFrame:
@@ -186,7 +285,7 @@ def match_people(people: dict[str, pd.DataFrame], decisions: pd.DataFrame, thres
     scored = pd.DataFrame()
     if len(proven) >= MIN_PROVEN_PAIRS and len(others):
         scored, model = train_and_predict(case, others, proven.rename(columns={"source": "source_dataset", "record_id": "unique_id"}),
-                                          lowest_probability=thresholds.review)
+                                          lowest_probability=min(thresholds.review, LOWEST_SCORED_PROBABILITY))
     links, review = decide(people, scored, decisions, thresholds)
     counts = {s: {"records": len(people[s]), "linked": int((links["source"] == s).sum()),
                   "review": int((review["source"] == s).sum())} for s in people if s != CASE_SYSTEM}
@@ -209,7 +308,8 @@ def resolve_identities(engine: Engine, thresholds: Thresholds, now: dt.datetime 
         if new_keys:
             bulk_insert(conn, person_key, pd.DataFrame(new_keys))
         conn.execute(delete(match_review_pair))
-        bulk_insert(conn, match_review_pair, result.review)
+        # Previous decisions are shown on the workbook; match_decision already holds them.
+        bulk_insert(conn, match_review_pair, result.review.drop(columns="previous_decisions"))
         if result.model is not None:
             conn.execute(insert(match_model).values(trained_at=now, model_json=json.dumps(result.model),
                                                     proven_pairs=result.proven_pairs))
@@ -282,7 +382,7 @@ def links_for_new_records(engine: Engine, source: str, records: pd.DataFrame, th
     case = standardise(case_raw, CASE_SYSTEM, CASE_COLUMNS)
     people = {CASE_SYSTEM: case, **{s: pd.DataFrame(columns=COLUMNS) for s in SOURCES}, source: new}
     model = latest_model(engine)
-    scored = score_with_model(case, new, model, thresholds.review) if model else pd.DataFrame()
+    scored = score_with_model(case, new, model, min(thresholds.review, LOWEST_SCORED_PROBABILITY)) if model else pd.DataFrame()
     links, _review = decide(people, scored, read_decisions(engine), thresholds)
     fresh = links[["record_id", "child_id", "method", "match_probability"]]
     if model is None:

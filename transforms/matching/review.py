@@ -35,20 +35,30 @@ def pair_ref(source: str, record_id: str, child_id: str) -> str:
     return f"{source}|{record_id}|{child_id}"
 
 
+def order_for_review(review: pd.DataFrame) -> pd.DataFrame:
+    """Pairs grouped by child, the child with the strongest evidence first, and within a
+    child its strongest pair first: a reviewer settles one child at a time."""
+    if review.empty:
+        return review
+    best = review.groupby("child_id")["match_probability"].transform("max")
+    return (review.assign(_best=best).sort_values(["_best", "child_id", "match_probability", "source", "record_id"],
+                                                  ascending=[False, True, False, True, True]).drop(columns="_best"))
+
+
 def write_review_workbook(review: pd.DataFrame, people: dict[str, pd.DataFrame], path: Path, produced: dt.datetime) -> Path:
     case = people[CASE_SYSTEM].set_index("unique_id")
     rows = []
-    for r in review.sort_values(["match_probability", "source", "record_id"], ascending=[False, True, True]).itertuples(index=False):
+    for r in order_for_review(review).itertuples(index=False):
         other = people[r.source].set_index("unique_id").loc[r.record_id]
         child = case.loc[r.child_id]
         row = {HEADER_FIRST_CELL: pair_ref(r.source, r.record_id, r.child_id), "source": SOURCE_WORDS.get(r.source, r.source),
                "why_review": r.why_review, "match_probability": round(float(r.match_probability), 4),
-               "reasons": r.reasons, "case_child_id": r.child_id}
+               "reasons": r.reasons, "previous_decisions": getattr(r, "previous_decisions", None), "case_child_id": r.child_id}
         row.update({f"case_{f}": child[f] for f in SHOWN})
         row.update({f"other_{f}": other[f] for f in SHOWN})
         row.update({"Decision": None, "Reviewer": None, "Date decided": None})
         rows.append(row)
-    columns = [HEADER_FIRST_CELL, "source", "why_review", "match_probability", "reasons", "case_child_id",
+    columns = [HEADER_FIRST_CELL, "source", "why_review", "match_probability", "reasons", "previous_decisions", "case_child_id",
                *[f"case_{f}" for f in SHOWN], *[f"other_{f}" for f in SHOWN], "Decision", "Reviewer", "Date decided"]
     frame = pd.DataFrame(rows, columns=columns)
 

@@ -8,7 +8,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from transforms.identifiers import UPN_CHECK_ALPHABET, upn_check_letter
+from transforms.identifiers import pnc_check_letter, upn_check_letter
 from transforms.sample.names import FEMALE, MALE, SURNAMES
 
 # Ethnicity of children known to a county youth justice service (18+1 codes, shares).
@@ -100,5 +100,5 @@ def random_dobs(rng: np.random.Generator, n: int, born_from: dt.date, born_to: d
 
 def pnc_ids(rng: np.random.Generator, first_contact_years: np.ndarray) -> np.ndarray:
     serial = rng.choice(9_000_000, size=len(first_contact_years), replace=False) + 100_000
-    letters = rng.choice(list(UPN_CHECK_ALPHABET), size=len(serial))
-    return np.array([f"{int(y) % 100:02d}/{s}{c}" for y, s, c in zip(first_contact_years, serial, letters)], dtype=object)
+    years = [f"{int(y) % 100:02d}" for y in first_contact_years]
+    return np.array([f"{y}/{s}{pnc_check_letter(y, str(s))}" for y, s in zip(years, serial)], dtype=object)
