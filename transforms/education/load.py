@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Engine, delete, insert
+from sqlalchemy import Engine, delete, insert, literal, select
 
 from transforms.canonical import code_lists, load_model
 from transforms.casesystem.delivery import file_sha256
@@ -24,7 +24,7 @@ from transforms.warehouse.audit import audit_outcome, write_audit
 from transforms.warehouse.db import ensure_schema, make_engine
 from transforms.warehouse.publish import SnapshotLoad
 from transforms.warehouse.reference import load_reference_tables
-from transforms.warehouse.schema import EDUCATION_TABLES, core_publication, quarantine
+from transforms.warehouse.schema import EDUCATION_TABLES, HISTORY_TABLES, core_publication, quarantine
 
 SOURCE = "education"
 FILES = {"pupil": "pupils.csv", "suspension": "suspensions.csv", "attendance": "attendance.csv"}
@@ -145,9 +145,23 @@ def _load(source: str, snapshot: str, stamp: str, files: dict[str, Path], engine
             conn.execute(delete(core_publication).where(core_publication.c.source == source))
             conn.execute(insert(core_publication).values(source=source, delivery_id=snapshot,
                                                          published_at=dt.datetime.now(dt.timezone.utc)))
+            append_history(conn, staging, snapshot, dt.datetime.strptime(stamp, "%Y%m%d"))
 
         staging.publish({n: c[1] for n, c in counts.items()}, also)
     return EducationReport(snapshot, "LOADED", "", counts)
+
+
+def append_history(conn, staging: SnapshotLoad, snapshot: str, extracted_at: dt.datetime) -> None:
+    """Keep this snapshot as a dated version in ``hist_<table>`` (issue 12), in the publish
+    transaction: a past quarter is then served from the snapshot in force at its report date.
+    Replacing the snapshot's own rows first makes a reload change nothing."""
+    for name in staging.tables:
+        history, staged = HISTORY_TABLES[name], staging.staging[name]
+        columns = [c.name for c in EDUCATION_TABLES[name].columns]
+        conn.execute(delete(history).where(history.c.snapshot_delivery_id == snapshot))
+        conn.execute(insert(history).from_select(
+            columns + ["snapshot_delivery_id", "snapshot_extracted_at"],
+            select(*[staged.c[c] for c in columns], literal(snapshot), literal(extracted_at, history.c.snapshot_extracted_at.type))))
 
 
 def _with_check_columns(text: pd.DataFrame, table, pupils: pd.Index, extract_date: str) -> pd.DataFrame:
