@@ -1,0 +1,58 @@
+"""Warehouses for the KPI return tests, built through the real loads: a case-system delivery
+in either supplier layout, then three hand-dated education snapshots around the 2025-26 Q2
+report date (30 September 2025), written from the sample's pupils with SEN provision set by
+hand so the snapshot KPI 3 read is visible in its figures."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from tests.conftest import make_settings
+from transforms.casesystem.load import load_newest_delivery
+from transforms.education.load import load_newest_education
+from transforms.matching.run import run_matching
+from transforms.reference_sources import load_reference_sources
+from transforms.sample.landing import generate_landing
+from transforms.warehouse.db import ensure_schema, make_engine
+
+# Before, on and after the report date. Only the one on the report date gives every pupil an
+# EHCP, so KPI 3 counts formal plans only when it reads that one.
+SNAPSHOTS = (("20250915", "N"), ("20250930", "E"), ("20251015", "N"))
+
+
+def write_snapshot(landing: Path, base: Path, stamp: str, sen_provision: str) -> Path:
+    folder = landing / "education" / stamp
+    folder.mkdir(parents=True)
+    for name in ("suspensions.csv", "attendance.csv"):
+        shutil.copy(base / name, folder / name)
+    pupils = pd.read_csv(base / "pupils.csv", dtype=str, keep_default_na=False)
+    pupils["sen_provision"] = sen_provision
+    pupils["ehcp_start_date"] = ""  # consistent with the provision whatever it was
+    pupils.to_csv(folder / "pupils.csv", index=False)
+    return folder
+
+
+def build_warehouse(root: Path, layout: str = "corepl", warehouse_url: str | None = None, seed: int = 7,
+                    snapshots=SNAPSHOTS, before_load=None):
+    """Returns (settings, engine) after loading the delivery, the snapshots oldest first (each
+    the newest in the landing folder when loaded, as the nightly DAG finds them), matching and
+    the reference sources. ``before_load(landing)`` may alter the delivery first."""
+    generate_landing(root, children=300, years=4, layout=layout, seed=seed)
+    landing = root / "landing"
+    base = root / "education_base"
+    sample_snapshot = next(p for p in (landing / "education").iterdir() if p.is_dir())
+    shutil.move(str(sample_snapshot), base)
+    if before_load:
+        before_load(landing)
+    settings = make_settings(root, landing, warehouse_url)
+    assert load_newest_delivery(settings).outcome == "LOADED"
+    engine = make_engine(settings.warehouse_url)
+    for stamp, provision in snapshots:
+        write_snapshot(landing, base, stamp, provision)
+        assert load_newest_education(settings, engine).outcome == "LOADED"
+    run_matching(settings)
+    ensure_schema(engine)
+    load_reference_sources(engine, landing)
+    return settings, engine
