@@ -25,11 +25,15 @@ SNAPSHOTS = (("20250915", "N"), ("20250930", "E"), ("20251015", "N"))
 def write_snapshot(landing: Path, base: Path, stamp: str, sen_provision: str) -> Path:
     folder = landing / "education" / stamp
     folder.mkdir(parents=True)
-    for name in ("suspensions.csv", "attendance.csv"):
-        shutil.copy(base / name, folder / name)
+    shutil.copy(base / "attendance.csv", folder / "attendance.csv")
+    # A snapshot cannot hold suspensions that start after it was taken (they would be quarantined).
+    suspensions = pd.read_csv(base / "suspensions.csv", dtype=str, keep_default_na=False)
+    suspensions[suspensions["start_date"] <= f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:]}"].to_csv(
+        folder / "suspensions.csv", index=False)
     pupils = pd.read_csv(base / "pupils.csv", dtype=str, keep_default_na=False)
-    pupils["sen_provision"] = sen_provision
-    pupils["ehcp_start_date"] = ""  # consistent with the provision whatever it was
+    if sen_provision is not None:  # None keeps the sample's own provision
+        pupils["sen_provision"] = sen_provision
+        pupils["ehcp_start_date"] = ""  # consistent with the provision whatever it was
     pupils.to_csv(folder / "pupils.csv", index=False)
     return folder
 

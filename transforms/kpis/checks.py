@@ -60,9 +60,11 @@ def gather_facts(engine: Engine, quarter: Quarter, sources: dict[str, tuple[str,
             rows = conn.execute(select(quarantine).where((quarantine.c.source == source)
                                                          & (quarantine.c.delivery_id == delivery_id))).mappings().all()
             for row in rows:
-                # An education snapshot is the state at the report date: all its rows matter.
-                # A case-system row matters when one of its dates falls in the quarter.
-                if source != "case_system" or _touches(row["raw_record"], quarter):
+                # The return reads only the pupils of an education snapshot, as they stood at the
+                # report date: each one held back matters. A case-system row matters when one of
+                # its dates falls in the quarter.
+                if (source == "case_system" and _touches(row["raw_record"], quarter)) or \
+                        (source == "education" and row["table_name"] == "pupil"):
                     held.append({"quarantine_id": row["id"], **{c: row[c] for c in QUARANTINE_COLUMNS[1:]}})
     return DataFacts(children, max(dates) if dates else None, dict(sources),
                      pd.DataFrame(held, columns=QUARANTINE_COLUMNS))
