@@ -4,6 +4,10 @@ report date (30 September 2025), written from the sample's pupils with SEN provi
 hand so the snapshot KPI 3 read is visible in its figures."""
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
+import json
 import shutil
 from pathlib import Path
 
@@ -60,3 +64,26 @@ def build_warehouse(root: Path, layout: str = "corepl", warehouse_url: str | Non
     ensure_schema(engine)
     load_reference_sources(engine, landing)
     return settings, engine
+
+
+def edit_corepl_table(delivery: Path, file_name: str, edit) -> None:
+    """Rewrite one corepl CSV of a delivery (``edit(header, rows)`` changes rows in place) and
+    its manifest hash, so the load accepts the file as the supplier's."""
+    path = delivery / file_name
+    text = path.read_text(encoding="utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    edit(rows[0], rows)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n" if "\r\n" in text else "\n").writerows(rows)
+    path.write_bytes(b"\xef\xbb\xbf" + out.getvalue().encode("utf-8"))
+    manifest = json.loads((delivery / "manifest.json").read_text())
+    for f in manifest["files"]:
+        if f["name"] == file_name:
+            f["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    (delivery / "manifest.json").write_text(json.dumps(manifest, indent=2))
+
+
+def uk_date(text: str) -> tuple[str, str, str]:
+    """(year, month, day) of a corepl dd/mm/yyyy date."""
+    d, m, y = text.split("/")
+    return y, m, d

@@ -2,9 +2,6 @@
 support the quarter gives DRAFT with the named check failing and a detail in plain words."""
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
 import json
 from pathlib import Path
 
@@ -12,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.conftest import make_settings
-from tests.integration.kpi_fixtures import build_warehouse
+from tests.integration.kpi_fixtures import build_warehouse, edit_corepl_table, uk_date
 from transforms.kpis.produce import produce_return
 from transforms.kpis.rules_config import KpiRules
 from transforms.periods import Quarter
@@ -100,31 +97,20 @@ def test_a_clean_quarter_is_ready(tmp_path):
 # in the quarter (2025-26 Q2), the other ended long before it.
 
 def _corrupt_two_episodes(landing: Path) -> None:
-    delivery = next((landing / "case_system").iterdir())
-    path = delivery / "YJ_Episodes.csv"
-    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
-    header = rows[0]
-    end, kind = header.index("End Date"), header.index("Episode Type")
+    found = {}
 
-    def day(text):
-        d, m, y = text.split("/")
-        return y, m, d
+    def corrupt(header, rows):
+        end, start, kind = header.index("End Date"), header.index("Start Date"), header.index("Episode Type")
+        found["in_quarter"] = next(i for i, r in enumerate(rows[1:], 1)
+                                   if r[end] and ("2025", "07") <= uk_date(r[end])[:2] <= ("2025", "09"))
+        found["long_before"] = next(i for i, r in enumerate(rows[1:], 1) if r[end] and uk_date(r[end])[0] == "2022"
+                                    and uk_date(r[start])[0] == "2022")
+        for i in found.values():
+            rows[i][kind] = "Not A Real Episode Type"
 
-    in_quarter = next(i for i, r in enumerate(rows[1:], 1) if r[end] and ("2025", "07") <= day(r[end])[:2] <= ("2025", "09"))
-    long_before = next(i for i, r in enumerate(rows[1:], 1) if r[end] and day(r[end])[0] == "2022"
-                       and day(r[header.index("Start Date")])[0] == "2022")
-    for i in (in_quarter, long_before):
-        rows[i][kind] = "Not A Real Episode Type"
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n" if "\r\n" in path.read_text(encoding="utf-8-sig") else "\n").writerows(rows)
-    path.write_bytes(b"\xef\xbb\xbf" + out.getvalue().encode("utf-8"))
-    manifest = json.loads((delivery / "manifest.json").read_text())
-    for f in manifest["files"]:
-        if f["name"] == path.name:
-            f["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
-    (delivery / "manifest.json").write_text(json.dumps(manifest, indent=2))
-    (landing.parent / "corrupted_lines.json").write_text(json.dumps({"in_quarter": in_quarter + 1,
-                                                                     "long_before": long_before + 1}))
+    edit_corepl_table(next((landing / "case_system").iterdir()), "YJ_Episodes.csv", corrupt)
+    # Excel row numbers: the header is row 1, so list index i is row i + 1.
+    (landing.parent / "corrupted_lines.json").write_text(json.dumps({k: i + 1 for k, i in found.items()}))
 
 
 def test_quarantined_rows_in_the_quarter_are_draft_and_listed_for_the_bi_team(tmp_path):
