@@ -58,3 +58,23 @@ def _cell_value(value):
     if isinstance(value, float) and value != value:
         return None
     return value
+
+
+def set_print_layout(ws: Worksheet, *, header_row: int, left: str, centre: str, right: str) -> None:
+    """Printed pages: landscape, fitted to the page width, the table's header row repeated on
+    every page, and a header naming the document (``left``, ``centre``) and its marking
+    (``right``) with "Page X of Y" in the footer, so a loose page still says what it is."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    for header in (ws.oddHeader, ws.evenHeader, ws.firstHeader):
+        header.left.text, header.center.text, header.right.text = _escape(left), _escape(centre), _escape(right)
+    for footer in (ws.oddFooter, ws.evenFooter, ws.firstFooter):
+        footer.center.text = "Page &P of &N"
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&&")  # a lone & starts a header/footer code

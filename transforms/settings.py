@@ -60,10 +60,15 @@ class Settings:
         return replace(self, **changes)
 
 
+def embedded_warehouse_url() -> str:
+    """The embedded default warehouse: the only one created on first use (issue 12)."""
+    return f"sqlite:///{Path(_env('YJ_VAR_DIR', str(PROJECT_ROOT / 'var'))) / 'warehouse.sqlite'}"
+
+
 def load_settings() -> Settings:
     var = Path(_env("YJ_VAR_DIR", str(PROJECT_ROOT / "var")))
     return Settings(
-        warehouse_url=_env("YJ_WAREHOUSE_URL", f"sqlite:///{var / 'warehouse.sqlite'}"),
+        warehouse_url=_env("YJ_WAREHOUSE_URL", embedded_warehouse_url()),
         landing_dir=Path(_env("YJ_LANDING_DIR", str(var / "landing"))).resolve(),
         output_dir=Path(_env("YJ_OUTPUT_DIR", str(var / "output"))).resolve(),
         raw_archive_dir=Path(_env("YJ_RAW_ARCHIVE_DIR", str(var / "raw"))).resolve(),

@@ -2,7 +2,8 @@
 
   yj sample --out DIR [--children N] [--years Y] [--layout corepl|childview] [--seed S] [--defects]
   yj run [--landing DIR] [--warehouse URL] [--out DIR] [--quarter 2025Q2]
-  yj kpi --quarter 2025Q2 [--landing DIR] [--warehouse URL] [--out DIR]
+  yj kpi --quarter 2025Q2 [--landing DIR] [--warehouse URL] [--out DIR] [--submit]
+  yj submit-return --quarter 2025Q2 [--warehouse URL] [--out DIR]
   yj board-pack --quarter 2025Q2 [--rebuild] [--threshold N] [--warehouse URL] [--out DIR]
   yj load-case-system [--landing DIR] [--warehouse URL] [--out DIR]
 
@@ -138,12 +139,28 @@ def cmd_load_case_system(args) -> int:
     return 0
 
 
+def _open_warehouse(settings):
+    """The warehouse the command reads: a one-line error (exit 2) when the URL is malformed,
+    names no database or cannot be reached; the embedded default is created on first use."""
+    from transforms.settings import embedded_warehouse_url
+    from transforms.warehouse.db import WarehouseUnavailable, ensure_schema, open_warehouse
+
+    try:
+        engine, note = open_warehouse(settings.warehouse_url, embedded_warehouse_url())
+    except WarehouseUnavailable as exc:
+        raise UserError(str(exc)) from None
+    if note:
+        _progress(note)
+    ensure_schema(engine)
+    return engine
+
+
 def cmd_kpi(args) -> int:
     from transforms.kpis.produce import produce_return
+    from transforms.kpis.submission import SubmissionError, submit_return
     from transforms.periods import BadQuarter, Quarter
     from transforms.reference_sources import ReferenceFileError, load_reference_sources
     from transforms.settings import load_settings
-    from transforms.warehouse.db import ensure_schema, make_engine
 
     try:
         quarter = Quarter.parse(args.quarter)
@@ -151,8 +168,7 @@ def cmd_kpi(args) -> int:
         raise UserError(str(exc)) from None
     _apply_locations(args)
     settings = load_settings()
-    engine = make_engine(settings.warehouse_url)
-    ensure_schema(engine)
+    engine = _open_warehouse(settings)
     try:
         loaded = load_reference_sources(engine, settings.landing_dir)
     except ReferenceFileError as exc:
@@ -164,9 +180,56 @@ def cmd_kpi(args) -> int:
     print(f"{quarter.label}: {result.status} ({result.seconds:.1f}s)")
     for row in result.checks[result.checks["result"] != "PASS"].itertuples():
         print(f"  {row.result}: {row.check} ({row.kpi}): {row.detail}")
+    if result.revisions is not None:
+        print(f"  submitted before: {len(result.revisions)} figure(s) changed since submission (Revisions sheet)")
     for path in (result.workbook, result.figures_csv, result.evidence):
         print(f"output: {path}")
+    if args.submit:
+        try:
+            submitted = submit_return(engine, quarter, result.workbook, result.status, os.environ.get("USER"))
+        except SubmissionError as exc:
+            raise UserError(str(exc)) from None
+        _print_submitted(quarter, submitted)
     return 0
+
+
+def cmd_submit_return(args) -> int:
+    from transforms.kpis.produce import return_paths
+    from transforms.kpis.submission import SubmissionError, submit_return
+    from transforms.periods import BadQuarter, Quarter
+    from transforms.settings import load_settings
+
+    try:
+        quarter = Quarter.parse(args.quarter)
+    except BadQuarter as exc:
+        raise UserError(str(exc)) from None
+    _apply_locations(args)
+    settings = load_settings()
+    engine = _open_warehouse(settings)
+    workbook = return_paths(settings, quarter)[0]
+    status = _status_in(workbook)
+    try:
+        submitted = submit_return(engine, quarter, workbook, status, os.environ.get("USER"))
+    except SubmissionError as exc:
+        raise UserError(str(exc)) from None
+    _print_submitted(quarter, submitted)
+    return 0
+
+
+def _status_in(workbook: Path) -> str:
+    if not workbook.exists():
+        return "UNKNOWN"
+    from openpyxl import load_workbook
+
+    cover = load_workbook(workbook, read_only=True)["Cover"]
+    return next((str(r[1]) for r in cover.iter_rows(max_col=2, values_only=True) if r[0] == "Status"), "UNKNOWN")
+
+
+def _print_submitted(quarter, submitted) -> None:
+    if submitted.status_at_submission != "READY":
+        print(f"warning: the {quarter.label} return was submitted as {submitted.status_at_submission}", file=sys.stderr)
+    print(f"{quarter.label}: submitted; figures frozen, workbook archived unchanged")
+    print(f"archived: {submitted.workbook_path} (sha256 {submitted.workbook_sha256})")
 
 
 def cmd_match(args) -> int:
@@ -259,7 +322,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--landing", help="landing folder with board/ and reference/ (default: $YJ_LANDING_DIR or var/landing)")
     p.add_argument("--warehouse")
     p.add_argument("--out")
+    p.add_argument("--submit", action="store_true",
+                   help="mark the return as submitted: freeze its figures and archive the workbook unchanged")
     p.set_defaults(func=cmd_kpi)
+    p = sub.add_parser("submit-return", help="mark the quarter's return, as last produced, as submitted to the YJB")
+    p.add_argument("--quarter", required=True, help="e.g. 2025Q2 or '2025-26 Q2'")
+    p.add_argument("--warehouse")
+    p.add_argument("--out")
+    p.set_defaults(func=cmd_submit_return)
     p = sub.add_parser("match", help="match children across sources now (imports landing/match_review decisions)")
     p.add_argument("--landing", help="landing folder (default: $YJ_LANDING_DIR or var/landing)")
     p.add_argument("--warehouse", help="SQLAlchemy URL of the warehouse")

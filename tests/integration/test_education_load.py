@@ -90,5 +90,5 @@ def test_kpi3_counts_formal_plans_once_pupils_are_loaded(tmp_path):
     figures = pd.read_csv(result.figures_csv).set_index(["measure", "breakdown"])["value"]
     assert figures[("kpi3.formal_plan", "TOTAL")] > 0
     assert figures[("kpi3.formal_plan", "TOTAL")] <= figures[("kpi3.send_identified", "TOTAL")]
-    check = result.checks.set_index("check").loc["Education data loaded for SEND", "result"]
+    check = result.checks.set_index("check").loc["Education snapshot for the report date", "result"]
     assert check == "PASS"

@@ -3,6 +3,7 @@ supplier layout, a workbook made with care that LibreOffice opens, every KPI-she
 the Figures sheet, evidence behind every figure, and the DAG through Airflow."""
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 import subprocess
@@ -58,45 +59,70 @@ def test_workbook_is_made_with_care(produced):
     wb = load_workbook(result.workbook)
     assert wb.sheetnames == ["Cover", *SHEETS.values(), "Checks", "Figures", "Rules"]
     for ws in wb.worksheets:
+        header_row = 3 if ws.title in ("Cover", *SHEETS.values()) else 1
         assert not ws.merged_cells.ranges, f"merged cells on {ws.title}"
         assert ws.tables, f"no Excel table on {ws.title}"
-        assert ws.freeze_panes == "A2", f"header not frozen on {ws.title}"
+        assert ws.freeze_panes == f"A{header_row + 1}", f"header not frozen on {ws.title}"
+        # Printed pages: landscape, one page wide, header row repeated, and a header/footer
+        # saying whose return, which quarter, its status, its marking and the page number.
+        assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
+        assert ws.sheet_properties.pageSetUpPr.fitToPage
+        assert ws.print_title_rows == f"${header_row}:${header_row}", ws.title
+        assert ws.oddHeader.left.text == "YJB KPI return: Leicestershire"
+        assert ws.oddHeader.center.text == "2025-26 Q2 DRAFT" and ws.oddHeader.right.text == "OFFICIAL-SENSITIVE"
+        assert ws.oddFooter.center.text == "Page &P of &N"
         for row in ws.iter_rows():
             for cell in row:
                 assert not (isinstance(cell.value, str) and cell.value.startswith("=")), f"formula on {ws.title}"
-    cover = {r[0]: r[1] for r in wb["Cover"].iter_rows(min_row=2, max_col=2, values_only=True) if r[0]}
-    assert cover["Status"] == result.status == "DRAFT"  # the SEND check warns until education data is loaded
+    cover = {r[0]: r[1] for r in wb["Cover"].iter_rows(min_row=4, max_col=2, values_only=True) if r[0]}
+    assert wb["Cover"]["A1"].value == "YJB KPI return, Leicestershire, 2025-26 Q2: DRAFT"
+    assert cover["Status"] == result.status == "DRAFT"  # no education snapshot loaded for the report date
     assert cover["Quarter"] == "2025-26 Q2" and "case_system" in cover["Source deliveries"]
+    case_id, case_extracted = result.sources["case_system"]
+    assert f"case_system: {case_id} (extracted {case_extracted})" in cover["Source deliveries"]
     assert "ete_hours_school_age" in cover  # the counting rules in force are recorded
     ws = wb["KPI1 Accommodation"]
-    headers = [c.value for c in ws[1]]
-    assert headers == ["measure", "TOTAL", "PREVENTION_DIVERSION", "OUT_OF_COURT", "FIRST_TIER", "COMMUNITY", "CUSTODY"]
-    pct_row = next(r for r in ws.iter_rows(min_row=2) if r[0].value == "kpi1.suitable_end_pct")
-    assert pct_row[1].number_format == '0.0"%"'
+    assert ws["A1"].value == "KPI 1 Accommodation, 2025-26 Q2: DRAFT"
+    headers = [c.value for c in ws[3]]
+    assert headers == ["measure", "meaning", "figure", "TOTAL", "PREVENTION_DIVERSION", "OUT_OF_COURT", "FIRST_TIER",
+                       "COMMUNITY", "CUSTODY"]
+    rows = {(r[0].value, r[2].value): r for r in ws.iter_rows(min_row=4) if r[0].value}
+    assert rows[("kpi1.cohort", "value")][1].value == "children in the KPI cohort"
+    assert rows[("kpi1.suitable_end_pct", "value")][3].number_format == '0.0"%"'
+    assert rows[("kpi1.suitable_end_pct", "numerator")][3].value == rows[("kpi1.suitable_end", "value")][3].value
+    assert rows[("kpi1.suitable_end_pct", "denominator")][3].value == rows[("kpi1.cohort", "value")][3].value
+    ni = wb["National indicators"]["A2"].value
+    assert "local figures" in ni.lower() and "rolling 12 months 01 October 2024 to 30 September 2025" in ni
+    assert "Reoffending cohort: 2023-24 Q4" in ni
 
 
 def test_figures_csv_is_the_figures_sheet_and_holds_every_kpi_sheet_number(produced):
     _, result = produced
-    csv = pd.read_csv(result.figures_csv)
-    assert list(csv.columns) == FIGURE_COLUMNS
+    with open(result.figures_csv, newline="") as fh:
+        csv_cells = list(csv.reader(fh))
     wb = load_workbook(result.workbook)
-    sheet = pd.DataFrame(list(wb["Figures"].iter_rows(min_row=2, values_only=True)), columns=FIGURE_COLUMNS)
-    pd.testing.assert_frame_equal(csv, sheet.astype(csv.dtypes.to_dict()), check_dtype=False)
-    by_key = {(r.measure, r.breakdown): r.value for r in csv.itertuples()}
+    sheet = [["" if v is None else str(v) for v in row] for row in wb["Figures"].iter_rows(values_only=True)]
+    assert csv_cells == sheet  # cell for cell, counts as integers
+    assert not any(v.endswith(".0") for row in sheet[1:] for v in row[3:]), "a whole number written as a float"
+    figures = pd.read_csv(result.figures_csv)
+    assert list(figures.columns) == FIGURE_COLUMNS
+    by_key = {(r.measure, r.breakdown): r for r in figures.itertuples()}
     for kpi, title in SHEETS.items():
-        rows = list(wb[title].iter_rows(values_only=True))
+        rows = list(wb[title].iter_rows(min_row=3, values_only=True))
         header = rows[0]
         for row in rows[1:]:
-            for breakdown, value in zip(header[1:], row[1:]):
+            if row[0] is None:
+                continue
+            for breakdown, value in zip(header[3:], row[3:]):
                 key = (row[0], breakdown)
                 if value is None and key not in by_key:
                     continue  # a blank cell: no such figure (e.g. board meetings by partner)
                 assert key in by_key, key
-                expected = by_key[key]
+                expected = getattr(by_key[key], row[2])
                 assert (value is None and pd.isna(expected)) or value == pytest.approx(expected), key
     # Every measure with its breakdowns, zeros included.
-    assert len(csv[csv["measure"] == "kpi1.cohort"]) == 6 and len(csv[csv["measure"] == "kpi6.ended"]) == 3
-    assert set(csv.loc[csv["measure"] == "kpi8.attended", "breakdown"]) >= {"POLICE", "PROBATION", "HEALTH",
+    assert len(figures[figures["measure"] == "kpi1.cohort"]) == 6 and len(figures[figures["measure"] == "kpi6.ended"]) == 3
+    assert set(figures.loc[figures["measure"] == "kpi8.attended", "breakdown"]) >= {"POLICE", "PROBATION", "HEALTH",
                                                                           "CHILDRENS_SOCIAL_CARE", "EDUCATION"}
 
 
@@ -126,7 +152,7 @@ def test_figures_are_stored_and_the_next_quarter_compares_with_them(produced):
         stored = pd.read_sql_query(select(kpi_figure.c.quarter).distinct(), conn)
     assert set(stored["quarter"]) >= {"2025Q2", "2025Q3"}
     change = later.checks[later.checks["check"] == "Change from the previous quarter"].iloc[0]
-    assert "no previous quarter stored" not in change["detail"]
+    assert change["result"] in ("PASS", "WARN") and "last produced 2025-26 Q2 figures" in change["detail"]
 
 
 def _soffice() -> str | None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, inspect, select, text
 
 from transforms.kpis.registry import Figure
 from transforms.kpis.rules_config import KpiRules
@@ -45,6 +45,8 @@ class KpiInputs:
     population: pd.DataFrame
     pupil: pd.DataFrame | None = None
     service_areas: tuple[str, ...] = ()
+    # What was read, for the Cover and ``kpi_return_source``: source -> (delivery id, extracted at).
+    sources: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 DATE_COLUMNS = {"date_of_birth", "start_date", "planned_end_date", "end_date", "outcome_date", "offence_date",
@@ -58,9 +60,13 @@ def _dates(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def load_inputs(engine: Engine, service_areas: tuple[str, ...]) -> KpiInputs:
-    """Read what the rules need from the core layer (only the columns they use)."""
-    from transforms.warehouse.schema import ref_population, core_board_attendance
+def load_inputs(engine: Engine, service_areas: tuple[str, ...], report_date: dt.date | None = None) -> KpiInputs:
+    """Read what the rules need from the core layer (only the columns they use).
+
+    Education data is read as it stood at ``report_date``: the latest snapshot in
+    ``hist_pupil`` dated on or before it (kpis.md, KPI 3). Without a report date, the newest
+    snapshot (``core_pupil``), as alerts and marts use."""
+    from transforms.warehouse.schema import audit_delivery, core_board_attendance, core_publication, ref_population
 
     with engine.connect() as conn:
         def read(name):
@@ -69,21 +75,56 @@ def load_inputs(engine: Engine, service_areas: tuple[str, ...]) -> KpiInputs:
         child = read("child").drop(columns=["first_name", "last_name", "postcode", "pnc_id"])
         keys = pd.read_sql_query(select(child_key.c.child_id, child_key.c.child_key), conn)
         child = child.merge(keys, on="child_id", how="left")
-        tables = inspect(conn).get_table_names()
+        tables = set(inspect(conn).get_table_names())
+        sources = {}
+        live = conn.execute(select(core_publication.c.source, core_publication.c.delivery_id, audit_delivery.c.extracted_at)
+                            .join(audit_delivery, (audit_delivery.c.source == core_publication.c.source)
+                                  & (audit_delivery.c.delivery_id == core_publication.c.delivery_id), isouter=True)
+                            .where(core_publication.c.source == "case_system")).first()
+        if live:
+            sources["case_system"] = (live.delivery_id, live.extracted_at or "")
         pupil = None
-        if "core_pupil" in tables and "core_identity_link" in tables:
+        if report_date is None:
+            snapshot_from = "core_pupil p"
+        else:
+            snapshot = education_snapshot_as_at(conn, report_date)
+            snapshot_from = None
+            if snapshot:
+                sources["education"] = snapshot
+                snapshot_from = "hist_pupil p"
+        if snapshot_from and "core_identity_link" in tables:
             # A pupil counts for the case-system child the matching resolved it to (UPN,
             # former UPN, the model or a reviewer), not only where the case system has the UPN.
-            pupil = pd.read_sql_query(
-                "SELECT l.child_id, p.sen_provision, p.upn FROM core_pupil p JOIN core_identity_link l "
-                "ON l.source = 'education' AND l.record_id = p.upn WHERE l.child_id IS NOT NULL", conn)
+            sql = (f"SELECT l.child_id, p.sen_provision, p.upn FROM {snapshot_from} JOIN core_identity_link l "
+                   "ON l.source = 'education' AND l.record_id = p.upn WHERE l.child_id IS NOT NULL")
+            params = {}
+            if report_date is not None:
+                sql += " AND p.snapshot_delivery_id = :snapshot"
+                params = {"snapshot": sources["education"][0]}
+            pupil = pd.read_sql_query(text(sql), conn, params=params)
         return KpiInputs(
             child=child, episode=read("episode"), outcome=read("outcome"), offence=read("offence"), need=read("need"),
             ete_status=read("ete_status"), accommodation=read("accommodation"), wider_services=read("wider_services"),
             victim=read("victim"),
             board=_dates(pd.read_sql_query(select(core_board_attendance), conn)),
             population=pd.read_sql_query(select(ref_population), conn),
-            pupil=pupil, service_areas=service_areas)
+            pupil=pupil, service_areas=service_areas, sources=sources)
+
+
+def education_snapshot_as_at(conn, report_date: dt.date) -> tuple[str, str] | None:
+    """(snapshot id, extract date) of the latest education snapshot dated on or before the
+    report date, or None when there is none."""
+    from transforms.warehouse.schema import HISTORY_TABLES
+
+    hist = HISTORY_TABLES["pupil"]
+    cutoff = dt.datetime.combine(report_date + dt.timedelta(days=1), dt.time())
+    row = conn.execute(select(hist.c.snapshot_delivery_id, hist.c.snapshot_extracted_at)
+                       .where(hist.c.snapshot_extracted_at < cutoff)
+                       .order_by(hist.c.snapshot_extracted_at.desc(), hist.c.snapshot_delivery_id.desc()).limit(1)).first()
+    if row is None:
+        return None
+    extracted = row.snapshot_extracted_at
+    return row.snapshot_delivery_id, (extracted.date().isoformat() if hasattr(extracted, "date") else str(extracted)[:10])
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

@@ -76,3 +76,54 @@ def read_table(conn: Connection, table: Table | str, order_by: Iterable[str] | N
     if order_by:
         sql += " ORDER BY " + ", ".join(f'"{c}"' for c in order_by)
     return pd.read_sql_query(sql, conn)
+
+
+class WarehouseUnavailable(Exception):
+    """A warehouse URL that is malformed, names no database, or cannot be reached. The message
+    is one line and never carries a password."""
+
+
+def open_warehouse(url: str, embedded_url: str | None = None) -> tuple[Engine, str | None]:
+    """An engine on an existing, reachable warehouse, and a note when the embedded default was
+    created just now. A mistyped path or host must never quietly become a new, empty database
+    that a return is then computed from (issue 12): only ``embedded_url`` is created on first use."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+    try:
+        parsed = make_url(url)
+        if parsed.get_backend_name() not in ("sqlite", "postgresql", "duckdb"):
+            raise ArgumentError(parsed.get_backend_name())
+    except (ArgumentError, ValueError):
+        raise WarehouseUnavailable(f"'{_hide_password(url)}' is not a warehouse URL (write it like "
+                                   "sqlite:////path/warehouse.sqlite or postgresql+psycopg://user@host/database)") from None
+    shown = parsed.render_as_string(hide_password=True)
+    note = None
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        from pathlib import Path
+
+        path = Path(parsed.database)
+        if not path.exists():
+            if url != embedded_url:
+                raise WarehouseUnavailable(f"no warehouse at {path}: the file does not exist (check --warehouse or "
+                                           "YJ_WAREHOUSE_URL; only the embedded default is created on first use)")
+            note = f"created the embedded warehouse at {path} (first use)"
+    try:
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except NoSuchModuleError:
+        raise WarehouseUnavailable(f"'{shown}' names a database driver that is not installed") from None
+    except SQLAlchemyError as exc:
+        first = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise WarehouseUnavailable(f"cannot reach the warehouse at {shown}: {_hide_password(first)}") from None
+    if note:
+        ensure_schema(engine)
+    return engine, note
+
+
+def _hide_password(text: str) -> str:
+    import re
+
+    return re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", text)

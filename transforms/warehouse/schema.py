@@ -271,3 +271,51 @@ alert_raised = Table(
     Column("detail", Text, nullable=False),
     Column("raised_at", DateTime, nullable=False),
 )
+
+
+# --- Issue 12: as-at history and submitted returns --------------------------------------
+# Every education and CCIS snapshot kept as a dated version (the core_ tables hold only the
+# newest), so a quarter's return can read the snapshot in force at its report date. Same
+# columns as the core table, plus which snapshot the row came from and when it was extracted.
+def _history_table(name: str) -> Table:
+    core = EDUCATION_TABLES[name]
+    return Table(
+        f"hist_{name}", metadata,
+        *[Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable) for c in core.columns],
+        Column("snapshot_delivery_id", Text, primary_key=True),
+        Column("snapshot_extracted_at", DateTime, nullable=False),
+        comment=f"Every snapshot of {core.name}, as delivered (kept, never replaced).",
+    )
+
+
+HISTORY_TABLES: dict[str, Table] = {name: _history_table(name) for name in ("pupil", "suspension", "attendance",
+                                                                              "ccis_activity")}
+
+# A return marked as submitted: its figures are frozen in kpi_figure_submitted and its
+# workbook archived unchanged (the hash proves it was not touched).
+kpi_submission = Table(
+    "kpi_submission", metadata,
+    Column("quarter", Text, primary_key=True),
+    Column("submitted_at", DateTime(timezone=True), nullable=False),
+    Column("workbook_path", Text, nullable=False),
+    Column("workbook_sha256", Text, nullable=False),
+    Column("status_at_submission", Text, nullable=False),
+    Column("submitted_by", Text),
+    Column("sources", JSON, comment="source -> [delivery id, extracted at] the submitted return read"),
+)
+
+kpi_figure_submitted = Table(
+    "kpi_figure_submitted", metadata,
+    *[Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable) for c in kpi_figure.columns],
+    Column("submitted_at", DateTime(timezone=True), nullable=False),
+)
+
+# The source deliveries and snapshots each generated return read (id and extract time).
+kpi_return_source = Table(
+    "kpi_return_source", metadata,
+    Column("quarter", Text, primary_key=True),
+    Column("source", Text, primary_key=True),
+    Column("delivery_id", Text, nullable=False),
+    Column("extracted_at", Text),
+    Column("generated_at", DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,112 @@
+"""Submitted is frozen (issue 12): submit a return through ``yj``, load a corrected delivery
+and regenerate: the archived workbook and the frozen figures are unchanged, the new workbook's
+Revisions sheet lists exactly the figures that changed, and the next quarter compares with
+what was submitted. On the embedded warehouse and on PostgreSQL."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from tests.integration.kpi_fixtures import build_warehouse, edit_corepl_table, uk_date
+from transforms.casesystem.load import load_newest_delivery
+from transforms.kpis.submission import file_sha256
+from transforms.warehouse.schema import kpi_figure_submitted, kpi_submission
+
+pytestmark = pytest.mark.integration
+
+
+def _yj(settings, *args):
+    return subprocess.run([sys.executable, "-m", "yj_airflow.cli", *args, "--warehouse", settings.warehouse_url,
+                           "--out", str(settings.output_dir)], capture_output=True, text=True, timeout=600)
+
+
+def _figures(path) -> dict:
+    with open(path, newline="") as fh:
+        return {(r["measure"], r["breakdown"]): r for r in csv.DictReader(fh)}
+
+
+def _corrected_delivery(landing, moved: dict) -> None:
+    """A new delivery, extracted a day later, in which the supplier moved the end of one episode
+    that ended in 2025-26 Q2 into the next quarter (the BI team's correction)."""
+    old = next((landing / "case_system").iterdir())
+    new = landing / "case_system" / "corepl-20261121"
+    shutil.copytree(old, new)
+    manifest = json.loads((new / "manifest.json").read_text())
+    manifest.update(delivery_id="corepl-20261121", extracted_at="2026-11-21T01:30:00")
+    (new / "manifest.json").write_text(json.dumps(manifest, indent=2))
+
+    def move(header, rows):
+        end, kind, child = header.index("End Date"), header.index("Episode Type"), header.index("Child ID")
+        in_q2 = [i for i, r in enumerate(rows[1:], 1) if r[end] and ("2025", "07") <= uk_date(r[end])[:2] <= ("2025", "09")]
+        per_child = pd.Series([rows[i][child] for i in in_q2]).value_counts()
+        # A child whose only episode ending in the quarter is a counted one: the cohort shrinks by one.
+        i = next(i for i in in_q2 if per_child[rows[i][child]] == 1
+                 and not rows[i][kind].startswith(("Remand", "Bail")))
+        moved["episode"] = rows[i][0]
+        rows[i][end] = "15/10/2025"
+
+    edit_corepl_table(new, "YJ_Episodes.csv", move)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_submitted_return_is_frozen_and_regeneration_shows_revisions(tmp_path, backend, request):
+    url = request.getfixturevalue("postgres_url") if backend == "postgresql" else None
+    settings, engine = build_warehouse(tmp_path, "corepl", warehouse_url=url)
+    landing = str(settings.landing_dir)
+    submitted = _yj(settings, "kpi", "--quarter", "2025Q2", "--landing", landing, "--submit")
+    assert submitted.returncode == 0, submitted.stderr
+    assert "2025-26 Q2: submitted; figures frozen, workbook archived unchanged" in submitted.stdout
+    folder = settings.output_dir / "kpi" / "2025Q2"
+    archive = folder / "submitted" / "yjb_kpi_return_leicestershire_2025-26_Q2.xlsx"
+    archived_bytes = archive.read_bytes()
+    before = _figures(folder / "figures.csv")
+    shutil.copy(folder / "figures.csv", tmp_path / "figures_submitted.csv")
+
+    again = _yj(settings, "submit-return", "--quarter", "2025Q2")
+    assert again.returncode == 2 and "2025-26 Q2 was already submitted" in again.stderr and "Traceback" not in again.stderr
+
+    moved = {}
+    _corrected_delivery(settings.landing_dir, moved)
+    assert load_newest_delivery(settings, engine).outcome == "LOADED"
+    regenerated = _yj(settings, "kpi", "--quarter", "2025Q2", "--landing", landing)
+    assert regenerated.returncode == 0, regenerated.stderr
+
+    # The submitted workbook and figures are untouched.
+    assert archive.read_bytes() == archived_bytes
+    with engine.connect() as conn:
+        row = conn.execute(select(kpi_submission)).mappings().one()
+        frozen = pd.read_sql_query(select(kpi_figure_submitted), conn)
+    assert row["workbook_sha256"] == file_sha256(archive) == hashlib.sha256(archived_bytes).hexdigest()
+    assert row["sources"]["case_system"][0] == "corepl-20261120"
+    assert len(frozen) == len(before)
+
+    # Exactly the figures that differ between the two figures.csv files are on Revisions.
+    after = _figures(folder / "figures.csv")
+    changed = {(m, b, part) for (m, b), r in after.items() for part in ("value", "numerator", "denominator")
+               if r[part] != before[(m, b)][part]}
+    assert changed, "the correction changed no figure"
+    assert ("kpi1.cohort", "TOTAL", "value") in changed
+    sheet = load_workbook(folder / "yjb_kpi_return_leicestershire_2025-26_Q2.xlsx")["Revisions"]
+    header = [c.value for c in sheet[1]]
+    revisions = [dict(zip(header, r)) for r in sheet.iter_rows(min_row=2, values_only=True)]
+    assert {(r["measure"], r["breakdown"], r["figure"]) for r in revisions} == changed
+    for r in revisions:
+        assert str(r["submitted"]) == before[(r["measure"], r["breakdown"])][r["figure"]]
+        assert str(r["now"]) == after[(r["measure"], r["breakdown"])][r["figure"]]
+        assert r["explained_by"] == "case_system: corepl-20261120 -> corepl-20261121 (extracted 2026-11-21T01:30:00)"
+
+    # The next quarter compares with what was submitted, not with the regenerated figures.
+    later = _yj(settings, "kpi", "--quarter", "2025Q3", "--landing", landing)
+    assert later.returncode == 0, later.stderr
+    checks = load_workbook(settings.output_dir / "kpi" / "2025Q3" / "yjb_kpi_return_leicestershire_2025-26_Q3.xlsx")["Checks"]
+    change = next(r for r in checks.iter_rows(min_row=2, values_only=True) if r[0] == "Change from the previous quarter")
+    assert "submitted 2025-26 Q2 figures" in change[3], change
