@@ -91,9 +91,11 @@ def test_cohort_mart(core):
 def test_reoffending_tracker(core):
     m = _built(core, "reoffending").set_index(["person_key", "cohort_quarter"])
     a = m.loc[("KA", "2025Q1")]
-    assert a["reoffended"] and a["reoffences"] == 1 and a["tracking_complete"] and a["age_at_index"] == 15
+    assert a["reoffended"] and a["reoffences"] == 1 and a["age_at_index"] == 15
+    # 2025Q1 ends 30 June 2025; its waiting period (18 months) ends 31 December 2026, after the as-of date.
+    assert not a["tracking_complete"]
     assert not m.loc[("KB", "2025Q2"), "reoffended"]
-    assert not m.loc[("KA", "2025Q4"), "tracking_complete"]  # the January 2026 outcome: 12 months not yet passed
+    assert not m.loc[("KA", "2025Q4"), "tracking_complete"]
 
 
 def test_out_of_court_and_remands(core):
@@ -129,7 +131,9 @@ def test_performance_overview(core):
     p = _built(core, "performance_overview").set_index(["quarter", "measure"])["value"]
     assert p[("2025Q2", "caseload_court")] == 1  # A's referral order open on 30 September 2025
     assert p[("2025Q2", "starts_remand")] == 1 and p[("2025Q2", "ends_remand")] == 1
-    assert p[("2025Q1", "first_time_entrants")] == 1 and p[("2025Q2", "first_time_entrants")] == 2
+    assert p[("2025Q1", "first_time_entrants_in_quarter")] == 1 and p[("2025Q2", "first_time_entrants_in_quarter")] == 2
+    assert p[("2025Q2", "first_time_entrants_12m")] == 3 and p[("2025Q2", "custodial_sentences_12m")] == 1
+    assert p[("2025Q2", "first_time_entrants_rate_per_100000")] == pytest.approx(3 / 10000 * 100000)
 
 
 def test_education_through_the_person_key_and_board_attendance(core):

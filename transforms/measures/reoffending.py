@@ -66,15 +66,24 @@ def reoffending_cohort(outcome: pd.DataFrame, offence: pd.DataFrame, quarter: Qu
     in_q = subst[between(subst["outcome_date"], quarter.start, quarter.end)]
     entries = in_q.sort_values(["outcome_date", "outcome_id"]).drop_duplicates("child_id")[
         ["child_id", "outcome_id", "outcome_date", "outcome_type", "group"]].reset_index(drop=True)
+    counted = proven_reoffences(entries.rename(columns={"outcome_id": "index_id"}), outcome, offence)
+    per_entry = counted.groupby("index_id").size()
+    entries["reoffences"] = entries["outcome_id"].map(per_entry).fillna(0).astype(int)
+    return ReoffendingCohort(quarter, entries, counted.drop(columns="index_id").reset_index(drop=True))
+
+
+def proven_reoffences(index: pd.DataFrame, outcome: pd.DataFrame, offence: pd.DataFrame) -> pd.DataFrame:
+    """For each index event (columns ``index_id``, ``child_id``, ``outcome_date``), the child's
+    offences committed after its date and no later than 12 months after it that led to a
+    substantive outcome dated no later than 18 months after it. One row per (index, offence).
+    Used by the reoffending cohort and by the out-of-court mart's follow-up of each decision."""
+    subst = substantive_outcomes(outcome)
     proven = offence.merge(subst[["outcome_id", "outcome_date"]].rename(columns={"outcome_date": "proven_on"}),
                            on="outcome_id", how="inner")
-    joined = entries[["child_id", "outcome_date"]].merge(
+    joined = index[["index_id", "child_id", "outcome_date"]].assign(outcome_date=lambda f: as_timestamps(f["outcome_date"])).merge(
         proven[["child_id", "offence_id", "offence_date", "proven_on"]], on="child_id", how="inner")
     joined["offence_date"] = as_timestamps(joined["offence_date"])
     follow_up = joined["outcome_date"].map(lambda d: stamp(add_months(d.date(), FOLLOW_UP_MONTHS)))
     waiting = joined["outcome_date"].map(lambda d: stamp(add_months(d.date(), WAITING_MONTHS)))
-    counted = joined[(joined["offence_date"] > joined["outcome_date"]) & (joined["offence_date"] <= follow_up)
-                     & (joined["proven_on"] <= waiting)][["child_id", "offence_id", "offence_date", "proven_on"]]
-    per_child = counted.groupby("child_id").size()
-    entries["reoffences"] = entries["child_id"].map(per_child).fillna(0).astype(int)
-    return ReoffendingCohort(quarter, entries, counted.reset_index(drop=True))
+    keep = (joined["offence_date"] > joined["outcome_date"]) & (joined["offence_date"] <= follow_up) & (joined["proven_on"] <= waiting)
+    return joined.loc[keep, ["index_id", "child_id", "offence_id", "offence_date", "proven_on"]]
