@@ -1,5 +1,7 @@
 """Small-number suppression for anything shared beyond the BI team, in one place: the
-shared remand figures and the board pack both use it."""
+shared remand figures and the board pack both use it. ``DisclosureControl`` (below) adds the
+secondary suppression that stops a hidden count being worked out from totals and margins
+(ADR 0040)."""
 from __future__ import annotations
 
 import numbers
@@ -13,14 +15,6 @@ def is_small_count(n, threshold: int = SUPPRESSION_THRESHOLD) -> bool:
     """A count that could identify a child: above 0 and below ``threshold``. A true zero
     discloses nothing about anyone, so it is shown."""
     return isinstance(n, numbers.Real) and not isinstance(n, bool) and not pd.isna(n) and 0 < n < threshold
-
-
-def suppress_small_numbers(frame: pd.DataFrame, columns: list[str], threshold: int = SUPPRESSION_THRESHOLD) -> pd.DataFrame:
-    """Small counts (``is_small_count``) in ``columns`` become the text "<threshold"."""
-    out = frame.copy()
-    for col in columns:
-        out[col] = out[col].astype(object).map(lambda v: f"<{threshold}" if is_small_count(v, threshold) else v)
-    return out
 
 
 class Suppressor:
@@ -128,7 +122,10 @@ class DisclosureControl:
     def exposed(self, status: dict[str, str]) -> list[str]:
         """Hidden cells whose value an attacker can narrow to less than ``min_range``."""
         bounds = attacker_bounds(self.values, status, self.relations, self.threshold)
-        return sorted(k for k, (low, high) in bounds.items() if high - low < self.min_range - 1e-9)
+        # A "<2" can only be 1: with so low a threshold the label alone pins it, and no second
+        # suppression can widen that.
+        needed = {k: min(self.min_range, self.threshold - 2) if status[k] == SMALL else self.min_range for k in bounds}
+        return sorted(k for k, (low, high) in bounds.items() if high - low < needed[k] - 1e-9)
 
     def _complement(self, key: str, status: dict[str, str]) -> str | None:
         candidates = {k for total, parts in self.relations if key in (total, *parts)

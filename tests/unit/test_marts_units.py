@@ -8,7 +8,7 @@ import pytest
 from transforms.marts import stats
 from transforms.marts.charts import line_chart, relative_rate_chart
 from transforms.marts.build import dictionary_markdown
-from transforms.privacy import Suppressor, suppress_small_numbers
+from transforms.privacy import Suppressor
 from transforms.settings import PROJECT_ROOT
 
 
@@ -49,9 +49,6 @@ def test_shared_tables_use_the_same_rule_and_threshold():
     import numpy as np
     import pandas as pd
 
-    figures = pd.DataFrame({"measure": list("abcde"), "count": np.array([0, 1, 4, 5, 9], dtype="int64")})
-    assert suppress_small_numbers(figures, ["count"])["count"].tolist() == [0, "<5", "<5", 5, 9]
-    assert suppress_small_numbers(figures, ["count"], 10)["count"].tolist() == [0, "<10", "<10", "<10", "<10"]
     assert Suppressor(10).count(np.int64(9)) == "&lt;10" and Suppressor().count(pd.NA) == "–"
 
 
