@@ -53,10 +53,14 @@ def test_shared_tables_use_the_same_rule_and_threshold():
 
 
 def test_charts_are_self_contained_svg_with_gaps_for_suppressed_points():
-    line = line_chart(["24Q1", "24Q2", "24Q3"], [40.0, None, 55.5], unit="%", title="KPI")
+    line = line_chart(["24Q1", "24Q2", "24Q3", "24Q4"], [40.0, "<5", None, 55.5], unit="%", title="KPI",
+                      recomputed=[True, False, False, False])
     assert line.startswith("<svg") and "<script" not in line and "href" not in line
-    assert "<polyline" not in line  # no line is drawn across the suppressed quarter
+    assert "<polyline" not in line  # no line is drawn across the hidden or missing quarters
     assert line.count("<circle") == 2 and "55.5%" in line
+    # Hidden, missing and recomputed are each drawn their own way, and the legend says which is which.
+    assert "24Q2: &lt;5 (hidden to protect children)" in line and "24Q3: no data" in line
+    assert 'fill="#fff" stroke="#1f5f8b"' in line and "recomputed from today" in line and "no data: not covered" in line
     rr = relative_rate_chart([{"group": "Black", "relative_rate": 2.5, "low": 1.2, "high": 4.8, "flag": "OVER_REPRESENTED"},
                               {"group": "Girls", "relative_rate": None, "note": "small numbers"}])
     assert "#b3261e" in rr and "small numbers" in rr and rr.count("<circle") == 1

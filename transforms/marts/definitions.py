@@ -281,45 +281,63 @@ DISPROPORTIONALITY_STAGES = ("PREVENTION", "OUT_OF_COURT", "COURT", "CUSTODY", "
        Col("flag", "str", "OVER_REPRESENTED or UNDER_REPRESENTED only when the interval excludes 1; else NOT_SIGNIFICANT or NOT_ASSESSED.", "derived", "stats.flag")])
 def build_disproportionality(core: CoreData) -> pd.DataFrame:
     e = _episodes(core)
-    e = e[e["age_at_start"].between(10, 17)]
     pop = core["population"]
     rows = []
     for fy in _financial_years(core):
         start, end = pd.Timestamp(fy, 4, 1), pd.Timestamp(fy + 1, 3, 31)
-        in_year = e[e["start_date"].between(start, end)]
         year_pop = pop[pop["year"] == min(fy, int(pop["year"].max()))] if len(pop) else pop
-        for stage in DISPROPORTIONALITY_STAGES:
-            s = in_year[in_year["stage"] == stage].sort_values("start_date").drop_duplicates("child_id")
-            for dimension, column, reference, groups in (
-                ("ethnic_group", "ethnic_group", "White", ("White", "Asian", "Black", "Mixed", "Other")),
-                ("sex", "sex", "M", ("M", "F")),
-                ("looked_after", "looked_after", "N", ("N", "Y")),
-            ):
-                values = s[column].map({True: "Y", False: "N"}) if column == "looked_after" else s[column]
-                counts = values.value_counts()
-                known_total = int(counts.reindex(list(groups)).fillna(0).sum())
-                population = {}
-                if column != "looked_after" and len(year_pop):
-                    population = year_pop.groupby("ethnic_group" if column == "ethnic_group" else "sex")["population"].sum().to_dict()
-                pop_total = sum(population.get(g, 0) for g in groups)
-                for g in groups:
-                    k, n = int(counts.get(g, 0)), population.get(g)
-                    k0, n0 = int(counts.get(reference, 0)), population.get(reference)
-                    low, high = stats.poisson_rate_interval(k, n) if n else (None, None)
-                    rr, rr_low, rr_high = stats.rate_ratio_interval(k, n, k0, n0) if n and n0 else (None, None, None)
-                    if g == reference:
-                        rr, rr_low, rr_high = (1.0 if n else None), None, None
-                    rows.append({
-                        "period": f"{fy}-{(fy + 1) % 100:02d}", "stage": stage, "dimension": dimension, "group": g,
-                        "reference_group": reference, "children": k, "stage_total": known_total, "population": n,
-                        "share_of_stage_pct": round(100 * k / known_total, 2) if known_total else None,
-                        "share_of_population_pct": round(100 * n / pop_total, 2) if n and pop_total else None,
-                        "rate_per_1000": k / n * 1000 if n else None, "rate_ci_low": low, "rate_ci_high": high,
-                        "relative_rate": rr, "relative_rate_ci_low": rr_low, "relative_rate_ci_high": rr_high,
-                        "flag": "REFERENCE" if g == reference else stats.flag(rr_low if rr_low is not None else float("nan"),
-                                                                               rr_high if rr_high is not None else float("nan")),
-                    })
+        rows += disproportionality_rows(children_at_stages(e, start, end), year_pop, f"{fy}-{(fy + 1) % 100:02d}")
     return pd.DataFrame(rows)
+
+
+DISPROPORTIONALITY_DIMENSIONS = (
+    ("ethnic_group", "White", ("White", "Asian", "Black", "Mixed", "Other")),
+    ("sex", "M", ("M", "F")),
+    ("looked_after", "N", ("N", "Y")),
+)
+
+
+def children_at_stages(episodes: pd.DataFrame, start, end) -> pd.DataFrame:
+    """One row per child and stage: children aged 10 to 17 at the start of an episode at that
+    stage starting in ``start`` to ``end`` (their first such episode). Works on the core's
+    episodes and on ``mart_cohort`` alike (same columns), so the mart and the board pack's year
+    to date count the same way."""
+    e = episodes[pd.to_numeric(episodes["age_at_start"], errors="coerce").between(10, 17)]
+    e = e[pd.to_datetime(e["start_date"]).between(pd.Timestamp(start), pd.Timestamp(end))]
+    out = e.sort_values("start_date").drop_duplicates(["stage", "person_key"])
+    return out.assign(looked_after=out["looked_after"].map({True: "Y", False: "N"}).fillna("N"))
+
+
+def disproportionality_rows(children: pd.DataFrame, year_pop: pd.DataFrame, period: str) -> list[dict]:
+    """Counts, rates, relative rates and exact intervals for each stage, dimension and group."""
+    rows = []
+    for stage in DISPROPORTIONALITY_STAGES:
+        s = children[children["stage"] == stage]
+        for dimension, reference, groups in DISPROPORTIONALITY_DIMENSIONS:
+            counts = s[dimension].value_counts()
+            known_total = int(counts.reindex(list(groups)).fillna(0).sum())
+            population = {}
+            if dimension != "looked_after" and len(year_pop):
+                population = year_pop.groupby(dimension)["population"].sum().to_dict()
+            pop_total = sum(population.get(g, 0) for g in groups)
+            for g in groups:
+                k, n = int(counts.get(g, 0)), population.get(g)
+                k0, n0 = int(counts.get(reference, 0)), population.get(reference)
+                low, high = stats.poisson_rate_interval(k, n) if n else (None, None)
+                rr, rr_low, rr_high = stats.rate_ratio_interval(k, n, k0, n0) if n and n0 else (None, None, None)
+                if g == reference:
+                    rr, rr_low, rr_high = (1.0 if n else None), None, None
+                rows.append({
+                    "period": period, "stage": stage, "dimension": dimension, "group": g,
+                    "reference_group": reference, "children": k, "stage_total": known_total, "population": n,
+                    "share_of_stage_pct": round(100 * k / known_total, 2) if known_total else None,
+                    "share_of_population_pct": round(100 * n / pop_total, 2) if n and pop_total else None,
+                    "rate_per_1000": k / n * 1000 if n else None, "rate_ci_low": low, "rate_ci_high": high,
+                    "relative_rate": rr, "relative_rate_ci_low": rr_low, "relative_rate_ci_high": rr_high,
+                    "flag": "REFERENCE" if g == reference else stats.flag(rr_low if rr_low is not None else float("nan"),
+                                                                           rr_high if rr_high is not None else float("nan")),
+                })
+    return rows
 
 
 def _financial_years(core: CoreData) -> list[int]:
