@@ -17,37 +17,6 @@ def is_small_count(n, threshold: int = SUPPRESSION_THRESHOLD) -> bool:
     return isinstance(n, numbers.Real) and not isinstance(n, bool) and not pd.isna(n) and 0 < n < threshold
 
 
-class Suppressor:
-    """For pages built cell by cell (the board pack): small counts become "<threshold" (HTML
-    escaped), shares of small groups are withheld, and every hidden cell is counted so the
-    page can say how many it hid."""
-
-    def __init__(self, threshold: int = SUPPRESSION_THRESHOLD):
-        self.threshold = threshold
-        self.hidden = 0
-
-    def is_small(self, n) -> bool:
-        return is_small_count(n, self.threshold)
-
-    def hide(self, n) -> bool:
-        """True (and counted) when ``n`` must not be shown."""
-        small = self.is_small(n)
-        self.hidden += small
-        return small
-
-    def count(self, n) -> str:
-        if n is None or pd.isna(n):
-            return "–"
-        return f"&lt;{self.threshold}" if self.hide(n) else f"{int(n):,}"
-
-    def share(self, numerator, denominator) -> str:
-        if not denominator:
-            return "–"
-        if self.hide(denominator):
-            return "withheld (small numbers)"
-        return f"{100 * numerator / denominator:.1f}%"
-
-
 # --- Disclosure control for outputs with linked figures (issue 13, ADR 0040) -------------
 
 SHOWN, SMALL, WITHHELD, NO_DATA = "SHOWN", "SMALL", "WITHHELD", "NO_DATA"

@@ -8,7 +8,7 @@ import pytest
 from transforms.marts import stats
 from transforms.marts.charts import line_chart, relative_rate_chart
 from transforms.marts.build import dictionary_markdown
-from transforms.privacy import Suppressor
+from transforms.privacy import DisclosureControl
 from transforms.settings import PROJECT_ROOT
 
 
@@ -34,25 +34,24 @@ def test_the_committed_data_dictionary_is_the_generated_one():
 
 
 @pytest.mark.parametrize("threshold", [5, 10])
-def test_small_counts_and_shares_of_small_groups_are_suppressed(threshold):
-    suppress = Suppressor(threshold)
-    assert suppress.count(0) == "0"  # a true zero discloses nothing
-    assert [suppress.count(n) for n in range(1, threshold)] == [f"&lt;{threshold}"] * (threshold - 1)
-    assert suppress.count(threshold) == str(threshold) and suppress.count(12345) == "12,345"
-    assert suppress.share(1, threshold - 1) == "withheld (small numbers)"
-    assert suppress.share(3, 20) == "15.0%"
-    assert suppress.share(0, 0) == "–"
-    assert suppress.hidden == threshold  # every hidden cell is counted, for the page's note
-
-
-def test_shared_tables_use_the_same_rule_and_threshold():
+def test_small_counts_are_suppressed_at_the_configured_threshold(threshold):
     import numpy as np
     import pandas as pd
 
-    assert Suppressor(10).count(np.int64(9)) == "&lt;10" and Suppressor().count(pd.NA) == "–"
+    control = DisclosureControl(threshold)
+    for n in [0, *range(1, threshold), threshold, 12345]:
+        control.cell(str(n), np.int64(n))
+    control.cell("missing", pd.NA)
+    control.protect()
+    assert control.text("0") == "0"  # a true zero discloses nothing
+    assert [control.text(str(n)) for n in range(1, threshold)] == [f"&lt;{threshold}"] * (threshold - 1)
+    assert control.text(str(threshold)) == str(threshold) and control.text("12345") == "12,345"
+    assert control.text("missing") == "no data" and control.hidden == threshold - 1
 
 
 def test_charts_are_self_contained_svg_with_gaps_for_suppressed_points():
+    plain = line_chart(["24Q1", "24Q2"], [3.0, 5.0], title="counts")
+    assert "as returned" not in plain and "recomputed" not in plain  # only the return's figures carry that mark
     line = line_chart(["24Q1", "24Q2", "24Q3", "24Q4"], [40.0, "<5", None, 55.5], unit="%", title="KPI",
                       recomputed=[True, False, False, False])
     assert line.startswith("<svg") and "<script" not in line and "href" not in line

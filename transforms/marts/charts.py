@@ -15,6 +15,7 @@ def line_chart(labels: list[str], values: list, *, width: int = 420, height: int
     ``recomputed`` flag is set is drawn hollow: it was worked out again from today's data, not
     read from the figures stored when the quarter was returned."""
     pad_l, pad_r, pad_t, pad_b = 40, 26, 18, 40
+    marked = recomputed is not None  # only the return's figures are "as returned" or "recomputed"
     recomputed = recomputed or [False] * len(values)
     known = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
     top = max(known + [1]) * 1.15
@@ -50,7 +51,8 @@ def line_chart(labels: list[str], values: list, *, width: int = 420, height: int
             continue
         segment.append(f"{x(i):.1f},{y(v):.1f}")
         hollow = recomputed[i]
-        used.add("recomputed" if hollow else "stored")
+        if marked:
+            used.add("recomputed" if hollow else "stored")
         parts.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3" fill="{"#fff" if hollow else ACCENT}" stroke="{ACCENT}">'
                      f'<title>{escape(labels[i])}: {v:g}{escape(unit)}{" (recomputed)" if hollow else ""}</title></circle>')
     for i, label in enumerate(labels):
