@@ -165,3 +165,17 @@ def test_education_through_the_person_key_and_board_attendance(core):
     assert not cohort.loc["E4", "send"]
     board = _built(linked, "board_attendance")
     assert board["meeting_quarter"].tolist() == ["2025Q1", "2025Q1"] and board["attended"].tolist() == [True, False]
+
+
+def test_looked_after_children_are_assessed_against_their_reference(core):
+    without = _built(core, "disproportionality").set_index(["period", "stage", "dimension", "group"])
+    assert without.loc[("2025-26", "COURT", "looked_after", "Y"), "flag"] == "NOT_ASSESSED"
+    tables = dict(core.tables)
+    tables["looked_after_population"] = pd.DataFrame([{"area": "LEICESTERSHIRE", "year": 2024, "looked_after": 100, "source": "hand"}])
+    d = _built(CoreData(tables, AS_OF), "disproportionality").set_index(["period", "stage", "dimension", "group"])
+    oocd = ("2025-26", "OUT_OF_COURT", "looked_after", "Y")  # B, looked after since January 2025
+    assert d.loc[oocd, "population"] == 100 and d.loc[oocd, "rate_per_1000"] == pytest.approx(10.0)
+    assert d.loc[("2025-26", "OUT_OF_COURT", "looked_after", "N"), "population"] == 10000 - 100
+    court = ("2025-26", "COURT", "looked_after", "Y")  # A is not looked after: a rate of 0 against 1 in 9,900
+    assert d.loc[court, "relative_rate"] == 0.0 and d.loc[court, "relative_rate_ci_high"] > 1
+    assert d.loc[court, "flag"] == "NOT_SIGNIFICANT"

@@ -298,7 +298,7 @@ def _span(page: Page, key: str) -> str:
 
 def _plan_disproportionality(page: Page, engine: Engine, cohort: pd.DataFrame, quarter: Quarter):
     from transforms.marts.definitions import DISPROPORTIONALITY_DIMENSIONS, DISPROPORTIONALITY_STAGES, children_at_stages
-    from transforms.marts.definitions import disproportionality_rows
+    from transforms.marts.definitions import disproportionality_rows, looked_after_in_year
 
     ytd_start = Quarter(quarter.fy_start_year, 1).start
     children = children_at_stages(cohort, ytd_start, quarter.end)
@@ -306,7 +306,8 @@ def _plan_disproportionality(page: Page, engine: Engine, cohort: pd.DataFrame, q
                                sex=children["sex"].where(children["sex"].isin(["M", "F"]), NOT_KNOWN))
     pop = pd.read_sql_table("ref_population", engine) if "ref_population" in inspect(engine).get_table_names() else pd.DataFrame()
     year_pop = pop[pop["year"] == min(quarter.fy_start_year, int(pop["year"].max()))] if len(pop) else pop
-    rows = pd.DataFrame(disproportionality_rows(children, year_pop, "ytd"))
+    lac = pd.read_sql_table("ref_looked_after", engine) if "ref_looked_after" in inspect(engine).get_table_names() else None
+    rows = pd.DataFrame(disproportionality_rows(children, year_pop, "ytd", looked_after_in_year(lac, quarter.fy_start_year)))
     groups = {}
     for stage in DISPROPORTIONALITY_STAGES:
         s = children[children["stage"] == stage]

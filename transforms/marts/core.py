@@ -14,8 +14,8 @@ from transforms.identifiers import postcode_district
 CORE = ("child", "outcome", "offence", "episode", "assessment", "need", "ete_status", "accommodation",
         "wider_services", "victim")
 OPTIONAL = ("core_pupil", "core_suspension", "core_ccis_activity", "core_custody_detention", "core_identity_link",
-            "core_board_attendance", "ref_population", "ref_ccis_activity")
-REF_KEYS = {"ref_population": "population", "ref_ccis_activity": "ccis_activity_ref"}
+            "core_board_attendance", "ref_population", "ref_ccis_activity", "ref_looked_after")
+REF_KEYS = {"ref_population": "population", "ref_ccis_activity": "ccis_activity_ref", "ref_looked_after": "looked_after_population"}
 DATE_COLUMNS = ("date_of_birth", "outcome_date", "offence_date", "start_date", "planned_end_date", "end_date",
                 "completed_date", "screened_date", "meeting_date", "activity_start_date")
 

@@ -269,7 +269,8 @@ DISPROPORTIONALITY_STAGES = ("PREVENTION", "OUT_OF_COURT", "COURT", "CUSTODY", "
        Col("reference_group", "str", "The group rates are compared with (White; M; N).", "derived"),
        Col("children", "int", "Children aged 10 to 17 starting an episode at this stage in the period.", "core_episode", "distinct children"),
        Col("stage_total", "int", "All children aged 10 to 17 at the stage in the period.", "core_episode"),
-       Col("population", "float", "10 to 17 population of the group (empty when no reference exists, e.g. looked after).", "ref_population"),
+       Col("population", "float", "10 to 17 population of the group (looked after: ref_looked_after; not looked after: the rest; "
+           "empty when no reference exists).", "ref_population, ref_looked_after"),
        Col("share_of_stage_pct", "float", "Group's share of the stage.", "derived", "children / stage_total (known groups)"),
        Col("share_of_population_pct", "float", "Group's share of the 10 to 17 population.", "ref_population"),
        Col("rate_per_1000", "float", "Children at the stage per 1,000 of the group's population.", "derived"),
@@ -286,7 +287,8 @@ def build_disproportionality(core: CoreData) -> pd.DataFrame:
     for fy in _financial_years(core):
         start, end = pd.Timestamp(fy, 4, 1), pd.Timestamp(fy + 1, 3, 31)
         year_pop = pop[pop["year"] == min(fy, int(pop["year"].max()))] if len(pop) else pop
-        rows += disproportionality_rows(children_at_stages(e, start, end), year_pop, f"{fy}-{(fy + 1) % 100:02d}")
+        lac = looked_after_in_year(core.tables.get("looked_after_population", pd.DataFrame()), fy)
+        rows += disproportionality_rows(children_at_stages(e, start, end), year_pop, f"{fy}-{(fy + 1) % 100:02d}", lac)
     return pd.DataFrame(rows)
 
 
@@ -308,8 +310,21 @@ def children_at_stages(episodes: pd.DataFrame, start, end) -> pd.DataFrame:
     return out.assign(looked_after=out["looked_after"].map({True: "Y", False: "N"}).fillna("N"))
 
 
-def disproportionality_rows(children: pd.DataFrame, year_pop: pd.DataFrame, period: str) -> list[dict]:
-    """Counts, rates, relative rates and exact intervals for each stage, dimension and group."""
+def looked_after_in_year(reference: pd.DataFrame, year: int) -> int | None:
+    """Children aged 10 to 17 looked after (all areas) for the latest year in the reference not
+    after ``year``; None when there is no reference."""
+    if reference is None or reference.empty:
+        return None
+    years = reference.loc[reference["year"] <= year, "year"]
+    chosen = int(years.max()) if len(years) else int(reference["year"].min())
+    return int(reference.loc[reference["year"] == chosen, "looked_after"].sum())
+
+
+def disproportionality_rows(children: pd.DataFrame, year_pop: pd.DataFrame, period: str,
+                            looked_after: int | None = None) -> list[dict]:
+    """Counts, rates, relative rates and exact intervals for each stage, dimension and group.
+    ``looked_after``: children aged 10 to 17 looked after (ref_looked_after); the rest of the
+    10 to 17 population is the reference group "not looked after"."""
     rows = []
     for stage in DISPROPORTIONALITY_STAGES:
         s = children[children["stage"] == stage]
@@ -319,6 +334,8 @@ def disproportionality_rows(children: pd.DataFrame, year_pop: pd.DataFrame, peri
             population = {}
             if dimension != "looked_after" and len(year_pop):
                 population = year_pop.groupby(dimension)["population"].sum().to_dict()
+            elif dimension == "looked_after" and looked_after and len(year_pop):
+                population = {"Y": looked_after, "N": int(year_pop["population"].sum()) - looked_after}
             pop_total = sum(population.get(g, 0) for g in groups)
             for g in groups:
                 k, n = int(counts.get(g, 0)), population.get(g)
