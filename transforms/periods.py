@@ -1,6 +1,7 @@
 """Financial-year quarters as the YJB uses them (kpis.md, "Periods")."""
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -55,6 +56,15 @@ class Quarter:
     @property
     def code(self) -> str:
         return f"{self.fy_start_year}Q{self.number}"
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day of the month ``months`` later; a day the month lacks (29 February, 31st)
+    moves to the month's last day, so 12 months after 29 February 2024 is 28 February 2025
+    (kpis.md: "12 months after")."""
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def quarter_containing(day: dt.date) -> Quarter:

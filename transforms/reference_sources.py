@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Engine, delete, insert
 
-from transforms.warehouse.schema import core_board_attendance, ref_population
+from transforms.warehouse.schema import core_board_attendance, ref_looked_after, ref_population
 
 BOARD_COLUMNS = ["meeting_date", "partner", "member_role", "attended", "senior"]
 
@@ -71,13 +71,31 @@ def read_population(path: Path) -> pd.DataFrame:
     return frame
 
 
+def read_looked_after(path: Path) -> pd.DataFrame:
+    """Children aged 10 to 17 looked after, by area and year (optional: without it the
+    looked-after dimension of disproportionality is not assessed)."""
+    if not path.exists():
+        return pd.DataFrame(columns=["area", "year", "looked_after", "source"])
+    frame = pd.read_csv(path, dtype={"area": str, "source": str})
+    missing = {"area", "year", "looked_after"} - set(frame.columns)
+    if missing:
+        raise ReferenceFileError(f"{path.name} lacks column(s) {', '.join(sorted(missing))}")
+    frame["area"] = frame["area"].str.strip().str.upper()
+    return frame
+
+
 def load_reference_sources(engine: Engine, landing: Path) -> dict:
     board, problems = read_board_register(landing / "board" / "board_attendance.xlsx")
     population = read_population(landing / "reference" / "population.csv")
+    looked_after = read_looked_after(landing / "reference" / "looked_after.csv")
     with engine.begin() as conn:
         conn.execute(delete(core_board_attendance))
         if len(board):
             conn.execute(insert(core_board_attendance), board.to_dict(orient="records"))
         conn.execute(delete(ref_population))
         conn.execute(insert(ref_population), population.astype(object).where(population.notna(), None).to_dict(orient="records"))
-    return {"board_rows": len(board), "board_problems": problems, "population_rows": len(population)}
+        conn.execute(delete(ref_looked_after))
+        if len(looked_after):
+            conn.execute(insert(ref_looked_after), looked_after.astype(object).where(looked_after.notna(), None).to_dict(orient="records"))
+    return {"board_rows": len(board), "board_problems": problems, "population_rows": len(population),
+            "looked_after_rows": len(looked_after)}

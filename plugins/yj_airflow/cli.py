@@ -261,7 +261,7 @@ def cmd_match(args) -> int:
 
 
 def cmd_board_pack(args) -> int:
-    from transforms.marts.board_pack import MartsNotBuilt, write_board_pack
+    from transforms.marts.board_pack import MartsNotBuilt, QuarterRefused, write_board_pack
     from transforms.periods import BadQuarter, Quarter
     from transforms.settings import load_settings
     from transforms.warehouse.db import make_engine
@@ -285,7 +285,7 @@ def cmd_board_pack(args) -> int:
     try:
         pack = write_board_pack(engine, quarter, settings.output_dir / "board_pack", settings.service_name,
                                 settings.service_areas, settings.suppression_threshold)
-    except MartsNotBuilt as exc:
+    except (MartsNotBuilt, QuarterRefused) as exc:
         raise UserError(str(exc)) from None
     print(pack.summary())
     print(f"output: {pack.path}")

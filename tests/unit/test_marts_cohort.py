@@ -91,9 +91,11 @@ def test_cohort_mart(core):
 def test_reoffending_tracker(core):
     m = _built(core, "reoffending").set_index(["person_key", "cohort_quarter"])
     a = m.loc[("KA", "2025Q1")]
-    assert a["reoffended"] and a["reoffences"] == 1 and a["tracking_complete"] and a["age_at_index"] == 15
+    assert a["reoffended"] and a["reoffences"] == 1 and a["age_at_index"] == 15
+    # 2025Q1 ends 30 June 2025; its waiting period (18 months) ends 31 December 2026, after the as-of date.
+    assert not a["tracking_complete"]
     assert not m.loc[("KB", "2025Q2"), "reoffended"]
-    assert not m.loc[("KA", "2025Q4"), "tracking_complete"]  # the January 2026 outcome: 12 months not yet passed
+    assert not m.loc[("KA", "2025Q4"), "tracking_complete"]
 
 
 def test_out_of_court_and_remands(core):
@@ -129,7 +131,9 @@ def test_performance_overview(core):
     p = _built(core, "performance_overview").set_index(["quarter", "measure"])["value"]
     assert p[("2025Q2", "caseload_court")] == 1  # A's referral order open on 30 September 2025
     assert p[("2025Q2", "starts_remand")] == 1 and p[("2025Q2", "ends_remand")] == 1
-    assert p[("2025Q1", "first_time_entrants")] == 1 and p[("2025Q2", "first_time_entrants")] == 2
+    assert p[("2025Q1", "first_time_entrants_in_quarter")] == 1 and p[("2025Q2", "first_time_entrants_in_quarter")] == 2
+    assert p[("2025Q2", "first_time_entrants_12m")] == 3 and p[("2025Q2", "custodial_sentences_12m")] == 1
+    assert p[("2025Q2", "first_time_entrants_rate_per_100000")] == pytest.approx(3 / 10000 * 100000)
 
 
 def test_education_through_the_person_key_and_board_attendance(core):
@@ -161,3 +165,17 @@ def test_education_through_the_person_key_and_board_attendance(core):
     assert not cohort.loc["E4", "send"]
     board = _built(linked, "board_attendance")
     assert board["meeting_quarter"].tolist() == ["2025Q1", "2025Q1"] and board["attended"].tolist() == [True, False]
+
+
+def test_looked_after_children_are_assessed_against_their_reference(core):
+    without = _built(core, "disproportionality").set_index(["period", "stage", "dimension", "group"])
+    assert without.loc[("2025-26", "COURT", "looked_after", "Y"), "flag"] == "NOT_ASSESSED"
+    tables = dict(core.tables)
+    tables["looked_after_population"] = pd.DataFrame([{"area": "LEICESTERSHIRE", "year": 2024, "looked_after": 100, "source": "hand"}])
+    d = _built(CoreData(tables, AS_OF), "disproportionality").set_index(["period", "stage", "dimension", "group"])
+    oocd = ("2025-26", "OUT_OF_COURT", "looked_after", "Y")  # B, looked after since January 2025
+    assert d.loc[oocd, "population"] == 100 and d.loc[oocd, "rate_per_1000"] == pytest.approx(10.0)
+    assert d.loc[("2025-26", "OUT_OF_COURT", "looked_after", "N"), "population"] == 10000 - 100
+    court = ("2025-26", "COURT", "looked_after", "Y")  # A is not looked after: a rate of 0 against 1 in 9,900
+    assert d.loc[court, "relative_rate"] == 0.0 and d.loc[court, "relative_rate_ci_high"] > 1
+    assert d.loc[court, "flag"] == "NOT_SIGNIFICANT"

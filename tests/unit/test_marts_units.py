@@ -8,7 +8,7 @@ import pytest
 from transforms.marts import stats
 from transforms.marts.charts import line_chart, relative_rate_chart
 from transforms.marts.build import dictionary_markdown
-from transforms.privacy import Suppressor, suppress_small_numbers
+from transforms.privacy import DisclosureControl
 from transforms.settings import PROJECT_ROOT
 
 
@@ -34,32 +34,32 @@ def test_the_committed_data_dictionary_is_the_generated_one():
 
 
 @pytest.mark.parametrize("threshold", [5, 10])
-def test_small_counts_and_shares_of_small_groups_are_suppressed(threshold):
-    suppress = Suppressor(threshold)
-    assert suppress.count(0) == "0"  # a true zero discloses nothing
-    assert [suppress.count(n) for n in range(1, threshold)] == [f"&lt;{threshold}"] * (threshold - 1)
-    assert suppress.count(threshold) == str(threshold) and suppress.count(12345) == "12,345"
-    assert suppress.share(1, threshold - 1) == "withheld (small numbers)"
-    assert suppress.share(3, 20) == "15.0%"
-    assert suppress.share(0, 0) == "–"
-    assert suppress.hidden == threshold  # every hidden cell is counted, for the page's note
-
-
-def test_shared_tables_use_the_same_rule_and_threshold():
+def test_small_counts_are_suppressed_at_the_configured_threshold(threshold):
     import numpy as np
     import pandas as pd
 
-    figures = pd.DataFrame({"measure": list("abcde"), "count": np.array([0, 1, 4, 5, 9], dtype="int64")})
-    assert suppress_small_numbers(figures, ["count"])["count"].tolist() == [0, "<5", "<5", 5, 9]
-    assert suppress_small_numbers(figures, ["count"], 10)["count"].tolist() == [0, "<10", "<10", "<10", "<10"]
-    assert Suppressor(10).count(np.int64(9)) == "&lt;10" and Suppressor().count(pd.NA) == "–"
+    control = DisclosureControl(threshold)
+    for n in [0, *range(1, threshold), threshold, 12345]:
+        control.cell(str(n), np.int64(n))
+    control.cell("missing", pd.NA)
+    control.protect()
+    assert control.text("0") == "0"  # a true zero discloses nothing
+    assert [control.text(str(n)) for n in range(1, threshold)] == [f"&lt;{threshold}"] * (threshold - 1)
+    assert control.text(str(threshold)) == str(threshold) and control.text("12345") == "12,345"
+    assert control.text("missing") == "no data" and control.hidden == threshold - 1
 
 
 def test_charts_are_self_contained_svg_with_gaps_for_suppressed_points():
-    line = line_chart(["24Q1", "24Q2", "24Q3"], [40.0, None, 55.5], unit="%", title="KPI")
+    plain = line_chart(["24Q1", "24Q2"], [3.0, 5.0], title="counts")
+    assert "as returned" not in plain and "recomputed" not in plain  # only the return's figures carry that mark
+    line = line_chart(["24Q1", "24Q2", "24Q3", "24Q4"], [40.0, "<5", None, 55.5], unit="%", title="KPI",
+                      recomputed=[True, False, False, False])
     assert line.startswith("<svg") and "<script" not in line and "href" not in line
-    assert "<polyline" not in line  # no line is drawn across the suppressed quarter
+    assert "<polyline" not in line  # no line is drawn across the hidden or missing quarters
     assert line.count("<circle") == 2 and "55.5%" in line
+    # Hidden, missing and recomputed are each drawn their own way, and the legend says which is which.
+    assert "24Q2: &lt;5 (hidden to protect children)" in line and "24Q3: no data" in line
+    assert 'fill="#fff" stroke="#1f5f8b"' in line and "recomputed from today" in line and "no data: not covered" in line
     rr = relative_rate_chart([{"group": "Black", "relative_rate": 2.5, "low": 1.2, "high": 4.8, "flag": "OVER_REPRESENTED"},
                               {"group": "Girls", "relative_rate": None, "note": "small numbers"}])
     assert "#b3261e" in rr and "small numbers" in rr and rr.count("<circle") == 1

@@ -14,7 +14,7 @@ from openpyxl import Workbook
 
 from transforms.custody.enrich import TRIAGE_OUTCOMES
 from transforms.excel import write_table
-from transforms.privacy import SUPPRESSION_THRESHOLD, suppress_small_numbers
+from transforms.privacy import SUPPRESSION_THRESHOLD, DisclosureControl
 
 SHOWN = {"custody_ref": "Custody ref", "custody_suite": "Suite", "forenames": "Forenames", "surname": "Surname",
          "age_at_arrival": "Age", "sex": "Sex", "arrival_datetime": "Arrived", "release_datetime": "Released",
@@ -73,9 +73,44 @@ def monthly_figures(enriched: pd.DataFrame, month: str) -> pd.DataFrame:
     for measure, mask in measures.items():
         rows.append({"month": month, "measure": measure, "breakdown": "TOTAL", "value": "TOTAL", "count": int(mask.sum())})
         for kind, column in (("ethnic_group", "ethnic_group"), ("age", "age_at_arrival"), ("sex", "sex")):
-            for value, n in e[mask].groupby(column).size().items():
+            # Unrecorded values are a row of their own, so each breakdown adds up to TOTAL.
+            for value, n in e[mask][column].astype(object).fillna("Not known").value_counts().sort_index(key=lambda i: i.astype(str)).items():
                 rows.append({"month": month, "measure": measure, "breakdown": kind, "value": str(value), "count": int(n)})
     return pd.DataFrame(rows, columns=["month", "measure", "breakdown", "value", "count"])
+
+
+SHARED_AGE_BANDS = ((10, 13), (14, 15), (16, 17))  # single ages would single out a child (one 11-year-old detained)
+
+
+def _age_band(value: str) -> str:
+    try:
+        age = int(float(value))
+    except ValueError:
+        return value
+    for low, high in SHARED_AGE_BANDS:
+        if low <= age <= high:
+            return f"{low} to {high}"
+    return "Not known"
+
+
+def shared_monthly_figures(figures: pd.DataFrame, threshold: int = SUPPRESSION_THRESHOLD) -> pd.DataFrame:
+    """The Remand Strategy figures fit to share: ages merged into bands, then every count
+    protected by ``DisclosureControl`` with the relations a reader knows (each breakdown adds
+    up to its measure's TOTAL), so no hidden count can be worked out from the others. The
+    count column holds the number, "<threshold" or "withheld"."""
+    banded = figures.assign(value=[_age_band(v) if b == "age" else v for b, v in zip(figures["breakdown"], figures["value"])])
+    banded = banded.groupby(["month", "measure", "breakdown", "value"], sort=False, as_index=False)["count"].sum()
+    control = DisclosureControl(threshold)
+    keys = [control.cell("|".join(map(str, (r.month, r.measure, r.breakdown, r.value))), r.count)
+            for r in banded.itertuples(index=False)]
+    banded["key"] = keys
+    for (month, measure), part in banded.groupby(["month", "measure"], sort=False):
+        total = part.loc[part["breakdown"] == "TOTAL", "key"]
+        for kind, rows in part[part["breakdown"] != "TOTAL"].groupby("breakdown", sort=False):
+            control.relation(total.iloc[0], list(rows["key"]))
+    control.protect()
+    banded["count"] = [control.text(k, html=False) if not control.shown(k) else control.values[k] for k in banded["key"]]
+    return banded.drop(columns="key")
 
 
 def write_refresh_outputs(enriched: pd.DataFrame, folder: Path, as_at: dt.datetime,
@@ -115,7 +150,7 @@ def write_refresh_outputs(enriched: pd.DataFrame, folder: Path, as_at: dt.dateti
     figures = monthly_figures(enriched, month)
     internal = folder.parent / f"remand_strategy_{month}_internal.xlsx"
     shared = folder.parent / f"remand_strategy_{month}_shared.xlsx"
-    for path, frame in ((internal, figures), (shared, suppress_small_numbers(figures, ["count"], suppression_threshold))):
+    for path, frame in ((internal, figures), (shared, shared_monthly_figures(figures, suppression_threshold))):
         wb = Workbook()
         wb.active.title = "Figures"
         write_table(wb.active, frame, "Figures")

@@ -3,7 +3,6 @@ cohort, school age, month arithmetic and the helpers that turn a set of children
 figures by breakdown (keeping the pseudonymous keys each figure counted)."""
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from dataclasses import dataclass, field
 
@@ -13,7 +12,7 @@ from sqlalchemy import Engine, inspect, select, text
 
 from transforms.kpis.registry import Figure
 from transforms.kpis.rules_config import KpiRules
-from transforms.periods import Quarter
+from transforms.periods import Quarter, add_months  # noqa: F401  (add_months: kpis.md month arithmetic, one definition)
 from transforms.warehouse.schema import CORE_TABLES, child_key
 
 ORDER_GROUPS = {
@@ -125,14 +124,6 @@ def education_snapshot_as_at(conn, report_date: dt.date) -> tuple[str, str] | No
         return None
     extracted = row.snapshot_extracted_at
     return row.snapshot_delivery_id, (extracted.date().isoformat() if hasattr(extracted, "date") else str(extracted)[:10])
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day of the month ``months`` later; a day the month lacks (29 February, 31st)
-    moves to the month's last day, so 12 months after 29 February 2024 is 28 February 2025."""
-    month0 = day.month - 1 + months
-    year, month = day.year + month0 // 12, month0 % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def last_friday_of_june(year: int) -> dt.date:

@@ -1,17 +1,7 @@
 """KPI 1 Accommodation (kpis.md): suitability at the start and end of the counted episode."""
-import pandas as pd
-
 from transforms.kpis.common import count_by_group, end_record, kpi_cohort, ratio_figures
 from transforms.kpis.registry import KPIS_INTRODUCED, REGISTRY, Rule
-
-
-def suitability(records: pd.DataFrame, rules) -> pd.Series:
-    """True / False / None: the record's flag when present, otherwise from the type."""
-    by_type = records["accommodation_type"].map(
-        lambda t: None if pd.isna(t) or t in rules.accommodation_unknown_types
-        else t not in rules.accommodation_unsuitable_types)
-    flag = records["suitable"]
-    return flag.where(flag.notna(), by_type).astype(object)
+from transforms.measures.suitability import accommodation_suitability as suitability
 
 
 def compute(inputs, quarter, rules):

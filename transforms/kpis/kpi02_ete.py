@@ -3,16 +3,7 @@ import pandas as pd
 
 from transforms.kpis.common import above_school_age, count_by_group, end_record, kpi_cohort, ratio_figures, sum_by_group
 from transforms.kpis.registry import KPIS_INTRODUCED, REGISTRY, Rule
-
-
-def suitability(records: pd.DataFrame, above: pd.Series, rules) -> pd.Series:
-    """The record's flag when present; otherwise NEET / NOT_KNOWN (and no record) unsuitable,
-    any other type suitable when the hours offered reach the threshold for the child's age."""
-    threshold = above.map({True: rules.ete_hours_above_school_age, False: rules.ete_hours_school_age})
-    hours = pd.to_numeric(records["hours_offered"], errors="coerce")
-    by_hours = records["ete_type"].notna() & ~records["ete_type"].isin(rules.ete_unsuitable_types) & (hours >= threshold)
-    flag = records["suitable"]
-    return flag.where(flag.notna(), by_hours).fillna(False).astype(bool)
+from transforms.measures.suitability import ete_suitability as suitability
 
 
 def compute(inputs, quarter, rules):

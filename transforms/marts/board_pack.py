@@ -1,12 +1,19 @@
 """The quarterly board pack: one self-contained HTML page the management board reads
 without Tableau or a network (inline SVG charts, inline styles, nothing fetched).
 
-Sections: KPI headlines with their trend over the last eight quarters; local indicators
-(first-time entrants, custodial sentences, reoffending); disproportionality by stage;
-custody and remand; ETE; health; victims. It reads the marts (and the KPI rules for the
-headline trend), never the core. Every count from 1 to one below the suppression threshold
-(5 unless configured) is shown as "<5", and a percentage whose denominator is that small is
-withheld, since either would let a reader identify a child.
+As at its quarter (issue 13): a pack for quarter Q counts events up to Q's last day only
+(the year to date of Q for disproportionality), says when its data was extracted and which
+deliveries it used, and is refused for a quarter that has not ended or has no data. Its KPI
+and national-indicator figures are the return's: read from the figures stored when the
+quarter was returned (``kpi_figure_submitted`` for a return marked submitted, else
+``kpi_figure``) and recomputed with the same rules only where none are stored, and such
+points are marked. Every other count is computed by the same functions as the marts
+(``transforms/measures``, ``children_at_stages``).
+
+Every count goes through one ``DisclosureControl`` with the relations a reader can see
+(table totals, boys + girls, the remand chart point and its rows), so no hidden count can be
+worked out from anything else on the page. "no data" (the source does not cover the period),
+a hidden value ("<5", "withheld") and zero are printed and drawn differently.
 """
 from __future__ import annotations
 
@@ -16,23 +23,29 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect, text
 
 from transforms.marts.charts import line_chart, relative_rate_chart
 from transforms.periods import Quarter, quarters_ending
-from transforms.privacy import Suppressor
+from transforms.privacy import DisclosureControl
 
-HEADLINES = {
-    "kpi1.suitable_end_pct": "KPI 1 Suitable accommodation at the end of the order",
-    "kpi2.suitable_end_pct": "KPI 2 Suitable ETE at the end of the order",
-    "kpi3.formal_plan_pct": "KPI 3 Children with SEND who have a formal plan",
-    "kpi6.completed_pct": "KPI 6 Out-of-court disposals completed",
-    "kpi10.rj_participated_pct": "KPI 10 Victims taking part in restorative justice",
-}
-LOCAL = {"first_time_entrants": "First-time entrants", "custodial_sentences": "Custodial sentences",
-         "reoffending_rate_pct": "Reoffending within 12 months (%), by quarter of the cohort's outcome"}
-GROUP_WORDS = {"F": "Girls", "M": "Boys"}
+# Headlines: (percentage measure, numerator measure, denominator measure, title, what the % is a share of)
+HEADLINES = (
+    ("kpi1.suitable_end_pct", "kpi1.suitable_end", "kpi1.cohort", "KPI 1 Suitable accommodation at the end of the order",
+     "children whose order ended in the quarter"),
+    ("kpi2.suitable_end_pct", "kpi2.suitable_end", "kpi2.cohort", "KPI 2 Suitable ETE at the end of the order",
+     "children whose order ended in the quarter"),
+    ("kpi3.formal_plan_pct", "kpi3.formal_plan", "kpi3.send_identified", "KPI 3 Children with SEND who have a formal plan",
+     "children in the KPI cohort with an identified SEND need"),
+    ("kpi6.completed_pct", "kpi6.completed", "kpi6.ended", "KPI 6 Out-of-court disposals completed",
+     "children whose out-of-court or diversion programme ended in the quarter"),
+    ("kpi10.rj_participated_pct", "kpi10.rj_participated", "kpi10.consented", "KPI 10 Victims taking part in restorative justice",
+     "victims who consented to contact, of offences dealt with in the quarter"),
+)
+GROUP_WORDS = {"F": "Girls", "M": "Boys", "Y": "Looked after", "N": "Not looked after"}
+DIMENSION_WORDS = {"ethnic_group": "Ethnic group", "sex": "Sex", "looked_after": "Looked after"}
 STAGE_WORDS = {"PREVENTION": "Prevention", "OUT_OF_COURT": "Out of court", "COURT": "Court", "CUSTODY": "Custody", "REMAND": "Remand"}
+NOT_KNOWN = "Not known"
 
 
 @dataclass(frozen=True)
@@ -42,201 +55,417 @@ class BoardPack:
     suppressed_cells: int
 
     def summary(self) -> str:
-        return f"board pack {self.quarter.label}: {self.suppressed_cells} small-number cell(s) suppressed"
+        return f"board pack {self.quarter.label}: {self.suppressed_cells} cell(s) hidden to protect children"
 
 
 class MartsNotBuilt(Exception):
     pass
 
 
-def _headline_trend(engine: Engine, quarters: list[Quarter], service_areas, suppress: Suppressor) -> str:
-    from transforms.kpis.common import load_inputs
-    from transforms.kpis.produce import compute_figures
-    from transforms.kpis.rules_config import KpiRules
-
-    inputs = load_inputs(engine, service_areas)
-    rules = KpiRules.from_env()
-    series = {m: [] for m in HEADLINES}
-    latest_denominator: dict[str, int] = {}
-    for q in quarters:
-        figures, _ = compute_figures(inputs, q, rules)
-        by = {(f.measure, f.breakdown): f for f in figures}
-        for measure in HEADLINES:
-            f = by.get((measure, "TOTAL"))
-            denominator = (f.denominator or 0) if f is not None else 0
-            shown = denominator > 0 and not suppress.hide(denominator)
-            series[measure].append(round(float(f.value), 1) if shown else None)
-            latest_denominator[measure] = denominator
-    labels = [q.code[2:] for q in quarters]
-    cards = []
-    for measure, title in HEADLINES.items():
-        latest = series[measure][-1]
-        shown = (f"{latest:g}%" if latest is not None else
-                 "withheld (small numbers)" if latest_denominator[measure] else "– (none to count)")
-        cards.append(f'<div class="chart"><h3>{html.escape(title)}</h3><div class="big">{shown}</div>'
-                     f'{line_chart(labels, series[measure], unit="%", title=title)}</div>')
-    return "".join(cards)
+class QuarterRefused(ValueError):
+    """A pack for a quarter that has not ended, or that the warehouse has no data for."""
 
 
-def _local_indicators(perf: pd.DataFrame, reoffending: pd.DataFrame, quarters: list[Quarter], suppress: Suppressor) -> str:
-    """Counts from the performance mart. The reoffending rate is plotted at the quarter of the
-    cohort's outcome, so the newest point is the newest cohort tracked for a full 12 months; a
-    rate of a cohort smaller than the threshold is withheld (it would give away children)."""
-    codes = [q.code for q in quarters]
-    tracked = reoffending[reoffending["tracking_complete"].fillna(False).astype(bool)]
-    cohort_size = tracked.groupby("cohort_quarter").size()
-    out = []
-    for measure, title in LOCAL.items():
-        is_rate = measure.endswith("_pct")
-        rows = perf[perf["measure"] == measure].set_index("quarter")["value"]
-        values = []
-        for c in codes:
-            v = rows.get(c)
-            if v is None or pd.isna(v) or suppress.hide(int(cohort_size.get(c, 0)) if is_rate else v):
-                values.append(None)
-            else:
-                values.append(float(v))
-        if is_rate:
-            known = [(c, v) for c, v in zip(codes, values) if v is not None]
-            shown = f"{known[-1][1]:g}% <small>(cohort {known[-1][0][2:]})</small>" if known else "–"
-        else:
-            latest = rows.get(codes[-1])
-            shown = suppress.count(latest) if latest is not None and not pd.isna(latest) else "–"
-        out.append(f'<div class="chart"><h3>{html.escape(title)}</h3><div class="big">{shown}</div>'
-                   f'{line_chart([c[2:] for c in codes], values, unit="%" if is_rate else "", title=title)}</div>')
-    return "".join(out)
+@dataclass(frozen=True)
+class QuarterFigures:
+    quarter: Quarter
+    source: str  # "submitted", "returned" or "recomputed"
+    figures: dict[tuple[str, str], tuple[float | None, float | None, float | None]]
+
+    def value(self, measure: str, breakdown: str = "TOTAL"):
+        return self.figures.get((measure, breakdown), (None, None, None))[0]
+
+    @property
+    def recomputed(self) -> bool:
+        return self.source == "recomputed"
 
 
-def _disproportionality(disp: pd.DataFrame, period: str, suppress: Suppressor) -> str:
-    d = disp[(disp["period"] == period) & (disp["dimension"].isin(["ethnic_group", "sex"]))]
-    blocks = []
-    for stage, words in STAGE_WORDS.items():
-        s = d[(d["stage"] == stage) & (d["flag"] != "REFERENCE")]
-        rows = []
-        for r in s.itertuples(index=False):
-            # A small count's rate would give the count away (the population is printed), and a
-            # zero has no point to plot on a log scale: both get a note instead of a dot. The
-            # table below counts the suppressed cell.
-            hidden = suppress.is_small(r.children)
-            note = "small numbers" if hidden else ("none at this stage" if r.children == 0 else "not assessed")
-            rows.append({"group": GROUP_WORDS.get(r.group, r.group),
-                         "relative_rate": None if hidden or r.children == 0 or pd.isna(r.relative_rate) else r.relative_rate,
-                         "low": None if pd.isna(r.relative_rate_ci_low) else r.relative_rate_ci_low,
-                         "high": None if pd.isna(r.relative_rate_ci_high) else r.relative_rate_ci_high,
-                         "flag": r.flag, "note": note})
-        table = "".join(
-            f"<tr><td>{html.escape(GROUP_WORDS.get(r.group, r.group))}</td><td class='n'>{suppress.count(r.children)}</td>"
-            f"<td>{'' if pd.isna(r.share_of_population_pct) else f'{r.share_of_population_pct:.1f}%'}</td>"
-            f"<td>{html.escape(r.flag.replace('_', ' ').lower())}</td></tr>"
-            for r in d[d["stage"] == stage].itertuples(index=False))
-        blocks.append(f'<div class="chart"><h3>{words}: relative rate against White children / boys</h3>'
-                      f'{relative_rate_chart(rows, title=f"{words} relative rates")}'
-                      f'<table><tr><th>group</th><th>children</th><th>share of 10-17 population</th><th>finding</th></tr>{table}</table></div>')
-    return "".join(blocks)
+class FigureSource:
+    """The return's figures for any quarter: as submitted, else as returned, else recomputed
+    now with the rules in force for that quarter (the KPI inputs are read once)."""
+
+    def __init__(self, engine: Engine, service_areas: tuple[str, ...]):
+        self.engine, self.service_areas = engine, service_areas
+        self.tables = set(inspect(engine).get_table_names())
+        self._inputs = None
+
+    def _stored(self, table: str, quarter: Quarter) -> dict | None:
+        if table not in self.tables:
+            return None
+        with self.engine.connect() as conn:
+            rows = conn.execute(text(f"SELECT measure, breakdown, value, numerator, denominator FROM {table} "
+                                     "WHERE quarter = :q"), {"q": quarter.code}).all()
+        return {(r.measure, r.breakdown): (r.value, r.numerator, r.denominator) for r in rows} or None
+
+    def for_quarter(self, quarter: Quarter) -> QuarterFigures:
+        for table, source in (("kpi_figure_submitted", "submitted"), ("kpi_figure", "returned")):
+            stored = self._stored(table, quarter)
+            if stored:
+                return QuarterFigures(quarter, source, stored)
+        from transforms.kpis.common import load_inputs
+        from transforms.kpis.produce import compute_figures
+        from transforms.kpis.rules_config import KpiRules
+
+        if self._inputs is None:
+            self._inputs = load_inputs(self.engine, self.service_areas)
+        figures, _ = compute_figures(self._inputs, quarter, KpiRules.from_env())
+        return QuarterFigures(quarter, "recomputed", {(f.measure, f.breakdown): (f.value, f.numerator, f.denominator)
+                                                       for f in figures})
 
 
-def _count_trend(title: str, counts: pd.Series, codes: list[str], suppress: Suppressor) -> str:
-    """A count by quarter over the trend quarters; a small count is a gap in the line."""
-    values = []
-    for code in codes:
-        n = int(counts.get(code, 0))
-        values.append(None if suppress.hide(n) else float(n))
-    return (f'<div class="chart"><h3>{html.escape(title)}</h3>'
-            f'{line_chart([c[2:] for c in codes], values, title=title)}</div>')
+def _count(v) -> int | None:
+    return None if v is None or pd.isna(v) else int(round(float(v)))
 
 
-def _count_table(rows: list[tuple[str, object]], suppress: Suppressor) -> str:
-    body = "".join(f"<tr><td>{html.escape(label)}</td><td class='n'>{value if isinstance(value, str) else suppress.count(value)}</td></tr>"
-                   for label, value in rows)
-    return f"<table>{body}</table>"
+class Page:
+    """Cells registered while the page is planned, protected together, then printed."""
+
+    def __init__(self, control: DisclosureControl):
+        self.control = control
+
+    def cell(self, key: str, value) -> str:
+        return self.control.cell(key, _count(value))
+
+    def td(self, key: str) -> str:
+        return f"<td class='n' data-cell='{html.escape(key)}'>{self.control.text(key)}</td>"
+
+    def pct(self, numerator: str, denominator: str) -> str:
+        """A share printed only when both its counts are (a share of a printed denominator
+        gives its numerator away)."""
+        n, d = self.control.value(numerator), self.control.value(denominator)
+        if self.control.status[denominator] == "NO_DATA" or self.control.status[numerator] == "NO_DATA":
+            return "no data"
+        if n is None or d is None:
+            return "withheld"
+        return "–" if d == 0 else f"{100 * n / d:.1f}%"
+
+
+def _check_quarter(engine: Engine, quarter: Quarter, today: dt.date) -> None:
+    if quarter.end >= today:
+        raise QuarterRefused(f"{quarter.label} has not ended (it ends on {quarter.end:%d/%m/%Y}): a board pack is "
+                             "made for a finished quarter")
+    start, end = quarter.start.isoformat(), quarter.end.isoformat()
+    with engine.connect() as conn:
+        events = conn.execute(text(
+            "SELECT COUNT(*) FROM mart_cohort WHERE (start_date BETWEEN :s AND :e) OR (end_date BETWEEN :s AND :e)"),
+            {"s": start, "e": end}).scalar()
+    if not events:
+        raise QuarterRefused(f"no data for {quarter.label}: no episode started or ended between {quarter.start:%d/%m/%Y} "
+                             f"and {quarter.end:%d/%m/%Y} in the warehouse")
+
+
+def _deliveries(engine: Engine) -> list[tuple[str, str, str]]:
+    if "core_publication" not in inspect(engine).get_table_names():
+        return []
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT source, delivery_id, published_at FROM core_publication ORDER BY source")).all()
+    return [(r.source, r.delivery_id, str(r.published_at)[:16]) for r in rows]
 
 
 def write_board_pack(engine: Engine, quarter: Quarter, out_dir: Path, service_name: str, service_areas: tuple[str, ...],
-                     threshold: int = 5, produced: dt.datetime | None = None) -> BoardPack:
-    from sqlalchemy import inspect
-
+                     threshold: int = 5, produced: dt.datetime | None = None, secondary_suppression: bool = True) -> BoardPack:
     if "mart_cohort" not in inspect(engine).get_table_names():
         raise MartsNotBuilt("the marts are not built yet: run the marts_rebuild DAG (or yj board-pack --rebuild) first")
     produced = produced or dt.datetime.now().replace(microsecond=0)
-    suppress = Suppressor(threshold)
-    read = lambda name: pd.read_sql_table(f"mart_{name}", engine)  # noqa: E731
-    perf, disp, custody, ete, events, health, victims = (read(n) for n in (
-        "performance_overview", "disproportionality", "remands_custody", "ete", "ete_event", "health", "victims"))
-    cohort = read("cohort")
+    _check_quarter(engine, quarter, produced.date())
+    page = Page(DisclosureControl(threshold, secondary=secondary_suppression))
+    source = FigureSource(engine, service_areas)
     quarters = quarters_ending(quarter, 8)
-    start, end = pd.Timestamp(quarter.start), pd.Timestamp(quarter.end)
-    fy = f"{quarter.fy_start_year}-{(quarter.fy_start_year + 1) % 100:02d}"
-    periods = sorted(disp["period"].unique())
-    period = fy if fy in periods else (periods[-1] if periods else fy)
-
-    codes = [q.code for q in quarters]
-    by_kind = lambda *kinds: custody[custody["record_kind"].isin(kinds)].groupby("quarter").size()  # noqa: E731
-    in_q = custody[pd.to_datetime(custody["start_date"]).between(start, end)]
-    det = in_q[in_q["record_kind"] == "POLICE_DETENTION"]
-    custody_rows = [("Police detentions of children", len(det)), ("of which overnight", int(det["overnight"].fillna(False).sum())),
-                    ("PACE transfers requested", int(det["pace_transfer_requested"].fillna(False).sum())),
-                    ("PACE transfers achieved", int(det["pace_transfer_achieved"].fillna(False).sum())),
-                    ("Remands to youth detention accommodation", int((in_q["record_kind"] == "REMAND_YDA").sum())),
-                    ("Remands to local-authority accommodation", int((in_q["record_kind"] == "REMAND_LA").sum())),
-                    ("Custodial sentences", int((in_q["record_kind"] == "CUSTODIAL_SENTENCE").sum()))]
-    ended = cohort[pd.to_datetime(cohort["end_date"]).between(start, end)]["episode_id"]
-    ete_q = ete[ete["episode_id"].isin(ended)]
-    suitable = int(ete_q["suitable_end"].fillna(False).sum())
-    ev = events[pd.to_datetime(events["event_date"]).between(start, end)]
-    ete_rows = [("Orders ending this quarter", len(ete_q)), ("in suitable ETE at the end", suppress.share(suitable, len(ete_q))),
-                ("NEET at the end", int((ete_q["ete_end"] == "NEET").sum())),
-                ("on a part-time timetable (school record)", int(ete_q["part_time_timetable"].fillna(False).sum())),
-                ("electively home educated", int(ete_q["ehe"].fillna(False).sum())),
-                ("Suspensions of the service's children", int((ev["category"] == "SUSPENSION").sum())),
-                ("Permanent exclusions", int((ev["category"] == "PERMANENT_EXCLUSION").sum()))]
-    h = health[health["screened_quarter"] == quarter.code]
-    health_rows = []
-    for domain, words in (("MENTAL_HEALTH", "Mental health"), ("SUBSTANCE_MISUSE", "Substance misuse"), ("SLCN", "Speech, language and communication")):
-        d = h[h["domain"] == domain]
-        health_rows += [(f"{words}: screened", int(d["screened"].sum())), (f"{words}: need identified", int(d["need_identified"].fillna(False).sum())),
-                        (f"{words}: intervention planned", int(d["intervention_planned"].fillna(False).sum())),
-                        (f"{words}: intervention attended", int(d["intervention_attended"].fillna(False).sum()))]
-    v = victims[victims["offence_quarter"] == quarter.code]
-    people = v[v["victim_kind"] == "PERSON"]
-    victim_rows = [("Victims of offences this quarter", len(v)), ("consented to contact", suppress.share(int(people["contact_consent"].fillna(False).sum()), len(people))),
-                   ("views sought", suppress.share(int(v["views_sought"].fillna(False).sum()), len(v))),
-                   ("offered restorative justice", int(v["rj_offered"].fillna(False).sum())),
-                   ("took part in restorative justice", int(v["rj_participated"].fillna(False).sum()))]
-
-    sections = [
-        ("KPI headlines: trend over the last eight quarters", f'<div class="grid">{_headline_trend(engine, quarters, service_areas, suppress)}</div>'),
-        ("Local indicators", f'<div class="grid">{_local_indicators(perf, read("reoffending"), quarters, suppress)}</div>'),
-        (f"Disproportionality by stage, {period}",
-         "<p>Relative rate: how many times more (or less) likely children of the group are to reach the stage than White "
-         "children (girls: than boys), per head of the 10 to 17 population. Lines are exact 95% intervals; a group is flagged "
-         "(red over, green under) only when the whole interval is clear of 1, i.e. the difference is unlikely to be chance.</p>"
-         f'<div class="grid">{_disproportionality(disp, period, suppress)}</div>'),
-        (f"Custody and remand, {quarter.label}",
-         f'<div class="grid"><div>{_count_table(custody_rows, suppress)}</div>'
-         f'{_count_trend("Police detentions of children, by quarter", by_kind("POLICE_DETENTION"), codes, suppress)}'
-         f'{_count_trend("Remands (youth detention and local authority), by quarter", by_kind("REMAND_YDA", "REMAND_LA"), codes, suppress)}</div>'),
-        (f"Education, training and employment, {quarter.label}", _count_table(ete_rows, suppress)),
-        (f"Health, {quarter.label}", _count_table(health_rows, suppress)),
-        (f"Victims, {quarter.label}", _count_table(victim_rows, suppress)),
-    ]
+    trend = [source.for_quarter(q) for q in quarters]
+    now = trend[-1]
+    read = lambda name: pd.read_sql_table(f"mart_{name}", engine)  # noqa: E731
+    plan = [_plan_headlines(page, trend), _plan_local(page, trend),
+            _plan_disproportionality(page, engine, read("cohort"), quarter),
+            _plan_custody(page, read("remands_custody"), read("performance_overview"), quarters),
+            _plan_ete(page, now, read("ete_event"), quarter), _plan_health(page, now), _plan_victims(page, now)]
+    page.control.protect()
+    sections = [render() for render in plan]
     body = "".join(f"<section><h2>{html.escape(t)}</h2>{content}</section>" for t, content in sections)
-    page = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+    deliveries = _deliveries(engine)
+    as_at = max((d[2] for d in deliveries), default="unknown")
+    used = "; ".join(f"{html.escape(s)}: {html.escape(d)}" for s, d, _ in deliveries) or "none recorded"
+    origin = {"submitted": "as submitted to the YJB", "returned": "as returned (stored when the return was produced)",
+              "recomputed": "recomputed now: no return is stored for this quarter"}[now.source]
+    doc = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <title>{html.escape(service_name)} Youth Justice board pack {quarter.label}</title>
 <style>
 body{{font-family:Arial,Helvetica,sans-serif;margin:20px;color:#1d2b36;font-size:13px;max-width:1400px}}
 h1{{font-size:22px;margin:0}} h2{{font-size:16px;border-bottom:2px solid #1f5f8b;margin:22px 0 8px}} h3{{font-size:12px;margin:0 0 4px}}
 .meta{{color:#555;margin:4px 0 12px}} .grid{{display:flex;flex-wrap:wrap;gap:12px}}
 .chart{{border:1px solid #d5dde3;padding:8px;border-radius:4px;background:#fff}} .big{{font-size:20px;font-weight:bold}}
-table{{border-collapse:collapse;margin-top:6px}} td,th{{border:1px solid #d5dde3;padding:3px 8px;text-align:left}} th{{background:#eef3f7}}
-td.n{{text-align:right;min-width:70px}} @media print{{.chart{{break-inside:avoid}}}}
+.sub{{color:#555;font-size:11px}} table{{border-collapse:collapse;margin-top:6px}}
+td,th{{border:1px solid #d5dde3;padding:3px 8px;text-align:left}} th{{background:#eef3f7}} td.n{{text-align:right;min-width:70px}}
+@media print{{body{{margin:0;max-width:none}} h2,h3{{break-after:avoid;page-break-after:avoid}}
+ section>h2+*{{break-before:avoid}} .chart,table,tr{{break-inside:avoid;page-break-inside:avoid}}}}
 </style></head><body>
 <h1>{html.escape(service_name)} Youth Justice Management Board: {quarter.label}</h1>
-<div class="meta">Produced {produced:%d/%m/%Y %H:%M} from the reporting marts. Counts from 1 to {threshold - 1} are shown as
-&lt;{threshold} and percentages of fewer than {threshold} children are withheld ({{hidden}} cells). No child can be identified from this page.</div>
+<div class="meta">Quarter {quarter.start:%d/%m/%Y} to {quarter.end:%d/%m/%Y}: events after {quarter.end:%d/%m/%Y} are not counted.
+Data as at {html.escape(as_at)} (deliveries used: {used}). KPI and national-indicator figures {origin}. Produced {produced:%d/%m/%Y %H:%M}.
+<br>Counts from 1 to {threshold - 1} show as &lt;{threshold}; a few more are "withheld" so that those cannot be worked out
+from totals ({page.control.hidden} cells hidden). "no data" means the source does not cover the period; it is not a zero.</div>
 {body}</body></html>"""
-    page = page.replace("{hidden}", str(suppress.hidden))
     out_dir.mkdir(parents=True, exist_ok=True)
     slug = "".join(c if c.isalnum() else "_" for c in service_name.lower()).strip("_")
     path = out_dir / f"board_pack_{slug}_{quarter.code}.html"
-    path.write_text(page, encoding="utf-8")
-    return BoardPack(path, quarter, suppress.hidden)
+    path.write_text(doc, encoding="utf-8")
+    return BoardPack(path, quarter, page.control.hidden)
+
+
+def _series(page: Page, keys: list[str], unit_values: list) -> list:
+    """Chart values for cells: the number when shown, its printed text when hidden, None for no data."""
+    out = []
+    for key, v in zip(keys, unit_values):
+        status = page.control.status[key] if key in page.control.status else None
+        out.append(None if status == "NO_DATA" else v if status == "SHOWN" else page.control.text(key, html=False))
+    return out
+
+
+def _plan_headlines(page: Page, trend: list[QuarterFigures]):
+    for pct, num, den, _, _ in HEADLINES:
+        for f in trend:
+            page.cell(f"head|{pct}|{f.quarter.code}|numerator", f.value(num))
+            page.cell(f"head|{pct}|{f.quarter.code}|denominator", f.value(den))
+
+    def render():
+        cards = []
+        labels = [f.quarter.code[2:] for f in trend]
+        for pct, num, den, title, share_of in HEADLINES:
+            values = []
+            for f in trend:
+                k = f"head|{pct}|{f.quarter.code}"
+                shown = page.pct(f"{k}|numerator", f"{k}|denominator")
+                values.append(None if shown == "no data" else
+                              round(100 * page.control.value(f"{k}|numerator") / page.control.value(f"{k}|denominator"), 1)
+                              if shown.endswith("%") else shown if shown != "–" else None)
+            k = f"head|{pct}|{trend[-1].quarter.code}"
+            latest, previous = values[-1], values[-2]
+            change = (f"{latest - previous:+.1f} points on {trend[-2].quarter.label}"
+                      if isinstance(latest, float) and isinstance(previous, float) else "no change shown (previous quarter hidden or empty)")
+            cards.append(
+                f'<div class="chart"><h3>{html.escape(title)}</h3><div class="big">{page.pct(f"{k}|numerator", f"{k}|denominator")}</div>'
+                f'<div class="sub"><span data-cell="{k}|numerator">{page.control.text(f"{k}|numerator")}</span> of '
+                f'<span data-cell="{k}|denominator">{page.control.text(f"{k}|denominator")}</span> {html.escape(share_of)}; '
+                f'{html.escape(change)}</div>'
+                f'{line_chart(labels, values, unit="%", title=title, recomputed=[f.recomputed for f in trend])}</div>')
+        return "KPI headlines: the return's figures, with the trend over eight quarters", f'<div class="grid">{"".join(cards)}</div>'
+    return render
+
+
+LOCAL = (
+    ("ni.fte.count", "First-time entrants in the 12 months to the quarter's end",
+     "resident children whose first ever youth caution or court outcome fell in the 12 months"),
+    ("ni.custody.count", "Custodial sentences in the 12 months to the quarter's end", "DTO, section 250 and 259 sentences"),
+)
+
+
+def _plan_local(page: Page, trend: list[QuarterFigures]):
+    now = trend[-1]
+    for measure, _, _ in LOCAL:
+        for f in trend:
+            page.cell(f"ni|{measure}|{f.quarter.code}", f.value(measure))
+    for m in ("ni.reoffending.cohort", "ni.reoffending.reoffenders", "ni.reoffending.reoffences"):
+        page.cell(f"ni|{m}|{now.quarter.code}", now.value(m))
+
+    def render():
+        from transforms.measures.reoffending import cohort_quarter
+
+        labels = [f.quarter.code[2:] for f in trend]
+        cards = []
+        for measure, title, what in LOCAL:
+            keys = [f"ni|{measure}|{f.quarter.code}" for f in trend]
+            values = _series(page, keys, [page.control.values[k] for k in keys])
+            cards.append(f'<div class="chart"><h3>{html.escape(title)}</h3><div class="big" data-cell="{keys[-1]}">'
+                         f'{page.control.text(keys[-1])}</div><div class="sub">{html.escape(what)} (local figure, national '
+                         f'indicator {measure})</div>{line_chart(labels, values, title=title, recomputed=[f.recomputed for f in trend])}</div>')
+        q = now.quarter.code
+        cohort = cohort_quarter(now.quarter.end)
+        k = {m: f"ni|ni.reoffending.{m}|{q}" for m in ("cohort", "reoffenders", "reoffences")}
+        reoffenders, reoffences = page.control.value(k["reoffenders"]), page.control.value(k["reoffences"])
+        frequency = f"{reoffences / reoffenders:.2f}" if reoffenders and reoffences is not None else "withheld" if reoffenders is None else "–"
+        cards.append(
+            f'<div class="chart"><h3>Reoffending: children with a youth caution or court outcome in {cohort.label}</h3>'
+            f'<div class="big">{page.pct(k["reoffenders"], k["cohort"])}</div>'
+            f'<div class="sub">{_span(page, k["reoffenders"])} of {_span(page, k["cohort"])} children reoffended within 12 months '
+            f'(proven within 18); {_span(page, k["reoffences"])} reoffences, {frequency} per reoffender. The newest cohort whose '
+            f'follow-up and waiting period have ended by {now.quarter.end:%d/%m/%Y}.</div></div>')
+        return "Local indicators (local figures from the case system, as in the return)", f'<div class="grid">{"".join(cards)}</div>'
+    return render
+
+
+def _span(page: Page, key: str) -> str:
+    return f'<span data-cell="{html.escape(key)}">{page.control.text(key)}</span>'
+
+
+def _plan_disproportionality(page: Page, engine: Engine, cohort: pd.DataFrame, quarter: Quarter):
+    from transforms.marts.definitions import DISPROPORTIONALITY_DIMENSIONS, DISPROPORTIONALITY_STAGES, children_at_stages
+    from transforms.marts.definitions import disproportionality_rows, looked_after_in_year
+
+    ytd_start = Quarter(quarter.fy_start_year, 1).start
+    children = children_at_stages(cohort, ytd_start, quarter.end)
+    children = children.assign(ethnic_group=children["ethnic_group"].fillna(NOT_KNOWN),
+                               sex=children["sex"].where(children["sex"].isin(["M", "F"]), NOT_KNOWN))
+    pop = pd.read_sql_table("ref_population", engine) if "ref_population" in inspect(engine).get_table_names() else pd.DataFrame()
+    year_pop = pop[pop["year"] == min(quarter.fy_start_year, int(pop["year"].max()))] if len(pop) else pop
+    lac = pd.read_sql_table("ref_looked_after", engine) if "ref_looked_after" in inspect(engine).get_table_names() else None
+    rows = pd.DataFrame(disproportionality_rows(children, year_pop, "ytd", looked_after_in_year(lac, quarter.fy_start_year)))
+    groups = {}
+    for stage in DISPROPORTIONALITY_STAGES:
+        s = children[children["stage"] == stage]
+        total = page.cell(f"disp|{stage}|TOTAL", len(s))
+        for dimension, _, known in DISPROPORTIONALITY_DIMENSIONS:
+            values = list(known) + ([NOT_KNOWN] if dimension != "looked_after" else [])
+            keys = [page.cell(f"disp|{stage}|{dimension}|{g}", int((s[dimension] == g).sum())) for g in values]
+            page.control.relation(total, keys)
+            groups[(stage, dimension)] = values
+
+    def render():
+        blocks = []
+        for stage, words in STAGE_WORDS.items():
+            r = rows[rows["stage"] == stage].set_index(["dimension", "group"])
+            chart_rows, table = [], []
+            for dimension, reference, _ in DISPROPORTIONALITY_DIMENSIONS:
+                ref_key = f"disp|{stage}|{dimension}|{reference}"
+                for g in groups[(stage, dimension)]:
+                    key = f"disp|{stage}|{dimension}|{g}"
+                    share = r["share_of_population_pct"].get((dimension, g)) if (dimension, g) in r.index else None
+                    table.append(f"<tr><td>{DIMENSION_WORDS[dimension]}</td><td>{html.escape(GROUP_WORDS.get(g, g))}</td>{page.td(key)}"
+                                 f"<td>{'' if share is None or pd.isna(share) else f'{share:.1f}%'}</td></tr>")
+                    if g == reference or g == NOT_KNOWN:
+                        continue
+                    row = r.loc[(dimension, g)]
+                    # A rate is drawn only when both counts behind it are printed: with the
+                    # population shares beside it a rate gives its counts away.
+                    both = page.control.shown(key) and page.control.shown(ref_key)
+                    note = ("hidden (small numbers)" if not both else "none at this stage" if row["children"] == 0
+                            else "not assessed: no population reference" if pd.isna(row["relative_rate"]) else "")
+                    chart_rows.append({"group": GROUP_WORDS.get(g, g),
+                                       "relative_rate": None if note else row["relative_rate"],
+                                       "low": None if note or pd.isna(row["relative_rate_ci_low"]) else row["relative_rate_ci_low"],
+                                       "high": None if note or pd.isna(row["relative_rate_ci_high"]) else row["relative_rate_ci_high"],
+                                       "flag": row["flag"], "note": note or "not assessed"})
+            blocks.append(
+                f'<div class="chart"><h3>{words}: relative rate against White children, boys, children not looked after</h3>'
+                f'{relative_rate_chart(chart_rows, title=f"{words} relative rates")}'
+                f'<table><tr><th>dimension</th><th>group</th><th>children</th><th>share of 10-17 population</th></tr>'
+                f'<tr><td colspan="2">All children at this stage</td>{page.td(f"disp|{stage}|TOTAL")}<td></td></tr>{"".join(table)}</table></div>')
+        return (f"Disproportionality by stage, year to date {ytd_start:%d/%m/%Y} to {quarter.end:%d/%m/%Y}",
+                "<p>Children aged 10 to 17 starting an episode at each stage. Relative rate: how many times more (or less) likely "
+                "children of the group are to reach the stage than the reference group, per head of the 10 to 17 population. "
+                "Lines are exact 95% intervals; a group is flagged (red over, green under) only when the whole interval is clear "
+                f'of 1.</p><div class="grid">{"".join(blocks)}</div>')
+    return render
+
+
+def _plan_custody(page: Page, custody: pd.DataFrame, perf: pd.DataFrame, quarters: list[Quarter]):
+    quarter = quarters[-1]
+    starts = pd.to_datetime(custody["start_date"])
+    detentions = custody[custody["record_kind"] == "POLICE_DETENTION"]
+    # The custody feed starts at its first detention: quarters before it have no data, not zero.
+    feed_start = pd.to_datetime(detentions["start_date"]).min() if len(detentions) else None
+    covered = lambda q: feed_start is not None and pd.Timestamp(q.end) >= feed_start  # noqa: E731
+
+    def in_q(kind, q):
+        return custody[(custody["record_kind"] == kind) & starts.between(pd.Timestamp(q.start), pd.Timestamp(q.end))]
+
+    for q in quarters:
+        det = in_q("POLICE_DETENTION", q)
+        page.cell(f"custody|detentions|{q.code}", len(det) if covered(q) else None)
+        yda, la = page.cell(f"custody|remands|{q.code}|REMAND_YDA", len(in_q("REMAND_YDA", q))), \
+            page.cell(f"custody|remands|{q.code}|REMAND_LA", len(in_q("REMAND_LA", q)))
+        page.control.relation(page.cell(f"custody|remands|{q.code}|TOTAL", len(in_q("REMAND_YDA", q)) + len(in_q("REMAND_LA", q))), [yda, la])
+    det = in_q("POLICE_DETENTION", quarter)
+    flags = {"overnight": "of which overnight (in the suite between 00:00 and 06:00)",
+             "pace_transfer_requested": "PACE transfers to local-authority accommodation requested",
+             "pace_transfer_achieved": "PACE transfers achieved"}
+    for column in flags:
+        page.cell(f"custody|{column}|{quarter.code}", int(det[column].fillna(False).astype(bool).sum()) if covered(quarter) else None)
+    sentences = perf[(perf["quarter"] == quarter.code) & (perf["measure"] == "custodial_sentences_in_quarter")]["value"]
+    page.cell(f"custody|sentences|{quarter.code}", sentences.iloc[0] if len(sentences) else None)
+
+    def render():
+        c = quarter.code
+        rows = [("Police detentions of children", f"custody|detentions|{c}")] + \
+            [(words, f"custody|{col}|{c}") for col, words in flags.items()] + \
+            [("Remands to youth detention accommodation", f"custody|remands|{c}|REMAND_YDA"),
+             ("Remands to local-authority accommodation", f"custody|remands|{c}|REMAND_LA"),
+             ("All remands", f"custody|remands|{c}|TOTAL"),
+             ("Custodial sentences (DTO, s250, s259 outcomes dated in the quarter)", f"custody|sentences|{c}")]
+        table = "".join(f"<tr><td>{html.escape(words)}</td>{page.td(key)}</tr>" for words, key in rows)
+        labels = [q.code[2:] for q in quarters]
+        charts = []
+        for title, keys in (("Police detentions of children, by quarter", [f"custody|detentions|{q.code}" for q in quarters]),
+                            ("Remands (youth detention and local authority), by quarter", [f"custody|remands|{q.code}|TOTAL" for q in quarters])):
+            values = _series(page, keys, [page.control.values[k] for k in keys])
+            charts.append(f'<div class="chart"><h3>{html.escape(title)}</h3>'
+                          f'<div class="sub">{quarter.label}: <span data-cell="{keys[-1]}">{page.control.text(keys[-1])}</span></div>'
+                          f'{line_chart(labels, values, title=title)}</div>')
+        return f"Custody and remand, {quarter.label}", f'<div class="grid"><div><table>{table}</table></div>{"".join(charts)}</div>'
+    return render
+
+
+def _plan_ete(page: Page, now: QuarterFigures, events: pd.DataFrame, quarter: Quarter):
+    parts = {"cohort": "kpi2.cohort", "suitable": "kpi2.suitable_end"}
+    for name, measure in parts.items():
+        total = page.cell(f"ete|{name}|TOTAL", now.value(measure))
+        school = page.cell(f"ete|{name}|school_age", now.value(measure.replace("kpi2.", "kpi2.school_age.")))
+        above = page.cell(f"ete|{name}|above_school_age", now.value(measure.replace("kpi2.", "kpi2.above_school_age.")))
+        page.control.relation(total, [school, above])
+    ev = events[pd.to_datetime(events["event_date"]).between(pd.Timestamp(quarter.start), pd.Timestamp(quarter.end))]
+    page.cell("ete|suspensions", int((ev["category"] == "SUSPENSION").sum()))
+    page.cell("ete|exclusions", int((ev["category"] == "PERMANENT_EXCLUSION").sum()))
+
+    def render():
+        rows = []
+        for words, part in (("All children whose order ended in the quarter (KPI 2 cohort)", "TOTAL"),
+                            ("of school age on the end date", "school_age"), ("above school age on the end date", "above_school_age")):
+            c, s = f"ete|cohort|{part}", f"ete|suitable|{part}"
+            rows.append(f"<tr><td>{html.escape(words)}</td>{page.td(c)}{page.td(s)}<td class='n'>{page.pct(s, c)}</td></tr>")
+        table = ("<table><tr><th></th><th>children</th><th>in suitable ETE at the end</th><th>% of those children</th></tr>"
+                 + "".join(rows) + "</table>")
+        events_table = (f"<table><tr><td>Suspensions of the service's children starting in the quarter (events)</td>{page.td('ete|suspensions')}</tr>"
+                        f"<tr><td>Permanent exclusions of the service's children (events)</td>{page.td('ete|exclusions')}</tr></table>")
+        return (f"Education, training and employment, {quarter.label}",
+                "<p>KPI 2's rule: the END record's suitability flag, else the type and the weekly hours offered for the child's "
+                f"school age; a child with no END record counts as not in suitable ETE.</p>{table}{events_table}")
+    return render
+
+
+HEALTH = (("kpi4", "Mental health and emotional wellbeing"), ("kpi5", "Substance misuse"))
+
+
+def _plan_health(page: Page, now: QuarterFigures):
+    for kpi, _ in HEALTH:
+        for m in ("cohort", "need_identified", "intervention_planned", "intervention_attended"):
+            page.cell(f"health|{kpi}|{m}", now.value(f"{kpi}.{m}"))
+
+    def render():
+        rows = []
+        for kpi, words in HEALTH:
+            k = {m: f"health|{kpi}|{m}" for m in ("cohort", "need_identified", "intervention_planned", "intervention_attended")}
+            rows.append(f"<tr><td>{html.escape(words)}</td>{page.td(k['cohort'])}{page.td(k['need_identified'])}"
+                        f"<td class='n'>{page.pct(k['need_identified'], k['cohort'])}</td>{page.td(k['intervention_planned'])}"
+                        f"{page.td(k['intervention_attended'])}<td class='n'>{page.pct(k['intervention_attended'], k['need_identified'])}</td></tr>")
+        return (f"Health, {now.quarter.label}",
+                "<table><tr><th></th><th>children in the KPI cohort</th><th>with a need identified</th><th>% of the cohort</th>"
+                "<th>intervention planned</th><th>attending it</th><th>% of those with a need</th></tr>" + "".join(rows) + "</table>")
+    return render
+
+
+VICTIM_ROWS = (("views_sought", "views sought"), ("kept_informed", "kept informed"),
+               ("rj_offered", "offered restorative justice"), ("rj_participated", "took part in restorative justice"))
+
+
+def _plan_victims(page: Page, now: QuarterFigures):
+    for m in ("victims", "consented") + tuple(m for m, _ in VICTIM_ROWS):
+        page.cell(f"victims|{m}", now.value(f"kpi10.{m}"))
+
+    def render():
+        rows = [f"<tr><td>Victims of offences dealt with (outcome dated) in the quarter</td>{page.td('victims|victims')}<td></td></tr>",
+                f"<tr><td>consented to contact</td>{page.td('victims|consented')}<td class='n'>"
+                f"{page.pct('victims|consented', 'victims|victims')} of all victims</td></tr>"]
+        rows += [f"<tr><td>{html.escape(words)}</td>{page.td(f'victims|{m}')}<td class='n'>"
+                 f"{page.pct(f'victims|{m}', 'victims|consented')} of those who consented</td></tr>" for m, words in VICTIM_ROWS]
+        return (f"Victims, {now.quarter.label}",
+                "<p>KPI 10: victims of offences whose outcome is dated in the quarter; contact measures count only victims who "
+                f"consented to contact.</p><table><tr><th></th><th>victims</th><th>share</th></tr>{''.join(rows)}</table>")
+    return render

@@ -14,8 +14,8 @@ from transforms.identifiers import postcode_district
 CORE = ("child", "outcome", "offence", "episode", "assessment", "need", "ete_status", "accommodation",
         "wider_services", "victim")
 OPTIONAL = ("core_pupil", "core_suspension", "core_ccis_activity", "core_custody_detention", "core_identity_link",
-            "core_board_attendance", "ref_population", "ref_ccis_activity")
-REF_KEYS = {"ref_population": "population", "ref_ccis_activity": "ccis_activity_ref"}
+            "core_board_attendance", "ref_population", "ref_ccis_activity", "ref_looked_after")
+REF_KEYS = {"ref_population": "population", "ref_ccis_activity": "ccis_activity_ref", "ref_looked_after": "looked_after_population"}
 DATE_COLUMNS = ("date_of_birth", "outcome_date", "offence_date", "start_date", "planned_end_date", "end_date",
                 "completed_date", "screened_date", "meeting_date", "activity_start_date")
 
@@ -24,6 +24,8 @@ DATE_COLUMNS = ("date_of_birth", "outcome_date", "offence_date", "start_date", "
 class CoreData:
     tables: dict[str, pd.DataFrame]
     as_of: dt.date
+    # The areas whose residents count as first-time entrants (kpis.md); the settings' areas.
+    service_areas: tuple[str, ...] = ("LEICESTERSHIRE", "RUTLAND")
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables[name]
@@ -35,7 +37,11 @@ def age_on(dob: pd.Series, on: pd.Series) -> pd.Series:
     return (on.dt.year - dob.dt.year - before_birthday.astype(int)).astype("Int64")
 
 
-def read_core(engine: Engine, as_of: dt.date) -> CoreData:
+def read_core(engine: Engine, as_of: dt.date, service_areas: tuple[str, ...] | None = None) -> CoreData:
+    if service_areas is None:
+        from transforms.settings import load_settings
+
+        service_areas = load_settings().service_areas
     existing = set(inspect(engine).get_table_names())
     tables = {}
     with engine.connect() as conn:
@@ -54,4 +60,4 @@ def read_core(engine: Engine, as_of: dt.date) -> CoreData:
     child["ethnic_group"] = child["ethnicity"].map(ethnic_group_of)
     child["postcode_district"] = child["postcode"].map(postcode_district)
     tables["child"] = child
-    return CoreData(tables, as_of)
+    return CoreData(tables, as_of, tuple(service_areas))

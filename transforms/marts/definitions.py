@@ -147,60 +147,114 @@ def build_cohort(core: CoreData) -> pd.DataFrame:
     })
 
 
+PERFORMANCE_DEFINITIONS = {
+    "first_time_entrants_12m": "First-time entrants in the 12 months ending on the quarter's last day: resident children whose first "
+                               "ever substantive outcome (youth caution or court) falls in those 12 months (ni.fte.count)",
+    "first_time_entrants_rate_per_100000": "First-time entrants in the 12 months per 100,000 children aged 10 to 17 (ni.fte.rate_per_100000)",
+    "first_time_entrants_in_quarter": "First-time entrants whose first substantive outcome falls in the quarter itself",
+    "custodial_sentences_12m": "Custodial sentences (DTO, S250, S259 outcomes) dated in the 12 months ending on the quarter's last day (ni.custody.count)",
+    "custodial_sentences_rate_per_1000": "Custodial sentences in the 12 months per 1,000 children aged 10 to 17 (ni.custody.rate_per_1000)",
+    "custodial_sentences_in_quarter": "Custodial sentences dated in the quarter itself",
+    "reoffending_cohort": "Children in the reoffending cohort reported at this quarter's end: substantive outcome in the latest quarter "
+                          "whose 12-month follow-up and 6-month waiting period have ended (ni.reoffending.cohort)",
+    "reoffending_reoffenders": "Of the reoffending cohort, children who reoffended within 12 months, proven within 18 (ni.reoffending.reoffenders)",
+    "reoffending_reoffences": "The reoffences of that cohort (ni.reoffending.reoffences)",
+    "reoffending_binary_rate_pct": "Reoffenders as a % of the reoffending cohort (ni.reoffending.binary_rate)",
+    "reoffending_frequency": "Reoffences per reoffender (ni.reoffending.frequency)",
+}
+
+
 @mart("performance_overview", "Performance overview", "one row per quarter and measure",
-      "Caseload by episode type over time; starts and ends per quarter; first-time entrants, custody and reoffending with trend.",
+      "Caseload by episode type over time; starts and ends per quarter; first-time entrants, custody and reoffending with trend, "
+      "the national indicators carrying the same figures as the KPI return for the quarter.",
       [Col("quarter", "str", "Financial quarter, e.g. 2025Q2.", "derived"),
        Col("quarter_end", "date", "Last day of the quarter.", "derived"),
-       Col("measure", "str", "caseload_<stage>, starts_<stage>, ends_<stage>, first_time_entrants, custodial_sentences, reoffending_rate_pct.", "derived"),
-       Col("value", "float", "The measure's value.", "core_episode, core_outcome, core_offence",
-           "caseload: episodes open on the last day; starts/ends: episodes starting/ending in the quarter; FTE: children whose first "
-           "substantive or out-of-court outcome is in the quarter; reoffending: share of the quarter's reoffending cohort who reoffended within 12 months")])
+       Col("measure", "str", "caseload_<stage>, starts_<stage>, ends_<stage>, " + ", ".join(PERFORMANCE_DEFINITIONS) + ".", "derived"),
+       Col("value", "float", "The measure's value (empty when it has no denominator).", "core_episode, core_outcome, core_offence, ref_population",
+           "caseload: episodes open on the last day; starts/ends: episodes starting/ending in the quarter; the national indicators "
+           "by transforms/measures (offending.first_time_entrants, offending.custodial_sentences, reoffending.reoffending_cohort), "
+           "the same functions as the KPI return"),
+       Col("numerator", "float", "Numerator of a rate or ratio.", "derived"),
+       Col("denominator", "float", "Denominator of a rate or ratio (the cohort, the reoffenders, or the 10 to 17 population).", "derived"),
+       Col("definition", "str", "What the figure is and what it is a share of.", "derived")])
 def build_performance_overview(core: CoreData) -> pd.DataFrame:
+    from types import SimpleNamespace
+
+    from transforms.kpis.common import population_10_17
+    from transforms.measures.offending import custodial_sentences, first_time_entrants, rolling_year
+    from transforms.measures.reoffending import cohort_quarter, reoffending_cohort
+
     e = _episodes(core)
     quarters = quarters_ending(quarter_containing(core.as_of).previous, 12)
     rows = []
-    first_outcome = core["outcome"][core["outcome"]["outcome_type"] != "NFA"].groupby("child_id")["outcome_date"].min()
-    tracker = build_reoffending(core)
+    stage_words = {"caseload": "Episodes open on the quarter's last day", "starts": "Episodes starting in the quarter",
+                   "ends": "Episodes ending in the quarter"}
+    population_inputs = SimpleNamespace(population=core["population"], service_areas=core.service_areas)
+
+    def add(q, measure, value, numerator=None, denominator=None, definition=None):
+        rows.append({"quarter": q.code, "quarter_end": pd.Timestamp(q.end), "measure": measure, "value": value,
+                     "numerator": numerator, "denominator": denominator,
+                     "definition": definition or PERFORMANCE_DEFINITIONS[measure]})
+
     for q in quarters:
         start, end = pd.Timestamp(q.start), pd.Timestamp(q.end)
         for stage in ("PREVENTION", "OUT_OF_COURT", "COURT", "CUSTODY", "REMAND"):
             s = e[e["stage"] == stage]
-            rows += [(q, f"caseload_{stage.lower()}", int(((s["start_date"] <= end) & (s["end_date"].isna() | (s["end_date"] > end))).sum())),
-                     (q, f"starts_{stage.lower()}", int(s["start_date"].between(start, end).sum())),
-                     (q, f"ends_{stage.lower()}", int(s["end_date"].between(start, end).sum()))]
-        rows.append((q, "first_time_entrants", int(first_outcome.between(start, end).sum())))
-        rows.append((q, "custodial_sentences", int(e[(e["stage"] == "CUSTODY") & e["start_date"].between(start, end)].shape[0])))
-        cohort = tracker[(tracker["cohort_quarter"] == q.code) & tracker["tracking_complete"]]
-        rows.append((q, "reoffending_rate_pct", round(100 * cohort["reoffended"].mean(), 1) if len(cohort) else None))
-    return pd.DataFrame({"quarter": [q.code for q, _, _ in rows], "quarter_end": [pd.Timestamp(q.end) for q, _, _ in rows],
-                         "measure": [m for _, m, _ in rows], "value": [v for _, _, v in rows]}).astype({"value": "float"})
+            for kind, n in (("caseload", ((s["start_date"] <= end) & (s["end_date"].isna() | (s["end_date"] > end))).sum()),
+                            ("starts", s["start_date"].between(start, end).sum()), ("ends", s["end_date"].between(start, end).sum())):
+                add(q, f"{kind}_{stage.lower()}", float(n), definition=f"{stage_words[kind]}, stage {stage}")
+        year_start, year_end = rolling_year(q.end)
+        population, _ = population_10_17(population_inputs, q.end)
+        fte = len(first_time_entrants(core["outcome"], core["child"], core.service_areas, year_start, year_end))
+        custody = len(custodial_sentences(core["outcome"], year_start, year_end))
+        add(q, "first_time_entrants_12m", float(fte))
+        add(q, "first_time_entrants_rate_per_100000", 100000 * fte / population if population else None, fte, population or None)
+        add(q, "first_time_entrants_in_quarter", float(len(first_time_entrants(core["outcome"], core["child"], core.service_areas, q.start, q.end))))
+        add(q, "custodial_sentences_12m", float(custody))
+        add(q, "custodial_sentences_rate_per_1000", 1000 * custody / population if population else None, custody, population or None)
+        add(q, "custodial_sentences_in_quarter", float(len(custodial_sentences(core["outcome"], q.start, q.end))))
+        r = reoffending_cohort(core["outcome"], core["offence"], cohort_quarter(q.end))
+        cq = f" (cohort {r.quarter.code})"
+        add(q, "reoffending_cohort", float(r.cohort), definition=PERFORMANCE_DEFINITIONS["reoffending_cohort"] + cq)
+        add(q, "reoffending_reoffenders", float(len(r.reoffenders)), definition=PERFORMANCE_DEFINITIONS["reoffending_reoffenders"] + cq)
+        add(q, "reoffending_reoffences", float(len(r.reoffences)), definition=PERFORMANCE_DEFINITIONS["reoffending_reoffences"] + cq)
+        add(q, "reoffending_binary_rate_pct", r.binary_rate, len(r.reoffenders), r.cohort,
+            PERFORMANCE_DEFINITIONS["reoffending_binary_rate_pct"] + cq)
+        add(q, "reoffending_frequency", r.frequency, len(r.reoffences), len(r.reoffenders),
+            PERFORMANCE_DEFINITIONS["reoffending_frequency"] + cq)
+    return pd.DataFrame(rows, columns=[c.name for c in MARTS["performance_overview"].columns])
 
 
 @mart("reoffending", "Reoffending tracker", "one row per child per cohort",
-      "Local cohorts (children with an outcome in a quarter) tracked for 12 months: binary rate and frequency, live.",
+      "Local cohorts (children with a substantive outcome in a quarter) tracked for 12 months with 6 more for offences to be "
+      "proven: the return's reoffending definition (transforms/measures/reoffending.py) for every cohort quarter.",
       [Col("cohort_quarter", "str", "Quarter of the child's index outcome.", "core_outcome"), PERSON,
-       Col("outcome_group", "str", "KPI order group of the index outcome.", "core_outcome"),
-       Col("index_date", "date", "Date of the first outcome in the quarter.", "core_outcome"),
+       Col("outcome_group", "str", "KPI order group of the index outcome (OUT_OF_COURT, FIRST_TIER, COMMUNITY or CUSTODY).", "core_outcome"),
+       Col("index_date", "date", "Date of the child's first substantive outcome in the quarter.", "core_outcome"),
        Col("age_at_index", "int", "Age at the index date.", "core_child"),
-       Col("reoffended", "bool", "An offence committed within 12 months after the index date that led to an outcome.", "core_offence"),
-       Col("reoffences", "int", "Number of such offences (frequency).", "core_offence"),
-       Col("tracking_complete", "bool", "12 months have passed since the index date.", "derived", "index date + 12 months <= as-of date")])
+       Col("reoffended", "bool", "An offence committed after the index date and within 12 months of it, proven by a substantive outcome within 18 months of it.",
+           "core_offence, core_outcome", "reoffending.reoffending_cohort"),
+       Col("reoffences", "int", "Number of such offences (frequency).", "core_offence", "reoffending.reoffending_cohort"),
+       Col("tracking_complete", "bool", "The cohort's follow-up and waiting periods have ended (quarter end + 18 months is on or before the as-of date); "
+           "only then do its rates match the return.", "derived", "reoffending.tracking_complete")])
 def build_reoffending(core: CoreData) -> pd.DataFrame:
-    o = core["outcome"][core["outcome"]["outcome_type"] != "NFA"].copy()
-    o["cohort_quarter"] = quarter_code(o["outcome_date"])
-    idx = o.sort_values(["outcome_date", "outcome_id"]).drop_duplicates(["child_id", "cohort_quarter"])
-    idx = idx.merge(core["child"][["child_id", "person_key", "date_of_birth"]], on="child_id")
-    off = core["offence"].dropna(subset=["outcome_id"])[["child_id", "offence_date"]]
-    pairs = idx[["child_id", "cohort_quarter", "outcome_date"]].merge(off, on="child_id")
-    later = pairs[(pairs["offence_date"] > pairs["outcome_date"]) & (pairs["offence_date"] <= pairs["outcome_date"] + pd.DateOffset(months=12))]
-    counts = later.groupby(["child_id", "cohort_quarter"]).size()
-    n = pd.Series([counts.get((c, q), 0) for c, q in zip(idx["child_id"], idx["cohort_quarter"])], index=idx.index)
-    return pd.DataFrame({
-        "cohort_quarter": idx["cohort_quarter"], "person_key": idx["person_key"],
-        "outcome_group": idx["outcome_type"].map(GROUP_OF_TYPE), "index_date": idx["outcome_date"],
-        "age_at_index": age_on(idx["date_of_birth"], idx["outcome_date"]), "reoffended": n > 0, "reoffences": n.astype(int),
-        "tracking_complete": (idx["outcome_date"] + pd.DateOffset(months=12)) <= pd.Timestamp(core.as_of),
-    }).reset_index(drop=True)
+    from transforms.measures.offending import substantive_outcomes
+    from transforms.measures.reoffending import reoffending_cohort, tracking_complete
+
+    dates = substantive_outcomes(core["outcome"])["outcome_date"].dropna()
+    quarters = sorted({quarter_containing(d.date()) for d in dates if d.date() <= core.as_of})
+    child = core["child"][["child_id", "person_key", "date_of_birth"]]
+    frames = []
+    for q in quarters:
+        r = reoffending_cohort(core["outcome"], core["offence"], q)
+        idx = r.entries.merge(child, on="child_id", how="left")
+        frames.append(pd.DataFrame({
+            "cohort_quarter": q.code, "person_key": idx["person_key"], "outcome_group": idx["group"],
+            "index_date": idx["outcome_date"], "age_at_index": age_on(idx["date_of_birth"], idx["outcome_date"]),
+            "reoffended": idx["reoffences"] > 0, "reoffences": idx["reoffences"].astype(int),
+            "tracking_complete": tracking_complete(q, core.as_of)}))
+    columns = [c.name for c in MARTS["reoffending"].columns]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
 
 
 DISPROPORTIONALITY_STAGES = ("PREVENTION", "OUT_OF_COURT", "COURT", "CUSTODY", "REMAND")
@@ -215,7 +269,8 @@ DISPROPORTIONALITY_STAGES = ("PREVENTION", "OUT_OF_COURT", "COURT", "CUSTODY", "
        Col("reference_group", "str", "The group rates are compared with (White; M; N).", "derived"),
        Col("children", "int", "Children aged 10 to 17 starting an episode at this stage in the period.", "core_episode", "distinct children"),
        Col("stage_total", "int", "All children aged 10 to 17 at the stage in the period.", "core_episode"),
-       Col("population", "float", "10 to 17 population of the group (empty when no reference exists, e.g. looked after).", "ref_population"),
+       Col("population", "float", "10 to 17 population of the group (looked after: ref_looked_after; not looked after: the rest; "
+           "empty when no reference exists).", "ref_population, ref_looked_after"),
        Col("share_of_stage_pct", "float", "Group's share of the stage.", "derived", "children / stage_total (known groups)"),
        Col("share_of_population_pct", "float", "Group's share of the 10 to 17 population.", "ref_population"),
        Col("rate_per_1000", "float", "Children at the stage per 1,000 of the group's population.", "derived"),
@@ -227,45 +282,79 @@ DISPROPORTIONALITY_STAGES = ("PREVENTION", "OUT_OF_COURT", "COURT", "CUSTODY", "
        Col("flag", "str", "OVER_REPRESENTED or UNDER_REPRESENTED only when the interval excludes 1; else NOT_SIGNIFICANT or NOT_ASSESSED.", "derived", "stats.flag")])
 def build_disproportionality(core: CoreData) -> pd.DataFrame:
     e = _episodes(core)
-    e = e[e["age_at_start"].between(10, 17)]
     pop = core["population"]
     rows = []
     for fy in _financial_years(core):
         start, end = pd.Timestamp(fy, 4, 1), pd.Timestamp(fy + 1, 3, 31)
-        in_year = e[e["start_date"].between(start, end)]
         year_pop = pop[pop["year"] == min(fy, int(pop["year"].max()))] if len(pop) else pop
-        for stage in DISPROPORTIONALITY_STAGES:
-            s = in_year[in_year["stage"] == stage].sort_values("start_date").drop_duplicates("child_id")
-            for dimension, column, reference, groups in (
-                ("ethnic_group", "ethnic_group", "White", ("White", "Asian", "Black", "Mixed", "Other")),
-                ("sex", "sex", "M", ("M", "F")),
-                ("looked_after", "looked_after", "N", ("N", "Y")),
-            ):
-                values = s[column].map({True: "Y", False: "N"}) if column == "looked_after" else s[column]
-                counts = values.value_counts()
-                known_total = int(counts.reindex(list(groups)).fillna(0).sum())
-                population = {}
-                if column != "looked_after" and len(year_pop):
-                    population = year_pop.groupby("ethnic_group" if column == "ethnic_group" else "sex")["population"].sum().to_dict()
-                pop_total = sum(population.get(g, 0) for g in groups)
-                for g in groups:
-                    k, n = int(counts.get(g, 0)), population.get(g)
-                    k0, n0 = int(counts.get(reference, 0)), population.get(reference)
-                    low, high = stats.poisson_rate_interval(k, n) if n else (None, None)
-                    rr, rr_low, rr_high = stats.rate_ratio_interval(k, n, k0, n0) if n and n0 else (None, None, None)
-                    if g == reference:
-                        rr, rr_low, rr_high = (1.0 if n else None), None, None
-                    rows.append({
-                        "period": f"{fy}-{(fy + 1) % 100:02d}", "stage": stage, "dimension": dimension, "group": g,
-                        "reference_group": reference, "children": k, "stage_total": known_total, "population": n,
-                        "share_of_stage_pct": round(100 * k / known_total, 2) if known_total else None,
-                        "share_of_population_pct": round(100 * n / pop_total, 2) if n and pop_total else None,
-                        "rate_per_1000": k / n * 1000 if n else None, "rate_ci_low": low, "rate_ci_high": high,
-                        "relative_rate": rr, "relative_rate_ci_low": rr_low, "relative_rate_ci_high": rr_high,
-                        "flag": "REFERENCE" if g == reference else stats.flag(rr_low if rr_low is not None else float("nan"),
-                                                                               rr_high if rr_high is not None else float("nan")),
-                    })
+        lac = looked_after_in_year(core.tables.get("looked_after_population", pd.DataFrame()), fy)
+        rows += disproportionality_rows(children_at_stages(e, start, end), year_pop, f"{fy}-{(fy + 1) % 100:02d}", lac)
     return pd.DataFrame(rows)
+
+
+DISPROPORTIONALITY_DIMENSIONS = (
+    ("ethnic_group", "White", ("White", "Asian", "Black", "Mixed", "Other")),
+    ("sex", "M", ("M", "F")),
+    ("looked_after", "N", ("N", "Y")),
+)
+
+
+def children_at_stages(episodes: pd.DataFrame, start, end) -> pd.DataFrame:
+    """One row per child and stage: children aged 10 to 17 at the start of an episode at that
+    stage starting in ``start`` to ``end`` (their first such episode). Works on the core's
+    episodes and on ``mart_cohort`` alike (same columns), so the mart and the board pack's year
+    to date count the same way."""
+    e = episodes[pd.to_numeric(episodes["age_at_start"], errors="coerce").between(10, 17)]
+    e = e[pd.to_datetime(e["start_date"]).between(pd.Timestamp(start), pd.Timestamp(end))]
+    out = e.sort_values("start_date").drop_duplicates(["stage", "person_key"])
+    return out.assign(looked_after=out["looked_after"].map({True: "Y", False: "N"}).fillna("N"))
+
+
+def looked_after_in_year(reference: pd.DataFrame, year: int) -> int | None:
+    """Children aged 10 to 17 looked after (all areas) for the latest year in the reference not
+    after ``year``; None when there is no reference."""
+    if reference is None or reference.empty:
+        return None
+    years = reference.loc[reference["year"] <= year, "year"]
+    chosen = int(years.max()) if len(years) else int(reference["year"].min())
+    return int(reference.loc[reference["year"] == chosen, "looked_after"].sum())
+
+
+def disproportionality_rows(children: pd.DataFrame, year_pop: pd.DataFrame, period: str,
+                            looked_after: int | None = None) -> list[dict]:
+    """Counts, rates, relative rates and exact intervals for each stage, dimension and group.
+    ``looked_after``: children aged 10 to 17 looked after (ref_looked_after); the rest of the
+    10 to 17 population is the reference group "not looked after"."""
+    rows = []
+    for stage in DISPROPORTIONALITY_STAGES:
+        s = children[children["stage"] == stage]
+        for dimension, reference, groups in DISPROPORTIONALITY_DIMENSIONS:
+            counts = s[dimension].value_counts()
+            known_total = int(counts.reindex(list(groups)).fillna(0).sum())
+            population = {}
+            if dimension != "looked_after" and len(year_pop):
+                population = year_pop.groupby(dimension)["population"].sum().to_dict()
+            elif dimension == "looked_after" and looked_after and len(year_pop):
+                population = {"Y": looked_after, "N": int(year_pop["population"].sum()) - looked_after}
+            pop_total = sum(population.get(g, 0) for g in groups)
+            for g in groups:
+                k, n = int(counts.get(g, 0)), population.get(g)
+                k0, n0 = int(counts.get(reference, 0)), population.get(reference)
+                low, high = stats.poisson_rate_interval(k, n) if n else (None, None)
+                rr, rr_low, rr_high = stats.rate_ratio_interval(k, n, k0, n0) if n and n0 else (None, None, None)
+                if g == reference:
+                    rr, rr_low, rr_high = (1.0 if n else None), None, None
+                rows.append({
+                    "period": period, "stage": stage, "dimension": dimension, "group": g,
+                    "reference_group": reference, "children": k, "stage_total": known_total, "population": n,
+                    "share_of_stage_pct": round(100 * k / known_total, 2) if known_total else None,
+                    "share_of_population_pct": round(100 * n / pop_total, 2) if n and pop_total else None,
+                    "rate_per_1000": k / n * 1000 if n else None, "rate_ci_low": low, "rate_ci_high": high,
+                    "relative_rate": rr, "relative_rate_ci_low": rr_low, "relative_rate_ci_high": rr_high,
+                    "flag": "REFERENCE" if g == reference else stats.flag(rr_low if rr_low is not None else float("nan"),
+                                                                           rr_high if rr_high is not None else float("nan")),
+                })
+    return rows
 
 
 def _financial_years(core: CoreData) -> list[int]:
@@ -278,15 +367,20 @@ def _financial_years(core: CoreData) -> list[int]:
       [Col("victim_id", "str", "The victim record.", "core_victim"), Col("offence_id", "str", "The offence.", "core_victim"),
        PERSON, Col("offence_date", "date", "Date of the offence.", "core_offence"),
        Col("offence_quarter", "str", "Quarter of the offence.", "core_offence"),
+       Col("outcome_date", "date", "Date of the offence's outcome (empty until it is dealt with).", "core_outcome"),
+       Col("outcome_quarter", "str", "Quarter of the outcome: KPI 10 counts a victim in this quarter.", "core_outcome",
+           "victims.victims_of_outcomes_in"),
        Col("victim_kind", "str", "PERSON or BUSINESS.", "core_victim"), Col("age_band", "str", "Victim's age band.", "core_victim"),
        Col("sex", "str", "Victim's sex.", "core_victim"), Col("ethnicity", "str", "Victim's ethnicity code.", "core_victim"),
        Col("contact_consent", "bool", "Victim consented to contact.", "core_victim"),
        Col("views_sought", "bool", "Victim's views sought.", "core_victim"), Col("kept_informed", "bool", "Victim kept informed.", "core_victim"),
        Col("rj_offered", "bool", "Restorative justice offered.", "core_victim"), Col("rj_participated", "bool", "Took part in restorative justice.", "core_victim")])
 def build_victims(core: CoreData) -> pd.DataFrame:
-    v = core["victim"].merge(core["offence"][["offence_id", "child_id", "offence_date"]], on="offence_id", how="left")
+    v = core["victim"].merge(core["offence"][["offence_id", "child_id", "offence_date", "outcome_id"]], on="offence_id", how="left")
     v = v.merge(core["child"][["child_id", "person_key"]], on="child_id", how="left")
+    v = v.merge(core["outcome"][["outcome_id", "outcome_date"]], on="outcome_id", how="left")
     v["offence_quarter"] = quarter_code(v["offence_date"])
+    v["outcome_quarter"] = quarter_code(v["outcome_date"])
     return v[[c.name for c in MARTS["victims"].columns]]
 
 
@@ -315,7 +409,10 @@ def build_health(core: CoreData) -> pd.DataFrame:
       [PERSON, Col("episode_id", "str", "The episode.", "core_episode"),
        Col("stage", "str", "Stage of the episode.", "core_episode"),
        Col("ete_start", "str", "ETE type at the start.", "core_ete_status"), Col("ete_end", "str", "ETE type at the end.", "core_ete_status"),
-       Col("suitable_start", "bool", "Suitable ETE at the start.", "core_ete_status"), Col("suitable_end", "bool", "Suitable ETE at the end.", "core_ete_status"),
+       Col("suitable_start", "bool", "Suitable ETE at the start (empty: no START record).", "core_ete_status",
+           "suitability.ete_suitability (KPI 2's rule: the flag, else type and hours for the child's school age on the start date)"),
+       Col("suitable_end", "bool", "Suitable ETE at the end (empty: no END record; KPI 2 counts those as not suitable).", "core_ete_status",
+           "suitability.ete_suitability (KPI 2's rule, school age on the end date)"),
        Col("hours_offered_end", "float", "Hours offered a week at the end.", "core_ete_status"),
        Col("hours_attended_end", "float", "Hours attended a week at the end.", "core_ete_status"),
        Col("ehe", "bool", "Electively home educated (pupil record).", "core_pupil", "via the person key"),
@@ -339,7 +436,7 @@ def build_ete(core: CoreData) -> pd.DataFrame:
     return pd.DataFrame({
         "person_key": e["person_key"], "episode_id": e["episode_id"], "stage": e["stage"],
         "ete_start": e["episode_id"].map(at["START"]["ete_type"]), "ete_end": e["episode_id"].map(at["END"]["ete_type"]),
-        "suitable_start": e["episode_id"].map(at["START"]["suitable"]), "suitable_end": e["episode_id"].map(at["END"]["suitable"]),
+        "suitable_start": _ete_suitable(e, at["START"], "start_date"), "suitable_end": _ete_suitable(e, at["END"], "end_date"),
         "hours_offered_end": e["episode_id"].map(at["END"]["hours_offered"]).astype(float),
         "hours_attended_end": e["episode_id"].map(at["END"]["hours_attended"]).astype(float),
         "ehe": e["child_id"].map(pupil["ehe"]) if len(pupil) else None,
@@ -347,6 +444,20 @@ def build_ete(core: CoreData) -> pd.DataFrame:
         "sen_provision": e["child_id"].map(pupil["sen_provision"]) if len(pupil) else None,
         "post16_activity_group": e["child_id"].map(ccis) if len(ccis) else None,
     })
+
+
+def _ete_suitable(episodes: pd.DataFrame, records: pd.DataFrame, judged_on: str) -> pd.Series:
+    """KPI 2's suitability of each episode's START or END record; empty where there is none."""
+    from transforms.kpis.common import above_school_age
+    from transforms.kpis.rules_config import KpiRules
+    from transforms.measures.suitability import ete_suitability
+
+    rec = records.reindex(episodes["episode_id"]).reset_index(drop=True)
+    above = pd.Series([bool(pd.notna(d) and pd.notna(on) and above_school_age(d.date(), on.date()))
+                       for d, on in zip(episodes["date_of_birth"], episodes[judged_on])], dtype=bool)
+    suitable = ete_suitability(rec, above, KpiRules.from_env()).astype(object)
+    suitable[rec["recorded_at"].isna().to_numpy()] = None
+    return pd.Series(suitable.to_numpy(), index=episodes.index)
 
 
 @mart("ete_event", "ETE events: suspensions and exclusions", "one row per suspension or exclusion of a child known to the service",
@@ -418,17 +529,17 @@ def build_remands_custody(core: CoreData) -> pd.DataFrame:
        Col("outcome_type", "str", "Outcome type.", "core_outcome"), Col("stage", "str", "PREVENTION or OUT_OF_COURT.", "core_outcome"),
        Col("age_at_decision", "int", "Age at the decision.", "core_child"),
        Col("completed", "bool", "The programme that followed ended as completed.", "core_episode", "end_reason = COMPLETED"),
-       Col("reoffended_12m", "bool", "Offence within 12 months after the decision that led to an outcome.", "core_offence"),
+       Col("reoffended_12m", "bool", "Offence within 12 months after the decision, proven by a substantive outcome within 18 months "
+           "(the return's reoffence rule).", "core_offence", "reoffending.proven_reoffences"),
        Col("tracking_complete", "bool", "12 months have passed.", "derived")])
 def build_out_of_court(core: CoreData) -> pd.DataFrame:
     o = core["outcome"].copy()
     o["stage"] = o["outcome_type"].map(stage_of)
     o = o[o["stage"].isin(["PREVENTION", "OUT_OF_COURT"])].merge(core["child"][["child_id", "person_key", "date_of_birth"]], on="child_id")
     ep = core["episode"].dropna(subset=["outcome_id"]).drop_duplicates("outcome_id").set_index("outcome_id")
-    off = core["offence"].dropna(subset=["outcome_id"])[["child_id", "offence_date"]]
-    pairs = o[["outcome_id", "child_id", "outcome_date"]].merge(off, on="child_id")
-    re = set(pairs.loc[(pairs["offence_date"] > pairs["outcome_date"]) &
-                       (pairs["offence_date"] <= pairs["outcome_date"] + pd.DateOffset(months=12)), "outcome_id"])
+    from transforms.measures.reoffending import proven_reoffences
+
+    re = set(proven_reoffences(o.rename(columns={"outcome_id": "index_id"}), core["outcome"], core["offence"])["index_id"])
     return pd.DataFrame({
         "outcome_id": o["outcome_id"], "person_key": o["person_key"], "decision_date": o["outcome_date"],
         "decision_quarter": quarter_code(o["outcome_date"]), "outcome_type": o["outcome_type"], "stage": o["stage"],

@@ -11,7 +11,9 @@ import pandas as pd
 
 from transforms.sample import defects as defect_kinds
 from transforms.sample.cohort import make_cohort
-from transforms.sample.sources import make_ccis, make_custody, make_education, make_population, write_board_register
+from transforms.sample.sources import (
+    make_ccis, make_custody, make_education, make_looked_after, make_population, write_board_register,
+)
 from transforms.sample.writers import write_delivery
 
 DEFAULT_AS_OF = dt.date(2026, 11, 20)
@@ -75,6 +77,7 @@ def generate_landing(out: Path, *, children: int = 2000, years: int = 5, layout:
     population = make_population({"LEICESTERSHIRE": 0.94, "RUTLAND": 0.06}, total=int(children * 5.2),
                                  first_year=as_of.year - years, last_year=as_of.year)
     written.append(_write_csv(population, landing / "reference" / "population.csv"))
+    written.append(_write_csv(make_looked_after(population), landing / "reference" / "looked_after.csv"))
 
     truth = pd.concat([
         pd.DataFrame({"source": "case_system", "record_id": people["child_id"], "person_id": people["person_id"], "noise": ""}),

@@ -329,3 +329,18 @@ def make_population(areas_share: dict[str, float], total: int, first_year: int, 
                                      "population": int(round(total * a_share * s_share * g_share / 8)),
                                      "source": "Synthetic sample, shaped on ONS mid-year estimates; replace with your own"})
     return pd.DataFrame(rows)
+
+
+# The sample's population is scaled to its caseload, so its looked-after share is scaled the same
+# way (nationally about 1 in 100 children aged 10 to 17 is looked after; the sample's caseload
+# is a far larger share of its population than a real service's).
+SAMPLE_LOOKED_AFTER_SHARE = 0.04
+
+
+def make_looked_after(population: pd.DataFrame) -> pd.DataFrame:
+    """Children aged 10 to 17 looked after, by area and year, for the sample areas."""
+    totals = population.groupby(["area", "year"], as_index=False)["population"].sum()
+    return pd.DataFrame({"area": totals["area"], "year": totals["year"],
+                         "looked_after": (totals["population"] * SAMPLE_LOOKED_AFTER_SHARE).round().astype(int),
+                         "source": "Synthetic sample, shaped on DfE 'Children looked after in England' (31 March); "
+                                   "replace with your own SSDA903 figures"})

@@ -319,3 +319,13 @@ kpi_return_source = Table(
     Column("extracted_at", Text),
     Column("generated_at", DateTime(timezone=True), nullable=False),
 )
+
+# --- Issue 13: looked-after children reference (the denominator of the looked-after
+# dimension of disproportionality), loaded like ref_population from reference/looked_after.csv.
+ref_looked_after = Table(
+    "ref_looked_after", metadata,
+    Column("area", Text, primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("looked_after", Integer, nullable=False, comment="children aged 10 to 17 looked after on 31 March of the year"),
+    Column("source", Text),
+)
