@@ -512,39 +512,18 @@ def normalise_zip(data: bytes) -> bytes:
     return buf.getvalue()
 
 
-def xlsx_bytes(sheets, *, merges=None, blank_styled_rows=None, formulas=None, date_format="dd/mm/yyyy",
-               title_rows=None) -> bytes:
-    """sheets: list of (name, header, rows). merges: {sheet: [range, ...]}. blank_styled_rows:
-    {sheet: n} empty but formatted rows after the data (what a hand-kept sheet has).
-    title_rows: {sheet: [row values...]} written above the header."""
-    import openpyxl
-    from openpyxl.styles import Border, Side
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    wb.properties.creator = "extract"
-    wb.properties.created = wb.properties.modified = dt.datetime(2026, 11, 21, 2, 10)
+def xlsx_bytes(sheets, *, merges=None, blank_styled_rows=None, date_format="dd/mm/yyyy", title_rows=None) -> bytes:
+    """sheets: list of (name, header, rows); header None writes no header row.
+    title_rows: {sheet: [row, ...]} written above the header."""
+    from .xlsx import xlsx
+    full = []
     for name, header, rows in sheets:
-        ws = wb.create_sheet(name)
-        for tr in (title_rows or {}).get(name, []):
-            ws.append(tr)
+        body = [list(r) for r in (title_rows or {}).get(name, [])]
         if header is not None:
-            ws.append(header)
-        for r in rows:
-            ws.append(list(r))
-        for row in ws.iter_rows():
-            for cell in row:
-                if isinstance(cell.value, (dt.datetime, dt.date)):
-                    cell.number_format = date_format
-        for rng in (merges or {}).get(name, []):
-            ws.merge_cells(rng)
-        extra = (blank_styled_rows or {}).get(name, 0)
-        thin = Side(style="thin")
-        for k in range(extra):
-            for col in range(1, (len(header) if header else 5) + 1):
-                ws.cell(row=ws.max_row + 1 if col == 1 else ws.max_row, column=col).border = Border(bottom=thin)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return normalise_zip(buf.getvalue())
+            body.append(list(header))
+        body += [list(r) for r in rows]
+        full.append((name, body))
+    return xlsx(full, merges=merges, blank_styled_rows=blank_styled_rows, date_format=date_format)
 
 
 def sha256(data: bytes) -> str:

@@ -303,7 +303,354 @@ def baseline_cases():
     return out
 
 
-CASE_GROUPS = [baseline_cases]
+def tables_with(fn):
+    t = cohort()
+    fn(t)
+    return t
+
+
+def kid(t, child_id):
+    return next(c for c in t["child"] if c["child_id"] == child_id)
+
+
+def folder(layout):
+    return "case_system/" + ("corepl-20261121-0210" if layout == "corepl" else "childview-20261121-0215") + "/"
+
+
+def target(layout, corepl_file="YJ_Offences.csv"):
+    return folder(layout) + (corepl_file if layout == "corepl" else CV_BOOK)
+
+
+def cs_generic_cases():
+    """Classes that make sense in both supplier layouts."""
+    out = []
+    for L in ("corepl", "childview"):
+        before = cs_before(L)
+        base_pii = pii_children(FIRST_KIDS)
+        other = "childview" if L == "corepl" else "corepl"
+        tf = "YJ_Offences.csv" if L == "corepl" else CV_BOOK
+        what = "the offences file" if L == "corepl" else "the workbook"
+
+        def C(cid, cls, desc, outcome, fr, **kw):
+            kw.setdefault("before", before)
+            kw.setdefault("pii", base_pii)
+            out.append(Case(f"cs-{L}-{cid}", "case_system", L, cls, desc, outcome, fr[0], fr[1], **kw))
+
+        # ---- file-level problems: the delivery is rejected whole
+        def drop(files, rows, name=("YJ_Needs.csv" if L == "corepl" else CV_BOOK)):
+            del files[name]
+            rows.pop(name, None)
+        C("missing-file", "missing-file",
+          f"The transfer job copied the manifest but not {'YJ_Needs.csv' if L == 'corepl' else 'the workbook'}, "
+          "which the manifest lists.", "REJECTED", delivery(L, after=drop))
+
+        def empty(files, rows):
+            files[tf] = b""
+            rows[tf] = 0
+        C("empty-file", "empty-file", f"The transfer job left {what} as a zero-byte file after the manifest "
+          "(with the real file's SHA-256) was written.", "REJECTED", delivery(L, after=empty))
+
+        def as_dir(files, rows):
+            files[tf] = Dir()
+            rows.pop(tf)
+        C("directory-not-file", "directory-not-file", f"A directory named like {what} sits where the file should be "
+          "(a failed copy created the folder).", "REJECTED", delivery(L, after=as_dir))
+
+        def as_link(files, rows):
+            files[tf] = Symlink("../../../staging/" + tf + ".part")
+            rows.pop(tf)
+        C("broken-symlink", "broken-symlink", f"{what.capitalize()} is a symlink to a staging file that was "
+          "already cleaned up.", "REJECTED", delivery(L, after=as_link))
+
+        def truncate(files, rows):
+            b = files[tf]
+            if L == "corepl":
+                cut = b.index(b"\n", len(b) // 2) + 12  # part-way into a row
+                files[tf] = b[:cut]
+                rows[tf] = files[tf].count(b"\n") + 1 - 1  # complete rows plus the cut one, minus the header
+            else:
+                files[tf] = b[: len(b) * 3 // 5]
+                rows[tf] = 0
+        cut_pii = base_pii
+        C("truncated-sha-mismatch", "truncated", f"The copy of {what} was cut off part-way (mid-row) and no "
+          "longer matches the manifest's SHA-256.", "REJECTED", delivery(L, after=truncate), pii=cut_pii)
+
+        def no_manifest(files, rows):
+            del files["manifest.json"]
+        C("no-manifest", "no-manifest", "The delivery folder holds the data but the manifest has not arrived "
+          "(the job is still running or died before writing it).", "NOT_A_DELIVERY", delivery(L, after=no_manifest))
+
+        def bad_json(files, rows):
+            m = files["manifest.json"]
+            files["manifest.json"] = m[: len(m) // 2]
+        C("manifest-invalid-json", "manifest-invalid-json", "The manifest was cut off half-way and is not valid "
+          "JSON.", "REJECTED", delivery(L, after=bad_json))
+
+        def set_ext(v):
+            def f(doc):
+                doc["extracted_at"] = v
+            return f
+        C("manifest-extracted-at-dmy", "manifest-non-iso-datetime", "The supplier's job wrote extracted_at as "
+          "'21/11/2026 02:10' instead of an ISO datetime; the spec does not say whether that rejects the "
+          "delivery, but it must never be read as a US date.", "LOADED_OR_REJECTED",
+          delivery(L, manifest_edit=set_ext("21/11/2026 02:10")))
+        C("manifest-future", "manifest-future", "The manifest's extracted_at is in 2062 (digits swapped); the "
+          "spec does not say whether a delivery from the future is refused.", "LOADED_OR_REJECTED",
+          delivery(L, manifest_edit=set_ext("2062-11-21T02:10:00")))
+        C("manifest-tz", "manifest-tz-offset", "extracted_at carries a UTC designator ('Z' / '+00:00'), still "
+          "an ISO datetime.", "LOADED",
+          delivery(L, manifest_edit=set_ext("2026-11-21T02:10:00Z" if L == "corepl" else "2026-11-21T02:10:00+00:00")),
+          previous_stays_live=False)
+
+        def rows_plus_one(doc):
+            doc["files"][0]["rows"]["child"] = doc["files"][0]["rows"].get("child", 0) + 1
+        C("manifest-rows-mismatch", "manifest-rows-mismatch", "The manifest says one more child than the "
+          "file holds (a record was deleted between counting and writing).", "REJECTED",
+          delivery(L, manifest_edit=rows_plus_one))
+
+        def sha_upper(doc):
+            for e in doc["files"]:
+                e["sha256"] = e["sha256"].upper()
+        C("manifest-sha-uppercase", "manifest-sha-uppercase", "The supplier wrote the SHA-256 values in upper-"
+          "case hex; the spec only says hex, so matching case-insensitively (load) or strictly (reject) are "
+          "both defensible.", "LOADED_OR_REJECTED", delivery(L, manifest_edit=sha_upper))
+
+        def wrong_supplier(doc):
+            doc["supplier"] = other
+        C("manifest-wrong-supplier", "manifest-wrong-supplier", f"The manifest says supplier '{other}' but the "
+          f"files are in the {L} layout (a copied job configuration).", "REJECTED",
+          delivery(L, manifest_edit=wrong_supplier))
+
+        def other_id(doc):
+            doc["delivery_id"] = doc["delivery_id"].replace("20261121", "20261122")
+        C("manifest-id-mismatch", "manifest-id-mismatch", "The manifest's delivery_id differs from the name of "
+          "the folder it was delivered in; the spec does not say which wins.", "LOADED_OR_REJECTED",
+          delivery(L, manifest_edit=other_id))
+
+        if L == "corepl":
+            def unlist(doc):
+                doc["files"] = [e for e in doc["files"] if e["name"] != "YJ_Victims.csv"]
+            C("file-not-in-manifest", "file-not-in-manifest", "YJ_Victims.csv was delivered but the manifest "
+              "omits it, so the delivery does not match its manifest.", "REJECTED", delivery(L, manifest_edit=unlist))
+        else:
+            def renamed(files, rows):
+                files["childview_extract (1).xlsx"] = files.pop(CV_BOOK)
+                rows["childview_extract (1).xlsx"] = rows.pop(CV_BOOK)
+            C("file-renamed", "file-not-in-manifest", "The workbook arrived as 'childview_extract (1).xlsx' (a "
+              "download renamed it), so the file the manifest lists is missing and the one present is not listed.",
+              "REJECTED", delivery(L, after=renamed))
+
+        def stray(files, rows):
+            files["Thumbs.db"] = bytes(range(256)) * 4
+            files["notes.txt"] = "Re-run after the 01:00 failure. Ring the service desk if counts look low.\n".encode()
+        C("stray-files", "stray-file", "Thumbs.db and a notes.txt written by an operator sit in the delivery "
+          "folder next to a correct delivery; the spec does not say whether unlisted files reject it.",
+          "LOADED_OR_REJECTED", delivery(L, after=stray))
+
+        # ---- re-sent and out-of-order deliveries
+        did = "corepl-20261121-0210" if L == "corepl" else "childview-20261121-0215"
+        C("resent-identical", "resent-identical", "The supplier re-sent the same delivery id with identical "
+          "bytes; loading it again must not duplicate anything.", "LOADED", delivery(L),
+          before=delivery(L)[0], previous_stays_live=False)
+
+        def corrected(t):
+            kid(t, "C100110")["postcode"] = "LE3 8RX"
+            t["episode"][3]["end_date"] = None
+            t["episode"][3]["end_reason"] = None
+        C("resent-different-bytes", "resent-different-bytes", "The supplier re-sent the same delivery id with "
+          "corrected data (a postcode and a wrongly closed episode); the spec does not say whether a re-used "
+          "delivery id is a correction to load or a conflict to refuse.", "LOADED_OR_REJECTED",
+          delivery(L, tables=tables_with(corrected)), before=delivery(L)[0], pii=base_pii + pii_child("C100110"))
+        C("older-delivery-late", "late-older-delivery", "Last night's delivery (20 November) arrived after "
+          "tonight's (21 November) had loaded; it must not replace the newer snapshot (load it as history or "
+          "refuse it).", "LOADED_OR_REJECTED", (cs_before(L), {k: v for k, v in delivery(L, tables=before_cohort(),
+          did=did.replace("20261121", "20261120"))[1].items()}), before=delivery(L)[0], previous_stays_live=True)
+
+        # ---- row-level problems
+        def dup(t):
+            c = copy.deepcopy(kid(t, "C100112"))
+            c["first_name"], c["last_name"], c["date_of_birth"] = "Kian", "Fernandes", D(2011, 7, 19)
+            t["child"].append(c)
+        C("duplicate-key", "duplicate-key", "Two children share child_id C100112 with different names (a merge "
+          "in the case system went wrong).", "LOADED_WITH_QUARANTINE", delivery(L, tables=tables_with(dup)),
+          min_quarantined=1, pii=pii_child("C100112") + ["Kian", "Fernandes", "19/07/2011", "2011-07-19"],
+          previous_stays_live=False)
+
+        def dup_row(t):
+            t["episode"].insert(5, copy.deepcopy(t["episode"][4]))
+        C("duplicate-row-exact", "duplicate-row", "One episode row appears twice, byte for byte; de-duplicating "
+          "it or quarantining the copy are both defensible.", "LOADED_OR_REJECTED",
+          delivery(L, tables=tables_with(dup_row)))
+
+        def orphan(t):
+            t["episode"].append(dict(t["episode"][0], episode_id="E599991", child_id="C199999", outcome_id=None))
+            t["offence"].append(dict(t["offence"][0], offence_id="F399991", child_id="C199998", outcome_id="O799999"))
+        C("orphan-rows", "orphan-rows", "An episode and an offence refer to children (C199999, C199998) who are "
+          "not in the child table (deleted between table exports).", "LOADED_WITH_QUARANTINE",
+          delivery(L, tables=tables_with(orphan)), min_quarantined=2, previous_stays_live=False)
+
+        def all_bad(t):
+            for o in t["offence"]:
+                o["gravity_score"] = Raw("High", "high")
+        C("all-rows-bad", "all-rows-bad", "A supplier upgrade wrote the gravity score as a word ('High') on "
+          "every offence row, so the whole table would be quarantined.", "REJECTED",
+          delivery(L, tables=tables_with(all_bad)))
+
+        def impossible(t):
+            t["offence"][2]["offence_date"] = Raw("31/02/2026", "2026-02-31")
+            t["outcome"][5]["outcome_date"] = Raw("29/02/2025", "2025-02-29")
+        imp_pii = base_pii + pii_children([COHORT["offence"][2]["child_id"], COHORT["outcome"][5]["child_id"]])
+        C("impossible-dates", "impossible-date", "A person typed 31 February 2026 as an offence date and 29 "
+          "February 2025 as an outcome date.", "LOADED_WITH_QUARANTINE", delivery(L, tables=tables_with(impossible)),
+          min_quarantined=2, pii=imp_pii, previous_stays_live=False)
+
+        def us_date(t):
+            t["offence"][6]["offence_date"] = Raw("11/21/2025")
+        C("us-date-one-row", "us-date", "One offence date was typed month-first (11/21/2025).",
+          "LOADED_WITH_QUARANTINE", delivery(L, tables=tables_with(us_date)), min_quarantined=1,
+          pii=base_pii + pii_child(COHORT["offence"][6]["child_id"]), previous_stays_live=False)
+
+        def serial(t):
+            kid(t, "C100107")["date_of_birth"] = Raw("40521")
+        C("excel-serial-as-text", "excel-serial-date", "A date of birth arrived as the text of an Excel serial "
+          "number (40521) after someone pasted values.", "LOADED_WITH_QUARANTINE",
+          delivery(L, tables=tables_with(serial)), min_quarantined=1, pii=base_pii + pii_child("C100107") + ["40521"],
+          previous_stays_live=False)
+
+        def null_opt(t):
+            kid(t, "C100104")["postcode"] = Raw("NULL")
+            kid(t, "C100105")["upn"] = Raw("N/A")
+            kid(t, "C100106")["pnc_id"] = Raw("-")
+            kid(t, "C100109")["postcode"] = Raw(" ")
+        C("null-markers-optional", "null-markers", "Optional postcode, UPN and PNC id hold 'NULL', 'N/A', '-' and "
+          "a single space instead of being empty; treating them as empty or quarantining the rows are both "
+          "defensible, losing them is not.", "LOADED_OR_REJECTED", delivery(L, tables=tables_with(null_opt)),
+          pii=base_pii + pii_children(["C100104", "C100105", "C100106", "C100109"]))
+
+        def null_req(t):
+            kid(t, "C100111")["date_of_birth"] = Raw("NULL")
+        C("null-marker-required", "null-markers", "A child's date of birth is the text 'NULL'.",
+          "LOADED_WITH_QUARANTINE", delivery(L, tables=tables_with(null_req)), min_quarantined=1,
+          pii=base_pii + pii_child("C100111"), previous_stays_live=False)
+
+        def formula(t):
+            k = kid(t, "C100121")
+            k["first_name"] = '=HYPERLINK("http://example.invalid/x","Liam")'
+            k["last_name"] = "@SUM(A1:A9)"
+        C("formula-like-text", "formula-text", "A first name and surname begin with '=' and '@' (pasted from a "
+          "spreadsheet); they must be stored as text and never evaluated; the spec does not say whether such "
+          "names are quarantined.", "LOADED_OR_REJECTED", delivery(L, tables=tables_with(formula)),
+          pii=base_pii + pii_child("C100121") + ['=HYPERLINK("http://example.invalid/x","Liam")', "@SUM(A1:A9)"])
+
+        long_name = "Abdirahman-" + "Warsame" * 700
+        def very_long(t):
+            kid(t, "C100124")["last_name"] = long_name
+        C("very-long-field", "very-long-field", "A surname field holds 4,911 characters (a paste gone wrong); the "
+          "spec sets no length limit.", "LOADED_OR_REJECTED", delivery(L, tables=tables_with(very_long)),
+          pii=base_pii + pii_child("C100124") + [long_name])
+
+        def typo(t):
+            t["episode"][7]["episode_type"] = Raw("Referal Order", "REFERAL_ORDER")
+        C("unknown-code", "unknown-code", "One episode type is misspelt ('Referal Order' / 'REFERAL_ORDER').",
+          "LOADED_WITH_QUARANTINE", delivery(L, tables=tables_with(typo)), min_quarantined=1,
+          previous_stays_live=False)
+
+        def bad_bool(t):
+            t["need"][3]["need_identified"] = Raw("Maybe", 2)
+        C("bad-bool", "bad-bool", "One need row has need_identified 'Maybe' / 2.", "LOADED_WITH_QUARANTINE",
+          delivery(L, tables=tables_with(bad_bool)), min_quarantined=1, previous_stays_live=False)
+
+        def grav(t):
+            t["offence"][4]["gravity_score"] = 9
+            t["offence"][8]["gravity_score"] = 0
+        C("gravity-out-of-range", "out-of-range", "Two offences have gravity scores 9 and 0 (valid range 1 to 8).",
+          "LOADED_WITH_QUARANTINE", delivery(L, tables=tables_with(grav)), min_quarantined=2,
+          previous_stays_live=False)
+
+        def ooa(t):
+            k = kid(t, "C100118")
+            k["local_authority"], k["postcode"] = "NOTTINGHAMSHIRE", "NG10 4HL"
+            k2 = kid(t, "C100126")
+            k2["local_authority"], k2["postcode"] = "POWYS", "SY21 7AB"
+        C("out-of-area-la", "out-of-area", "Two children live out of area (Nottinghamshire, Powys), local "
+          "authorities not in codes.csv; the spec says any English or Welsh LA can occur and they are still the "
+          "service's children.", "LOADED", delivery(L, tables=tables_with(ooa)), previous_stays_live=False)
+
+        def pcs(t):
+            kid(t, "C100101")["postcode"] = "le113qf"
+            kid(t, "C100102")["postcode"] = "LE10  1RL"
+            kid(t, "C100103")["postcode"] = " le18 4pd "
+        C("postcode-spacing", "postcode-format", "Postcodes typed in lower case, without a space and with extra "
+          "spaces (the spec allows any spacing and case).", "LOADED", delivery(L, tables=tables_with(pcs)),
+          previous_stays_live=False)
+
+        def transition(t):
+            kid(t, "C100131")["date_of_birth"] = D(2008, 2, 11)
+        C("child-aged-18", "age-transition", "A child turned 18 during the order (older ages occur for "
+          "transitions).", "LOADED", delivery(L, tables=tables_with(transition)), previous_stays_live=False)
+
+        def no_victims(t):
+            t["victim"] = []
+        C("empty-table", "header-only", "The victims table has a header and no rows (the manifest agrees: 0); "
+          "a full snapshot with no victims would wipe the victims data, so loading or refusing are both "
+          "defensible.", "LOADED_OR_REJECTED", delivery(L, tables=tables_with(no_victims)))
+
+        # ---- header problems
+        ch = "YJ_Children.csv" if L == "corepl" else "persons"
+
+        def hdr(fn):
+            def m(grid):
+                h, rows = grid[ch][0], grid[ch][1]
+                fn(grid, h, rows)
+            return m
+
+        def hdr_case(grid, h, rows):
+            grid[ch][0] = [(" " + x.upper() + " ") if i % 2 else x.lower() for i, x in enumerate(h)]
+        C("header-case-spaces", "header-format", "The child table's headers arrived in different case with "
+          "stray spaces; the spec does not say whether headers match exactly.", "LOADED_OR_REJECTED",
+          delivery(L, mutate=hdr(hdr_case)))
+
+        dob_h = "Date of Birth" if L == "corepl" else "dob"
+
+        def hdr_rename(grid, h, rows):
+            h[h.index(dob_h)] = "DOB" if L == "corepl" else "date_of_birth"
+        C("column-renamed", "column-renamed", f"A supplier upgrade renamed the '{dob_h}' column.", "REJECTED",
+          delivery(L, mutate=hdr(hdr_rename)))
+
+        def drop_col(name):
+            def f(grid, h, rows):
+                i = h.index(name)
+                del h[i]
+                for r in rows:
+                    del r[i]
+            return f
+        C("column-missing-required", "column-missing", f"The child table arrived without its '{dob_h}' column.",
+          "REJECTED", delivery(L, mutate=hdr(drop_col(dob_h))))
+        pnc_h = "PNC ID" if L == "corepl" else "pnc"
+        C("column-missing-optional", "column-missing", f"The child table arrived without its optional "
+          f"'{pnc_h}' column; loading with the column empty or refusing are both defensible.",
+          "LOADED_OR_REJECTED", delivery(L, mutate=hdr(drop_col(pnc_h))))
+
+        prev = ["Smith", "Begum", "Nowak", "Thompson"]
+
+        def extra(grid, h, rows):
+            h.append("Previous Surname" if L == "corepl" else "previous_surname")
+            for k, r in enumerate(rows):
+                r.append(prev[k % 4] if k % 3 == 0 else ("" if L == "corepl" else None))
+        C("column-extra", "column-extra", "A supplier upgrade added a 'previous surname' column (more personal "
+          "data) to the child table; ignoring it or refusing are both defensible, echoing its values is not.",
+          "LOADED_OR_REJECTED", delivery(L, mutate=hdr(extra)), pii=base_pii + prev)
+
+        def reorder(grid, h, rows):
+            order = list(range(len(h)))[::-1]
+            grid[ch][0] = [h[i] for i in order]
+            grid[ch][1][:] = [[r[i] for i in order] for r in rows]
+        C("columns-reordered", "columns-reordered", "The child table's columns arrived in reverse order with the "
+          "right headers.", "LOADED", delivery(L, mutate=hdr(reorder)), previous_stays_live=False)
+    return out
+
+
+CASE_GROUPS = [baseline_cases, cs_generic_cases]
 
 
 def _write(path: pathlib.Path, content):
