@@ -650,7 +650,299 @@ def cs_generic_cases():
     return out
 
 
-CASE_GROUPS = [baseline_cases, cs_generic_cases]
+def cs_corepl_cases():
+    """Text-file problems that only the corepl (CSV) layout can have."""
+    L = "corepl"
+    out = []
+    before = cs_before(L)
+    base_pii = pii_children(FIRST_KIDS)
+    fo = folder(L)
+
+    def C(cid, cls, desc, outcome, fr, **kw):
+        kw.setdefault("before", before)
+        kw.setdefault("pii", base_pii)
+        out.append(Case(f"cs-corepl-{cid}", "case_system", L, cls, desc, outcome, fr[0], fr[1], **kw))
+
+    accented = ["C100108", "C100117", "C100122", "C100127"]  # Wiśniewska, Ștefan, Zoë, Horváth
+
+    def enc_for(target_file, codec):
+        def enc(n, text):
+            if n != target_file:
+                return text.encode("utf-8-sig")
+            return text.encode(codec, errors="replace")
+        return enc
+    C("cp1252", "non-utf8", "The supplier's export wrote YJ_Children.csv in Windows-1252 (characters it cannot "
+      "hold became '?'), and the manifest was computed over those bytes; decoding it as Windows-1252, "
+      "quarantining the undecodable rows or refusing the delivery are all defensible, mojibake is not.",
+      "LOADED_OR_REJECTED", corepl_delivery(encode=enc_for("YJ_Children.csv", "cp1252")),
+      pii=base_pii + pii_children(accented) + ["Wi?niewska", "?tefan"])
+    C("utf16", "non-utf8", "YJ_Episodes.csv was saved as UTF-16 ('Unicode text'), with a UTF-16 BOM; the spec "
+      "fixes UTF-8, so reading it or refusing are both defensible.", "LOADED_OR_REJECTED",
+      corepl_delivery(encode=enc_for("YJ_Episodes.csv", "utf-16")))
+    C("no-bom", "no-bom", "Every file is UTF-8 without the byte-order mark the layout describes; the "
+      "headers are otherwise exact.", "LOADED", corepl_delivery(encode=lambda n, t: t.encode("utf-8")),
+      previous_stays_live=False)
+
+    def bom_middle(n, text):
+        if n != "YJ_Children.csv":
+            return text.encode("utf-8-sig")
+        lines = text.split("\r\n")
+        head, body = lines[0], lines[1:-1]
+        half = len(body) // 2
+        part1 = "\r\n".join([head] + body[:half]) + "\r\n"
+        part2 = "\r\n".join([head] + body[half:]) + "\r\n"
+        return part1.encode("utf-8-sig") + part2.encode("utf-8-sig")
+    C("bom-in-middle", "bom-in-middle", "The export job wrote YJ_Children.csv in two chunks and concatenated "
+      "them, so a BOM and a second header line sit in the middle of the file (the manifest counts 33 children, "
+      "which is right); skipping the repeated header or refusing are both defensible, a child with "
+      "child_id 'Child ID' is not.", "LOADED_OR_REJECTED", corepl_delivery(encode=bom_middle))
+
+    def eol(kind):
+        def enc(n, text):
+            if kind == "lf":
+                text = text.replace("\r\n", "\n")
+            else:
+                parts = text.split("\r\n")
+                text = "".join(p + ("\n" if i % 3 == 1 else "\r\n") for i, p in enumerate(parts[:-1]))
+            return text.encode("utf-8-sig")
+        return enc
+    C("lf-line-endings", "line-endings", "Every file has LF line endings (the supplier's job moved to Linux).",
+      "LOADED", corepl_delivery(encode=eol("lf")), previous_stays_live=False)
+    C("mixed-line-endings", "line-endings", "The files mix CRLF and LF line endings (rows appended by a "
+      "second process).", "LOADED", corepl_delivery(encode=eol("mixed")), previous_stays_live=False)
+    C("trailing-blank-lines", "trailing-blank-lines", "Every file ends with three blank lines.", "LOADED",
+      corepl_delivery(encode=lambda n, t: (t + "\r\n\r\n\r\n").encode("utf-8-sig")), previous_stays_live=False)
+    C("quote-all", "quoting", "Every field is quoted, including the header (a different CSV writer setting).",
+      "LOADED", _quote_all_delivery(), previous_stays_live=False)
+
+    def unquoted(grid):
+        h, rows, raw = grid["YJ_Children.csv"]
+        i = next(k for k, r in enumerate(rows) if r[0] == "C100105")
+        rows[i][1] = "Yusuf, Ahmed"
+        raw.add(i)
+    C("unquoted-delimiter", "unquoted-delimiter", "A first name was entered as 'Yusuf, Ahmed' and the export "
+      "does not quote it, so the row has an extra field and the surname 'Bhayat' lands in the Date of Birth "
+      "column (and the date of birth in Sex).", "LOADED_WITH_QUARANTINE", corepl_delivery(mutate=unquoted),
+      min_quarantined=1, pii=base_pii + pii_child("C100105") + ["Ahmed", "Yusuf, Ahmed"], previous_stays_live=False)
+
+    def unquoted_labels(grid):
+        h, rows, raw = grid["YJ_Children.csv"]
+        for k, r in enumerate(rows):
+            if r[5].startswith("White: English"):
+                raw.add(k)
+    w1 = [c["child_id"] for c in COHORT["child"] if c["ethnicity"] == "W1"]
+    C("unquoted-code-label", "unquoted-delimiter", "The export stopped quoting fields, so every White British "
+      "child's ethnicity label ('White: English, Welsh, Scottish, Northern Irish or British') splits into four "
+      "fields and the postcode, UPN and PNC id shift right.", "LOADED_WITH_QUARANTINE",
+      corepl_delivery(mutate=unquoted_labels), min_quarantined=len(w1), pii=base_pii + pii_children(w1),
+      previous_stays_live=False)
+
+    def newline(grid):
+        h, rows, raw = grid["YJ_Children.csv"]
+        rows[9][6] = rows[9][6] + "\n"
+        rows[10][1] = "Ruby-Mae\n"
+    C("embedded-newline", "embedded-newline", "Two quoted fields (a postcode and a first name) end with a line "
+      "break pasted in from an e-mail; the CSV is valid and each record is still one row.", "LOADED",
+      corepl_delivery(mutate=newline), previous_stays_live=False)
+
+    def resave(fmt, fname, desc, cls):
+        def m(grid):
+            h, rows, raw = grid[fname]
+            for r in rows:
+                for j, v in enumerate(r):
+                    if len(v) == 10 and v[2] == "/" and v[5] == "/":
+                        d = dt.date(int(v[6:]), int(v[3:5]), int(v[:2]))
+                        r[j] = fmt(d)
+        C(cls, "excel-resaved-dates", desc, "LOADED_OR_REJECTED", corepl_delivery(mutate=m))
+    resave(lambda d: f"{d.day}/{d.month}/{d.year % 100:02d}", "YJ_Offences.csv",
+           "Someone opened YJ_Offences.csv in Excel and saved it, so dates became d/m/yy (two-digit years); "
+           "the spec fixes dd/mm/yyyy, so reading them or refusing are both defensible.", "excel-dmyy")
+    resave(lambda d: d.strftime("%Y-%m-%d 00:00:00"), "YJ_Episodes.csv",
+           "YJ_Episodes.csv was re-saved by a tool that wrote every date as 'yyyy-mm-dd hh:mm:ss'.",
+           "excel-datetime")
+    resave(lambda d: f"{d.month}/{d.day}/{d.year}", "YJ_Outcomes.csv",
+           "YJ_Outcomes.csv was re-saved on a US-locale machine, so dates are m/d/yyyy: some cannot be "
+           "read as d/m and the rest would be silently wrong; refusing it or quarantining is expected, "
+           "but loading it as day-first is wrong.", "us-dates-file")
+
+    def yn(grid):
+        h, rows, raw = grid["YJ_Needs.csv"]
+        for k, r in enumerate(rows):
+            for j in (5, 6, 7):
+                r[j] = {"Yes": ["Y", "TRUE", "yes"][k % 3], "No": ["N", "FALSE", "no"][k % 3]}[r[j]]
+    C("bool-variants", "bool-format", "YJ_Needs.csv has booleans as Y/N, TRUE/FALSE and yes/no instead of "
+      "Yes/No; accepting the variants or refusing are both defensible.", "LOADED_OR_REJECTED",
+      corepl_delivery(mutate=yn))
+
+    def codes_not_labels(grid):
+        h, rows, raw = grid["YJ_Children.csv"]
+        for r, c in zip(rows, COHORT["child"]):
+            r[4], r[5] = c["sex"], c["ethnicity"]
+    C("codes-instead-of-labels", "code-format", "The child table has canonical codes (M, A1) where the corepl "
+      "layout has labels (Male, Asian or Asian British: Indian).", "LOADED_OR_REJECTED",
+      corepl_delivery(mutate=codes_not_labels))
+
+    def semicolon(n, text):
+        if n != "YJ_Outcomes.csv":
+            return text.encode("utf-8-sig")
+        rows = corepl_grid(COHORT)["YJ_Outcomes.csv"]
+        return csv_text(rows[0], rows[1], delim=";").encode("utf-8-sig")
+    C("semicolon", "delimiter", "YJ_Outcomes.csv was re-exported with semicolons (a European-locale Excel); "
+      "the layout says comma-separated.", "LOADED_OR_REJECTED", corepl_delivery(encode=semicolon))
+    return out
+
+
+def _quote_all_delivery():
+    grid = corepl_grid(COHORT)
+
+    def enc(n, text):
+        h, rows = grid[n]
+        return csv_text(h, rows, quote_all=True).encode("utf-8-sig")
+    return corepl_delivery(encode=enc)
+
+
+def cs_childview_cases():
+    """Workbook problems that only the childview (xlsx) layout can have."""
+    from .xlsx import Formula
+    L = "childview"
+    out = []
+    before = cs_before(L)
+    base_pii = pii_children(FIRST_KIDS)
+    bk = folder(L) + CV_BOOK
+
+    def C(cid, cls, desc, outcome, fr, **kw):
+        kw.setdefault("before", before)
+        kw.setdefault("pii", base_pii)
+        out.append(Case(f"cs-childview-{cid}", "case_system", L, cls, desc, outcome, fr[0], fr[1], **kw))
+
+    def book_is(content):
+        def after(files, rows):
+            files[CV_BOOK] = content
+            rows[CV_BOOK] = 0
+        return after
+    html = (b"<!DOCTYPE html><html><head><title>Session expired</title></head><body><h1>Your session has "
+            b"expired</h1><p>Please sign in again to download the extract.</p></body></html>\n")
+    C("not-a-zip-html", "not-a-zip", "The transfer job saved the supplier portal's 'session expired' HTML page "
+      "as childview_extract.xlsx, and the manifest's SHA-256 matches that page.", "REJECTED",
+      childview_delivery(book=html, after=book_is(html)))
+    grid = childview_grid(COHORT)
+    csv_body = csv_text(*grid["persons"][:1], [[("" if v is None else (v.date().isoformat() if hasattr(v, "date") else v))
+                                                for v in r] for r in grid["persons"][1]]).encode("utf-8")
+    C("csv-named-xlsx", "not-a-zip", "The persons sheet was exported as CSV text but saved with the .xlsx name "
+      "(manifest matches those bytes).", "REJECTED", childview_delivery(book=csv_body, after=book_is(csv_body)),
+      pii=base_pii + pii_children([c["child_id"] for c in COHORT["child"][:6]]))
+    good_book = childview_delivery()[0][bk]
+    cut = good_book[: len(good_book) * 3 // 5]
+    C("truncated-sha-matches", "truncated", "The supplier's job wrote a truncated workbook (not a valid zip) "
+      "and computed the manifest over it, so the SHA-256 matches.", "REJECTED",
+      childview_delivery(book=cut, after=book_is(cut)))
+
+    def drop_sheet(grid):
+        del grid["victims"]
+    C("missing-sheet", "missing-sheet", "The workbook has no 'victims' sheet (the module was switched off in "
+      "the export) and the manifest does not mention it either.", "REJECTED", childview_delivery(mutate=drop_sheet))
+
+    def rename_sheet(grid):
+        items = list(grid.items())
+        grid.clear()
+        for k, v in items:
+            grid["Persons" if k == "persons" else k] = v
+    C("sheet-name-case", "sheet-renamed", "The persons sheet is called 'Persons'; matching sheet names without "
+      "regard to case or refusing are both defensible.", "LOADED_OR_REJECTED", childview_delivery(mutate=rename_sheet))
+
+    def extra_sheet(grid):
+        grid["export_info"] = [["key", "value"], [["exported_by", "svc_childview"], ["run", "nightly"]]]
+    C("extra-sheet", "extra-sheet", "The workbook has an extra 'export_info' sheet not in the layout.",
+      "LOADED_OR_REJECTED", childview_delivery(mutate=extra_sheet))
+    C("all-date-cells", "date-cells", "Every date in every sheet is a real Excel date cell.", "LOADED",
+      childview_delivery(date_cells=tuple(CHILDVIEW_SHEET.values())), previous_stays_live=False)
+    C("all-iso-text", "date-text", "Every date in every sheet is ISO text, persons included.", "LOADED",
+      childview_delivery(date_cells=()), previous_stays_live=False)
+
+    def date_fmt(fn):
+        def m(grid):
+            for sheet, (h, rows) in grid.items():
+                for r in rows:
+                    for j, v in enumerate(r):
+                        if isinstance(v, dt.datetime) or (isinstance(v, str) and len(v) == 10 and v[4] == "-" and v[7] == "-"):
+                            r[j] = fn(v)
+        return m
+    C("datetime-text", "excel-resaved-dates", "Dates are text 'yyyy-mm-dd 00:00:00' (a datetime column in the "
+      "supplier's database exported as text).", "LOADED_OR_REJECTED",
+      childview_delivery(mutate=date_fmt(lambda v: (v.date().isoformat() if isinstance(v, dt.datetime) else v) + " 00:00:00")))
+
+    def as_serial(v):
+        d = v if isinstance(v, dt.datetime) else dt.datetime.fromisoformat(v)
+        return (d - dt.datetime(1899, 12, 30)).days
+    C("serial-numbers", "excel-serial-date", "Every date is a plain number cell (the Excel serial with the date "
+      "format lost, e.g. 41923); reading it as a serial date or refusing are both defensible.",
+      "LOADED_OR_REJECTED", childview_delivery(mutate=date_fmt(as_serial)))
+
+    def bools(fn):
+        def m(grid):
+            for sheet, (h, rows) in grid.items():
+                for j, name in enumerate(h):
+                    if name.endswith("_flag"):
+                        for r in rows:
+                            if r[j] in (0, 1):
+                                r[j] = fn(r[j])
+        return m
+    C("bool-cells", "bool-format", "Flags are Excel TRUE/FALSE cells instead of 1/0.", "LOADED_OR_REJECTED",
+      childview_delivery(mutate=bools(lambda v: bool(v))))
+    C("bool-text", "bool-format", "Flags are the text '1'/'0' instead of numbers.", "LOADED",
+      childview_delivery(mutate=bools(lambda v: str(v))), previous_stays_live=False)
+
+    def floats(grid):
+        for sheet, (h, rows) in grid.items():
+            for r in rows:
+                for j, v in enumerate(r):
+                    if isinstance(v, int) and not isinstance(v, bool) and h[j] in ("gravity", "hrs_offered", "hrs_attended"):
+                        r[j] = float(v)
+    C("ints-as-floats", "number-format", "Integer columns (gravity, hours) are stored as 3.0, 25.0, as Excel "
+      "does for numbers that passed through a formula.", "LOADED", childview_delivery(mutate=floats),
+      previous_stays_live=False)
+
+    def labels(grid):
+        h, rows = grid["persons"]
+        j = h.index("ethnic_code")
+        from .base import LABELS
+        for r in rows:
+            if r[j]:
+                r[j] = LABELS["ethnicity"][r[j]]
+    C("labels-not-codes", "code-format", "The persons sheet has corepl-style labels ('Asian or Asian British: "
+      "Indian') in ethnic_code instead of canonical codes.", "LOADED_OR_REJECTED", childview_delivery(mutate=labels))
+    C("title-row", "title-row", "Each sheet has a title row ('Extract 21/11/2026 02:10') above the header.",
+      "LOADED_OR_REJECTED", childview_delivery(xlsx_kw={"title_rows": {s: [["Extract 21/11/2026 02:10"]]
+                                                                           for s in CHILDVIEW_SHEET.values()}}))
+    C("trailing-blank-rows", "trailing-blank-rows", "Each sheet has 40 formatted but empty rows after the data "
+      "(they are not records).", "LOADED",
+      childview_delivery(xlsx_kw={"blank_styled_rows": {s: 40 for s in CHILDVIEW_SHEET.values()}}),
+      previous_stays_live=False)
+
+    def formula(grid):
+        h, rows = grid["persons"]
+        rows[20][h.index("forename")] = Formula('=PROPER("liam")')
+        rows[21][h.index("post_code")] = Formula('=HYPERLINK("http://example.invalid/","LE12 6LL")')
+    C("formula-cells", "formula-cell", "Two cells are formulas with no cached value (=PROPER(\"liam\"), "
+      "=HYPERLINK(...)); a reader sees an empty value or the formula text; the spec does not say which.",
+      "LOADED_OR_REJECTED", childview_delivery(mutate=formula), pii=base_pii + pii_children(["C100121", "C100122"]))
+
+    def lock(files, rows):
+        files["~$childview_extract.xlsx"] = b"\x0bsvc_extract" + b"\x20" * 40 + b"\x00" * 110
+    C("lock-file", "lock-file", "An Office lock file ~$childview_extract.xlsx sits beside a correct workbook "
+      "(someone had it open when the job copied the folder).", "LOADED_OR_REJECTED", childview_delivery(after=lock))
+
+    def id_spaces(grid):
+        h, rows = grid["interventions"]
+        for r in rows[:5]:
+            r[1] = " " + r[1] + " "
+    C("id-stray-spaces", "stray-spaces", "Five interventions have person_ref with stray leading/trailing "
+      "spaces; trimming them or quarantining the rows as orphans are both defensible.", "LOADED_OR_REJECTED",
+      childview_delivery(mutate=id_spaces))
+    return out
+
+
+CASE_GROUPS = [baseline_cases, cs_generic_cases, cs_corepl_cases, cs_childview_cases]
 
 
 def _write(path: pathlib.Path, content):
