@@ -942,7 +942,232 @@ def cs_childview_cases():
     return out
 
 
-CASE_GROUPS = [baseline_cases, cs_generic_cases, cs_corepl_cases, cs_childview_cases]
+def custody_cases():
+    out = []
+    before = custody_before()
+    P = "police_custody/" + custody_name(T0700)
+    recs = CUSTODY
+    base_pii = pii_custody(recs[:2])
+
+    def C(cid, cls, desc, outcome, fr, **kw):
+        kw.setdefault("before", before)
+        kw.setdefault("pii", base_pii)
+        out.append(Case(f"custody-{cid}", "police_custody", None, cls, desc, outcome, fr[0], fr[1], **kw))
+
+    def text_of(rs=None, eol="\n", header=CUSTODY_HEADER, raw=()):
+        rs = recs if rs is None else rs
+        return csv_text(header, [[r.get(h, "") for h in header] for r in rs], eol=eol, raw_rows=raw)
+
+    def one(content, rows, path=P):
+        return {path: content}, ({path: rows} if rows is not None else {})
+
+    def with_rec(k, **changes):
+        rs = copy.deepcopy(recs)
+        rs[k].update(changes)
+        return rs
+
+    C("empty-file", "empty-file", "The police transfer job created the 07:00 file but wrote nothing to it "
+      "(zero bytes).", "REJECTED", one(b"", 0))
+    C("header-only", "header-only", "The 07:00 file has a header and no rows (no child was in custody in the "
+      "last 48 hours), which is a valid file.", "LOADED", one(text_of([]).encode(), 0), previous_stays_live=False)
+    C("directory-not-file", "directory-not-file", "A directory named custody_20261121_0700.csv sits where the "
+      "file should be.", "REJECTED", one(Dir(), None))
+    C("broken-symlink", "broken-symlink", "custody_20261121_0700.csv is a symlink to a file on a share that "
+      "was unmounted.", "REJECTED", one(Symlink("/mnt/police_share/out/custody_20261121_0700.csv"), None))
+    full = text_of().encode()
+    last_line_start = full.rstrip(b"\n").rfind(b"\n") + 1
+    cut_at = full.index(recs[-1]["surname"].encode(), last_line_start) + len(recs[-1]["surname"])
+    C("truncated-mid-row", "truncated", "The transfer was cut off part-way through the last row, just after the "
+      "surname.", "LOADED_WITH_QUARANTINE", one(full[:cut_at], len(recs)), min_quarantined=1,
+      pii=base_pii + pii_custody(recs[-1:]), previous_stays_live=False)
+
+    acc = with_rec(2, surname="Horváth", forenames="Dominik", date_of_birth=CHILD["C100127"]["date_of_birth"].isoformat(),
+                   pnc_id=CHILD["C100127"]["pnc_id"])
+    acc[5].update(surname="Szabó", forenames="Réka", date_of_birth="2012-03-28", pnc_id="")
+    C("cp1252", "non-utf8", "The custody file arrived in Windows-1252 (Horváth, Szabó); decoding it correctly, "
+      "quarantining the undecodable rows or refusing are all defensible, mojibake is not.", "LOADED_OR_REJECTED",
+      one(text_of(acc).encode("cp1252"), len(acc)), pii=base_pii + pii_custody([acc[2], acc[5]]))
+    C("utf16", "non-utf8", "The custody file arrived as UTF-16 with a BOM; the spec says UTF-8.",
+      "LOADED_OR_REJECTED", one(text_of().encode("utf-16"), len(recs)))
+    C("utf8-bom", "bom", "The custody file starts with a UTF-8 byte-order mark.", "LOADED",
+      one(text_of().encode("utf-8-sig"), len(recs)), previous_stays_live=False)
+    prev = custody_records(COHORT, T0700_PREV)
+    C("bom-in-middle", "bom-in-middle", "The police job appended the 07:00 extract (with its BOM and header) "
+      "to the previous file instead of replacing it, so a BOM and a second header sit mid-file; skipping the "
+      "repeated header or refusing are both defensible, a detention with custody_ref 'custody_ref' is not.",
+      "LOADED_OR_REJECTED", one(text_of(prev).encode("utf-8-sig") + text_of().encode("utf-8-sig"), len(prev) + len(recs)))
+    C("crlf", "line-endings", "The custody file has CRLF line endings.", "LOADED",
+      one(text_of(eol="\r\n").encode(), len(recs)), previous_stays_live=False)
+    mixed = "".join(line + ("\r\n" if i % 2 else "\n") for i, line in enumerate(text_of().split("\n")[:-1]))
+    C("mixed-line-endings", "line-endings", "The custody file mixes CRLF and LF line endings.", "LOADED",
+      one(mixed.encode(), len(recs)), previous_stays_live=False)
+    C("trailing-blank-lines", "trailing-blank-lines", "The custody file ends with blank lines and a line of "
+      "commas (an Excel export of empty rows).", "LOADED",
+      one((text_of() + "\n\n" + "," * (len(CUSTODY_HEADER) - 1) + "\n").encode(), len(recs)),
+      previous_stays_live=False)
+    k = 4
+    shifted = with_rec(k, custody_suite="Euston Street, Leicester, LE1 3QL")
+    C("unquoted-delimiter", "unquoted-delimiter", "The suite was written 'Euston Street, Leicester, LE1 3QL' "
+      "without quotes, so the row gains two fields and the surname lands in date_of_birth and the forenames "
+      "in sex.", "LOADED_WITH_QUARANTINE", one(text_of(shifted, raw={k}).encode(), len(recs)), min_quarantined=1,
+      pii=base_pii + pii_custody([recs[k]]), previous_stays_live=False)
+    nl = with_rec(3, reason_not_transferred="No secure bed available.\nLA contacted 02:40, no placement.\r\nEDT informed.")
+    C("embedded-newline", "embedded-newline", "A quoted reason_not_transferred holds line breaks (typed in a "
+      "multi-line box); each record is still one row.", "LOADED", one(text_of(nl).encode(), len(recs)),
+      previous_stays_live=False)
+
+    # ---- time zones and the clock change (29 March 2026, 01:00 GMT -> 02:00 BST)
+    tdst = dt.datetime(2026, 3, 29, 7, 0)
+    pdst = "police_custody/" + custody_name(tdst)
+    def dst_recs(fmt):
+        rs = custody_records(COHORT, tdst, count=4, release_all=False)
+        arrivals = [("2026-03-28T23:40:00", "+00:00"), ("2026-03-29T00:50:00", "+00:00"),
+                    ("2026-03-29T01:30:00", "+01:00"), ("2026-03-29T03:15:00", "+01:00")]
+        for r, (a, off) in zip(rs, arrivals):
+            for col in ("arrest_datetime", "arrival_datetime", "detention_authorised_datetime", "release_datetime",
+                        "appropriate_adult_requested", "appropriate_adult_arrived"):
+                r[col] = ""
+            r["arrival_datetime"] = fmt(a, off)
+            r["outcome"], r["pace_transfer_requested"], r["pace_transfer_type"], r["pace_transfer_achieved"], \
+                r["reason_not_transferred"] = "", "", "", "", ""
+        return rs
+    rs = dst_recs(lambda a, off: a + off)
+    C("tz-offset", "tz-offset", "The police system started writing UTC offsets (including "
+      "'2026-03-29T01:30:00+01:00', which is 00:30 GMT, on the night the clocks went forward); converting to "
+      "local time or refusing are both defensible, dropping the offset silently is not.", "LOADED_OR_REJECTED",
+      one(text_of(rs).encode(), len(rs), pdst), before=None, pii=pii_custody(rs))
+    rs = dst_recs(lambda a, off: (dt.datetime.fromisoformat(a + off).astimezone(dt.timezone.utc)
+                                  .strftime("%Y-%m-%dT%H:%M:%SZ")))
+    C("tz-utc-z", "tz-offset", "Every datetime is UTC with a 'Z' suffix (a system upgrade); the pipeline holds "
+      "local time, so converting or refusing are both defensible.", "LOADED_OR_REJECTED",
+      one(text_of(rs).encode(), len(rs), pdst), before=None, pii=pii_custody(rs))
+    rs = dst_recs(lambda a, off: a)
+    C("nonexistent-local-time", "dst-gap", "An arrival at 2026-03-29T01:30:00 local time, a time that did not "
+      "exist (clocks went from 01:00 to 02:00); the spec does not say how to treat it.", "LOADED_OR_REJECTED",
+      one(text_of(rs).encode(), len(rs), pdst), before=None, pii=pii_custody(rs))
+
+    def excel(r):
+        r = dict(r)
+        for col in r:
+            v = r[col]
+            if len(v) == 19 and v[10] == "T":
+                d = dt.datetime.fromisoformat(v)
+                r[col] = d.strftime("%d/%m/%Y %H:%M")
+            elif col == "date_of_birth":
+                r[col] = dt.date.fromisoformat(v).strftime("%d/%m/%Y")
+        return r
+    ex = [excel(r) for r in recs]
+    C("excel-resaved", "excel-resaved-dates", "A duty officer opened the file in Excel and saved it: datetimes "
+      "became '21/11/2026 07:14' and dates of birth dd/mm/yyyy; reading them day-first or refusing are both "
+      "defensible, reading them month-first is not.", "LOADED_OR_REJECTED", one(text_of(ex).encode(), len(ex)),
+      pii=pii_custody(ex))
+    bad = with_rec(6, date_of_birth="2010-02-29")
+    C("impossible-dob", "impossible-date", "One date of birth is 29 February 2010 (not a leap year).",
+      "LOADED_WITH_QUARANTINE", one(text_of(bad).encode(), len(bad)), min_quarantined=1,
+      pii=base_pii + pii_custody([bad[6]]), previous_stays_live=False)
+    dup = copy.deepcopy(recs)
+    d2 = dict(dup[1], release_datetime="2026-11-20T04:40:00", outcome="NFA")
+    dup.insert(2, d2)
+    C("duplicate-ref-conflict", "duplicate-key", "The same custody_ref appears twice in one file with "
+      "different release times and outcomes, so no version is the latest; quarantining or picking one are both "
+      "defensible, losing both is not.", "LOADED_OR_REJECTED", one(text_of(dup).encode(), len(dup)),
+      pii=base_pii)
+    allbad = [dict(r, arrival_datetime="") for r in recs]
+    C("all-rows-bad", "all-rows-bad", "Every row lacks arrival_datetime (a field mapping broke), so every row "
+      "would be quarantined.", "REJECTED", one(text_of(allbad).encode(), len(allbad)))
+    h2 = [(x.upper() if i % 3 == 0 else " " + x.replace("_", " ").title() + " ") for i, x in enumerate(CUSTODY_HEADER)]
+    C("header-case-spaces", "header-format", "The headers arrived in mixed case, with spaces for underscores "
+      "and stray spaces; the spec does not say whether headers match exactly.", "LOADED_OR_REJECTED",
+      one(("\n".join([",".join(h2)] + text_of().split("\n")[1:])).encode(), len(recs)))
+    h3 = [("last_name" if x == "surname" else x) for x in CUSTODY_HEADER]
+    C("column-renamed", "column-renamed", "The police renamed 'surname' to 'last_name'.", "REJECTED",
+      one(("\n".join([",".join(h3)] + text_of().split("\n")[1:])).encode(), len(recs)))
+    C("column-missing-required", "column-missing", "The file arrived without the arrival_datetime column.",
+      "REJECTED", one(text_of(header=[h for h in CUSTODY_HEADER if h != "arrival_datetime"]).encode(), len(recs)))
+    C("column-missing-optional", "column-missing", "The file arrived without the optional pace_transfer_type "
+      "column; loading with it empty or refusing are both defensible.", "LOADED_OR_REJECTED",
+      one(text_of(header=[h for h in CUSTODY_HEADER if h != "pace_transfer_type"]).encode(), len(recs)))
+    officers = ["PC 2291 Hollingworth", "PS 1043 Kaur", "PC 3310 Adebayo"]
+    ext = [dict(r, custody_officer=officers[i % 3]) for i, r in enumerate(recs)]
+    C("column-extra", "column-extra", "The police added a custody_officer column (names of officers); ignoring "
+      "it or refusing are both defensible.", "LOADED_OR_REJECTED",
+      one(text_of(ext, header=CUSTODY_HEADER + ["custody_officer"]).encode(), len(recs)), pii=base_pii + officers)
+    C("columns-reordered", "columns-reordered", "The columns arrived in a different order (alphabetical) with "
+      "the right headers.", "LOADED", one(text_of(header=sorted(CUSTODY_HEADER)).encode(), len(recs)),
+      previous_stays_live=False)
+    nm = copy.deepcopy(recs)
+    nm[0]["postcode"], nm[1]["pnc_id"], nm[2]["self_defined_ethnicity"], nm[3]["strip_search"] = "NULL", "N/A", "-", " "
+    C("null-markers-optional", "null-markers", "Optional fields hold 'NULL', 'N/A', '-' and a space; treating "
+      "them as empty or quarantining are both defensible.", "LOADED_OR_REJECTED", one(text_of(nm).encode(), len(nm)),
+      pii=pii_custody(nm[:4]))
+    nr = with_rec(5, arrival_datetime="NULL")
+    C("null-marker-required", "null-markers", "One row's arrival_datetime is the text 'NULL'.",
+      "LOADED_WITH_QUARANTINE", one(text_of(nr).encode(), len(nr)), min_quarantined=1,
+      pii=base_pii + pii_custody([nr[5]]), previous_stays_live=False)
+    fm = copy.deepcopy(recs)
+    fm[0]["offence_description"] = '=HYPERLINK("http://example.invalid/","Assault")'
+    fm[3]["reason_not_transferred"] = "+44 116 496 0321 rang, no bed"
+    fm[5]["offence_description"] = "@SUM(1+1) criminal damage"
+    fm[6]["offence_description"] = "-possession of cannabis"
+    C("formula-like-text", "formula-text", "Free-text fields begin with '=', '+', '@' and '-'; they are text, "
+      "must be loaded as text and never evaluated (exports must neutralise them).", "LOADED",
+      one(text_of(fm).encode(), len(fm)), previous_stays_live=False)
+    lg = with_rec(3, reason_not_transferred=("Secure bed requested from the national placement team; " * 180).strip())
+    C("very-long-field", "very-long-field", "reason_not_transferred holds about 10,000 characters (a pasted "
+      "e-mail thread); it is free text.", "LOADED", one(text_of(lg).encode(), len(lg)), previous_stays_live=False)
+    body = text_of().encode()
+    for cid, name, cls in (("name-case", "Custody_20261121_0700.CSV", "file-name-case"),
+                           ("name-separators", "custody-20261121-0700.csv", "file-name-separators"),
+                           ("name-no-time", "custody_20261121.csv", "file-name-format"),
+                           ("name-bad-date", "custody_20261321_0700.csv", "file-name-format")):
+        C(cid, cls, f"The file arrived as '{name}' instead of custody_<YYYYMMDD>_<HHMM>.csv; accepting it or "
+          "flagging it as a rejected file are both defensible, ignoring it silently (losing the detentions) "
+          "is not.", "LOADED_OR_REJECTED", one(body, len(recs), "police_custody/" + name))
+    C("stray-notes", "stray-file", "Only a notes.txt left by an operator is in the custody folder.",
+      "NOT_A_DELIVERY", one(b"07:00 file late - police IT aware, ref INC0041876\n", None, "police_custody/notes.txt"),
+      pii=[])
+    C("stray-os-files", "stray-file", "Only .DS_Store and Thumbs.db are in the custody folder.", "NOT_A_DELIVERY",
+      ({"police_custody/.DS_Store": b"\x00\x00\x00\x01Bud1" + b"\x00" * 60,
+        "police_custody/Thumbs.db": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 120}, {}), pii=[])
+
+    # ---- windows, order and re-sends
+    newer = [r for r in custody_records(COHORT, T1500, count=9)
+             if not r["release_datetime"] or r["release_datetime"] > (T1500 - dt.timedelta(hours=48)).isoformat()]
+    newer_files = custody_file(newer, t=T1500)[0]
+    older_only = [r["custody_ref"] for r in recs if r["custody_ref"] not in {n["custody_ref"] for n in newer}]
+    assert older_only, "the older file must hold a record the newer one does not"
+    C("late-older-file", "late-older-file", "The 07:00 file arrived after the 15:00 file had loaded; its "
+      f"record {older_only[0]} (not in the 15:00 window) must be loaded, but its older versions of records "
+      "must not overwrite the 15:00 versions.", "LOADED", custody_file(), before=newer_files,
+      previous_stays_live=True, pii=pii_custody(recs[:3]))
+    f1, r1 = custody_file()
+    t2 = "police_custody/" + custody_name(T0700 + dt.timedelta(minutes=5))
+    C("identical-two-names", "duplicate-file", "The police job sent the same bytes twice, as "
+      "custody_20261121_0700.csv and custody_20261121_0705.csv; nothing may be counted twice.", "LOADED",
+      ({**f1, t2: f1[P]}, {**r1, t2: len(recs)}), previous_stays_live=False)
+    fixed = with_rec(1, date_of_birth="2009-10-19", release_datetime=recs[1]["release_datetime"] or "2026-11-21T06:10:00")
+    C("corrected-same-name", "resent-different-bytes", "A corrected 07:00 file (one date of birth fixed) was "
+      "re-sent under the same name after the first had loaded; the spec does not say whether a same-named "
+      "file replaces the first.", "LOADED_OR_REJECTED", one(text_of(fixed).encode(), len(fixed)),
+      before=custody_file()[0], pii=base_pii + pii_custody([fixed[1]]))
+    bad1 = with_rec(7, sex="X")
+    bb = text_of(bad1).encode()
+    C("identical-with-bad-row", "duplicate-file", "The same file, with one row whose sex is 'X', arrived twice "
+      "under two names; the bad row is quarantined (once or twice) and the good rows are not duplicated.",
+      "LOADED_WITH_QUARANTINE", ({P: bb, t2: bb}, {P: len(recs), t2: len(recs)}), min_quarantined=1,
+      pii=base_pii + pii_custody([bad1[7]]), previous_stays_live=False)
+    old_eth = copy.deepcopy(recs)
+    old_eth[1]["self_defined_ethnicity"], old_eth[3]["self_defined_ethnicity"] = "O1", "W1"
+    C("ethnicity-16plus1", "old-code-list", "An older record uses the 16+1 ethnicity code O1 (Chinese), which "
+      "the spec says may occur.", "LOADED", one(text_of(old_eth).encode(), len(old_eth)), previous_stays_live=False)
+    unk = with_rec(2, self_defined_ethnicity="Z7")
+    C("unknown-ethnicity", "unknown-code", "One optional self-defined ethnicity is 'Z7', in no code list; "
+      "mapping it to not known or quarantining the row are both defensible.", "LOADED_OR_REJECTED",
+      one(text_of(unk).encode(), len(unk)), pii=base_pii + pii_custody([unk[2]]))
+    return out
+
+
+CASE_GROUPS = [baseline_cases, cs_generic_cases, cs_corepl_cases, cs_childview_cases, custody_cases]
 
 
 def _write(path: pathlib.Path, content):
