@@ -224,7 +224,8 @@ CCIS_PATH = "ccis/ccis_activity_20261121.csv"
 
 def ccis_file(rows=None, *, path=CCIS_PATH, header=CCIS_HEADER, encoding="utf-8", eol="\n", raw_rows=(), delim=","):
     rows = CCIS if rows is None else rows
-    return {path: csv_text(header, rows, eol=eol, raw_rows=raw_rows, delim=delim).encode(encoding)}, {path: len(rows)}
+    text = csv_text(header, rows, eol=eol, raw_rows=raw_rows, delim=delim)
+    return {path: text.encode(encoding, errors="replace")}, {path: len(rows)}
 
 
 def ccis_before():
@@ -1167,7 +1168,227 @@ def custody_cases():
     return out
 
 
-CASE_GROUPS = [baseline_cases, cs_generic_cases, cs_corepl_cases, cs_childview_cases, custody_cases]
+def education_cases():
+    out = []
+    before = education_before()
+    base_pii = pii_pupil(PUPILS[0]) + pii_pupil(PUPILS[1])
+    PP, SP, AP = EDU_DIR + "pupils.csv", EDU_DIR + "suspensions.csv", EDU_DIR + "attendance.csv"
+
+    def C(cid, cls, desc, outcome, fr, **kw):
+        kw.setdefault("before", before)
+        kw.setdefault("pii", base_pii)
+        out.append(Case(f"edu-{cid}", "education", None, cls, desc, outcome, fr[0], fr[1], **kw))
+
+    def pupils_with(k, **ch):
+        rows = copy.deepcopy(PUPILS)
+        for col, v in ch.items():
+            rows[k][PUPILS_HEADER.index(col)] = v
+        return rows
+
+    def replace(fr, path, content, rows=None):
+        files, rg = fr
+        files = dict(files)
+        files[path] = content
+        rg = dict(rg)
+        if rows is None:
+            rg.pop(path, None)
+        else:
+            rg[path] = rows
+        return files, rg
+
+    C("semicolon", "delimiter", "The education system's export switched to semicolon-separated files; the "
+      "spec does not name the separator for education files.", "LOADED_OR_REJECTED", education_files(delim=";"))
+    C("tab", "delimiter", "The three files arrived tab-separated (an 'export as text' setting).",
+      "LOADED_OR_REJECTED", education_files(delim="\t"))
+    C("empty-pupils", "empty-file", "pupils.csv arrived as a zero-byte file; suspensions and attendance are "
+      "fine.", "REJECTED", replace(education_files(), PP, b"", 0))
+    C("missing-suspensions", "missing-file", "The night's folder has pupils.csv and attendance.csv but no "
+      "suspensions.csv; the spec does not say whether the three files form one delivery.",
+      "LOADED_OR_REJECTED", education_files(only=("pupils.csv", "attendance.csv")))
+    C("directory-not-file", "directory-not-file", "attendance.csv is a directory.", "REJECTED",
+      replace(education_files(), AP, Dir()))
+    acc = [PUPILS.index(r) for r in PUPILS if any(ch in r[2] + r[3] for ch in "áéëśșŞȘóõ")]
+    C("cp1252", "non-utf8", "pupils.csv arrived in Windows-1252 (accented names such as Szabó, Réka, Zoë); "
+      "decoding it correctly, quarantining the undecodable rows or refusing are all defensible, mojibake is not.",
+      "LOADED_OR_REJECTED", replace(education_files(), PP, csv_text(PUPILS_HEADER, PUPILS, eol="\n")
+                                    .encode("cp1252", errors="replace"), len(PUPILS)),
+      pii=base_pii + sum((pii_pupil(PUPILS[i]) for i in acc), []))
+    C("utf8-bom-crlf", "line-endings", "All three files have a UTF-8 BOM and CRLF line endings.", "LOADED",
+      education_files(encoding="utf-8-sig", eol="\r\n"), previous_stays_live=False)
+    tb = education_files()
+    tb = replace(tb, PP, tb[0][PP] + b"\n\n\n", len(PUPILS))
+    C("trailing-blank-lines", "trailing-blank-lines", "pupils.csv ends with three blank lines.", "LOADED", tb,
+      previous_stays_live=False)
+    bad_upn = PUPILS[3][0][:-1]
+    C("upn-wrong-length", "invalid-id", f"One UPN lost its last digit ({bad_upn}, 12 characters).",
+      "LOADED_WITH_QUARANTINE", education_files(pupils_with(3, upn=bad_upn)), min_quarantined=1,
+      pii=base_pii + pii_pupil(PUPILS[3]) + [bad_upn], previous_stays_live=False)
+    bad_chk = ("A" if PUPILS[4][0][0] != "A" else "B") + PUPILS[4][0][1:]
+    C("upn-bad-check-letter", "invalid-id", f"One UPN has a wrong check letter ({bad_chk}); the spec does not "
+      "say whether the check letter is verified.", "LOADED_OR_REJECTED", education_files(pupils_with(4, upn=bad_chk)),
+      pii=base_pii + pii_pupil(PUPILS[4]) + [bad_chk])
+    dp = copy.deepcopy(PUPILS)
+    dp.insert(7, list(dp[6]))
+    dp[7][2], dp[7][3] = "Patel", "Anjali"
+    C("duplicate-upn", "duplicate-key", "Two pupils share one UPN with different names.",
+      "LOADED_WITH_QUARANTINE", education_files(dp), min_quarantined=1,
+      pii=base_pii + pii_pupil(PUPILS[6]) + ["Anjali"], previous_stays_live=False)
+    sp = copy.deepcopy(SUSP)
+    sp[0][2] = "2026-02-29"
+    sp[1][2] = "2026-09-31"
+    C("impossible-dates", "impossible-date", "Two suspension start dates are 29 February 2026 and 31 "
+      "September 2026.", "LOADED_WITH_QUARANTINE", education_files(susp=sp), min_quarantined=2,
+      pii=base_pii + [SUSP[0][0], SUSP[1][0]], previous_stays_live=False)
+    dm = copy.deepcopy(PUPILS)
+    for r in dm:
+        for j in (4, 12, 13, 15):
+            if r[j]:
+                d = dt.date.fromisoformat(r[j])
+                r[j] = f"{d.day:02d}/{d.month:02d}/{d.year}"
+    C("dates-dmy", "excel-resaved-dates", "pupils.csv was re-saved in Excel so every date is dd/mm/yyyy; the "
+      "spec gives no date format for education files, so reading them day-first or refusing are both "
+      "defensible.", "LOADED_OR_REJECTED", education_files(dm), pii=sum((pii_pupil(r) for r in PUPILS[:4]), []) +
+      [r[4] for r in dm[:4]])
+    C("bad-sen-code", "unknown-code", "One pupil's sen_provision is 'S' (an old SEN code), not E, K or N.",
+      "LOADED_WITH_QUARANTINE", education_files(pupils_with(2, sen_provision="S")), min_quarantined=1,
+      pii=base_pii + pii_pupil(PUPILS[2]), previous_stays_live=False)
+    at = [list(r) for r in ATT]
+    for r in at:
+        r[3] = "n/a"
+    C("all-rows-bad", "all-rows-bad", "Every attendance row has possible_sessions 'n/a'.", "REJECTED",
+      education_files(att=at), pii=base_pii + [r[0] for r in ATT[:3]])
+    hc = [h.upper() if i % 2 else " " + h + " " for i, h in enumerate(PUPILS_HEADER)]
+    C("header-case-spaces", "header-format", "pupils.csv headers arrived in upper case with stray spaces.",
+      "LOADED_OR_REJECTED", education_files(headers=(hc, SUSP_HEADER, ATT_HEADER)))
+    hr = ["dob" if h == "date_of_birth" else h for h in PUPILS_HEADER]
+    C("column-renamed", "column-renamed", "pupils.csv renamed date_of_birth to dob.", "REJECTED",
+      education_files(headers=(hr, SUSP_HEADER, ATT_HEADER)))
+    j = PUPILS_HEADER.index("sen_provision")
+    C("column-missing", "column-missing", "pupils.csv arrived without the sen_provision column.", "REJECTED",
+      education_files([r[:j] + r[j + 1:] for r in PUPILS],
+                      headers=(PUPILS_HEADER[:j] + PUPILS_HEADER[j + 1:], SUSP_HEADER, ATT_HEADER)))
+    C("column-extra", "column-extra", "pupils.csv gained a free_school_meals column at the end.",
+      "LOADED_OR_REJECTED", education_files([r + ["Y" if k % 3 == 0 else "N"] for k, r in enumerate(PUPILS)],
+                                            headers=(PUPILS_HEADER + ["free_school_meals"], SUSP_HEADER, ATT_HEADER)))
+    order = sorted(range(len(ATT_HEADER)), key=lambda i: ATT_HEADER[i])
+    C("columns-reordered", "columns-reordered", "attendance.csv columns arrived in alphabetical order with the "
+      "right headers.", "LOADED", education_files(att=[[r[i] for i in order] for r in ATT],
+                                                  headers=(PUPILS_HEADER, SUSP_HEADER, [ATT_HEADER[i] for i in order])),
+      previous_stays_live=False)
+    k = 5
+    sh = pupils_with(k, surname=PUPILS[k][2] + ", " + PUPILS[k][3].split()[0])
+    C("unquoted-delimiter", "unquoted-delimiter", "A surname was typed 'Surname, Forename' and written without "
+      "quotes, so the row gains a field: the forename lands in forename's place, the forename in date_of_birth "
+      "and the date of birth in sex.", "LOADED_WITH_QUARANTINE", education_files(sh, raw={"pupils.csv": {k}}),
+      min_quarantined=1, pii=base_pii + pii_pupil(PUPILS[k]), previous_stays_live=False)
+    nl = pupils_with(1, school_name="Castle Rock High School\n(Coalville site)")
+    C("embedded-newline", "embedded-newline", "A quoted school_name contains a line break.", "LOADED",
+      education_files(nl), previous_stays_live=False)
+    nm = copy.deepcopy(PUPILS)
+    nm[0][PUPILS_HEADER.index("postcode")] = "NULL"
+    nm[1][PUPILS_HEADER.index("school_urn")] = "N/A"
+    nm[2][PUPILS_HEADER.index("nc_year")] = "-"
+    C("null-markers-optional", "null-markers", "Optional postcode, school_urn and nc_year hold 'NULL', 'N/A' "
+      "and '-'; treating them as empty or quarantining are both defensible.", "LOADED_OR_REJECTED",
+      education_files(nm), pii=base_pii + pii_pupil(PUPILS[2]))
+    C("null-marker-required", "null-markers", "One pupil's date_of_birth is 'N/A'.", "LOADED_WITH_QUARANTINE",
+      education_files(pupils_with(8, date_of_birth="N/A")), min_quarantined=1,
+      pii=base_pii + pii_pupil(PUPILS[8]), previous_stays_live=False)
+    C("formula-like-text", "formula-text", "A school_name begins with '=' (=HYPERLINK(...)); it is text.",
+      "LOADED", education_files(pupils_with(0, school_name='=HYPERLINK("http://example.invalid/","Rawlins Academy")')),
+      previous_stays_live=False)
+    C("bool-variants", "bool-format", "ehe, cme and part_time_timetable hold Yes/No and TRUE/FALSE instead of "
+      "Y/N.", "LOADED_OR_REJECTED", education_files([[{"Y": ["Yes", "TRUE"][k % 2], "N": ["No", "FALSE"][k % 2]}.get(v, v)
+                                                      if j in (14, 16, 17) else v for j, v in enumerate(r)]
+                                                     for k, r in enumerate(PUPILS)]))
+    C("folder-not-a-date", "folder-name-format", "The night's files arrived in education/2026-11-21/ instead "
+      "of education/20261121/; accepting it or flagging it are both defensible, ignoring it silently is not.",
+      "LOADED_OR_REJECTED", education_files(folder="education/2026-11-21/"))
+    st = education_files()
+    st[0][EDU_DIR + "Thumbs.db"] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 200
+    C("stray-file", "stray-file", "A Thumbs.db sits beside the three good files.", "LOADED", st,
+      previous_stays_live=False)
+    C("only-stray-file", "stray-file", "The night's folder holds only a .DS_Store.", "NOT_A_DELIVERY",
+      ({EDU_DIR + ".DS_Store": b"\x00\x00\x00\x01Bud1" + b"\x00" * 60}, {}), pii=[])
+    return out
+
+
+def ccis_cases():
+    out = []
+    before = ccis_before()
+    base_pii = pii_ccis(CCIS[0]) + pii_ccis(CCIS[1])
+
+    def C(cid, cls, desc, outcome, fr, **kw):
+        kw.setdefault("before", before)
+        kw.setdefault("pii", base_pii)
+        out.append(Case(f"ccis-{cid}", "ccis", None, cls, desc, outcome, fr[0], fr[1], **kw))
+
+    def with_row(k, **ch):
+        rows = copy.deepcopy(CCIS)
+        for col, v in ch.items():
+            rows[k][CCIS_HEADER.index(col)] = v
+        return rows
+
+    C("empty-file", "empty-file", "The weekly CCIS file arrived with zero bytes.", "REJECTED",
+      ({CCIS_PATH: b""}, {CCIS_PATH: 0}))
+    k = 2
+    C("unquoted-delimiter", "unquoted-delimiter", "A surname was typed 'Surname, Forename' and written unquoted, "
+      "so the forename lands in date_of_birth and the date of birth in activity_code.", "LOADED_WITH_QUARANTINE",
+      ccis_file(with_row(k, surname=CCIS[k][2] + ", " + CCIS[k][3]), raw_rows={k}), min_quarantined=1,
+      pii=base_pii + pii_ccis(CCIS[k]), previous_stays_live=False)
+    C("cp1252", "non-utf8", "The CCIS file arrived in Windows-1252; decoding it correctly, quarantining the "
+      "undecodable rows or refusing are all defensible.", "LOADED_OR_REJECTED",
+      ccis_file(with_row(4, surname="Horváth", forename="Dominik"), encoding="cp1252"),
+      pii=base_pii + pii_ccis(CCIS[4]) + ["Horváth", "Dominik"])
+    C("utf16", "non-utf8", "The CCIS file arrived as UTF-16.", "LOADED_OR_REJECTED", ccis_file(encoding="utf-16"))
+    dm = copy.deepcopy(CCIS)
+    for r in dm:
+        for j in (4, 6):
+            d = dt.date.fromisoformat(r[j])
+            r[j] = f"{d.day}/{d.month}/{d.year % 100:02d}"
+    C("excel-dmyy", "excel-resaved-dates", "The CCIS file was re-saved in Excel, so dates are d/m/yy; reading "
+      "them day-first or refusing are both defensible.", "LOADED_OR_REJECTED", ccis_file(dm),
+      pii=base_pii + [r[4] for r in dm[:3]])
+    C("impossible-date", "impossible-date", "One activity_start_date is 2026-06-31.", "LOADED_WITH_QUARANTINE",
+      ccis_file(with_row(3, activity_start_date="2026-06-31")), min_quarantined=1, pii=base_pii + pii_ccis(CCIS[3]),
+      previous_stays_live=False)
+    dup = copy.deepcopy(CCIS)
+    dup.append(list(dup[5]))
+    dup[-1][5], dup[-1][6] = "540", "2026-11-02"
+    C("duplicate-id", "duplicate-key", "One ccis_id appears twice with different activities.",
+      "LOADED_WITH_QUARANTINE", ccis_file(dup), min_quarantined=1, pii=base_pii + pii_ccis(CCIS[5]),
+      previous_stays_live=False)
+    C("all-rows-bad", "all-rows-bad", "Every row's date_of_birth is empty (a broken export).", "REJECTED",
+      ccis_file([r[:4] + [""] + r[5:] for r in CCIS]))
+    C("column-missing", "column-missing", "The file arrived without the activity_code column.", "REJECTED",
+      ccis_file([r[:5] + r[6:] for r in CCIS], header=CCIS_HEADER[:5] + CCIS_HEADER[6:]))
+    C("header-case-spaces", "header-format", "Headers arrived in Title Case with spaces ('Date Of Birth').",
+      "LOADED_OR_REJECTED", ccis_file(header=[h.replace("_", " ").title() for h in CCIS_HEADER]))
+    C("null-marker-required", "null-markers", "One date_of_birth is 'N/A'.", "LOADED_WITH_QUARANTINE",
+      ccis_file(with_row(6, date_of_birth="N/A")), min_quarantined=1, pii=base_pii + pii_ccis(CCIS[6]),
+      previous_stays_live=False)
+    C("unknown-activity-code", "unknown-code", "One activity_code is '999', which is in no CCIS code list; the "
+      "spec leaves the code list to a mapping file.", "LOADED_OR_REJECTED", ccis_file(with_row(1, activity_code="999")),
+      pii=base_pii)
+    C("name-without-date", "file-name-format", "The file arrived as ccis/ccis_activity.csv (the name in the "
+      "spec's table) rather than ccis_activity_<YYYYMMDD>.csv (the name in its folder layout).",
+      "LOADED_OR_REJECTED", ccis_file(path="ccis/ccis_activity.csv"))
+    C("name-case", "file-name-case", "The file arrived as CCIS_Activity_20261121.CSV.", "LOADED_OR_REJECTED",
+      ccis_file(path="ccis/CCIS_Activity_20261121.CSV"))
+    C("only-stray-file", "stray-file", "The ccis folder holds only a Thumbs.db.", "NOT_A_DELIVERY",
+      ({"ccis/Thumbs.db": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 120}, {}), pii=[])
+    C("semicolon", "delimiter", "The CCIS file arrived semicolon-separated.", "LOADED_OR_REJECTED",
+      ccis_file(delim=";"))
+    C("crlf-trailing-blank", "line-endings", "CRLF line endings and trailing blank lines.", "LOADED",
+      ({CCIS_PATH: ccis_file(eol="\r\n")[0][CCIS_PATH] + b"\r\n\r\n"}, {CCIS_PATH: len(CCIS)}),
+      previous_stays_live=False)
+    C("upn-blank", "optional-empty", "Several young people have no UPN (upn is optional).", "LOADED",
+      ccis_file([[r[0], "" if k % 2 else r[1]] + r[2:] for k, r in enumerate(CCIS)]), previous_stays_live=False)
+    return out
+
+
+CASE_GROUPS = [baseline_cases, cs_generic_cases, cs_corepl_cases, cs_childview_cases, custody_cases,
+               education_cases, ccis_cases]
 
 
 def _write(path: pathlib.Path, content):
