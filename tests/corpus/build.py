@@ -1387,8 +1387,226 @@ def ccis_cases():
     return out
 
 
+def board_cases():
+    out = []
+    before = board_before()
+    NP = len(set(r[1] for r in BOARD))
+
+    def C(cid, cls, desc, outcome, fr, **kw):
+        kw.setdefault("before", before)
+        kw.setdefault("pii", [])
+        out.append(Case(f"board-{cid}", "board", None, cls, desc, outcome, fr[0], fr[1], **kw))
+
+    def rows_with(fn):
+        rows = [list(r) for r in BOARD]
+        fn(rows)
+        return rows
+
+    def merged(rows):
+        for k, r in enumerate(rows):
+            if k % NP:
+                r[0] = None
+    merges = {"Attendance": [f"A{2 + m * NP}:A{1 + (m + 1) * NP}" for m in range(len(BOARD) // NP)]}
+    C("merged-cells", "merged-cells", "The administrator merged each meeting's date cell down across its "
+      "partner rows, so only the first row of each meeting holds the date (the spec says to expect merged "
+      "cells).", "LOADED", board_file(rows_with(merged), merges=merges), previous_stays_live=False)
+    C("trailing-blank-rows", "trailing-blank-rows", "The sheet has 60 formatted but empty rows after the "
+      "register.", "LOADED", board_file(blank_styled_rows={"Attendance": 60}), previous_stays_live=False)
+    text_dates = ["04/12/2025", "12 March 2026", "11/06/2026", "17/09/2026"]
+
+    def as_text(rows):
+        for k, r in enumerate(rows):
+            r[0] = text_dates[k // NP]
+    C("dates-as-text", "dates-as-text", "Meeting dates were typed as text ('04/12/2025', '12 March 2026'), as "
+      "the spec says to expect.", "LOADED", board_file(rows_with(as_text)), previous_stays_live=False)
+
+    def spaces(rows):
+        for k, r in enumerate(rows):
+            if k % 3 == 0:
+                r[1], r[3] = " " + r[1] + " ", r[3] + " "
+            if k % 4 == 1:
+                r[4] = " " + r[4]
+    C("stray-spaces", "stray-spaces", "Partner names and Y/N values carry stray leading and trailing spaces.",
+      "LOADED", board_file(rows_with(spaces)), previous_stays_live=False)
+
+    def dup(rows):
+        rows.insert(3, list(rows[2]))
+    C("duplicate-rows", "duplicate-row", "One partner's row for the December meeting was pasted twice; "
+      "de-duplicating or quarantining the copy are both defensible, counting the partner twice is not.",
+      "LOADED_OR_REJECTED", board_file(rows_with(dup)))
+
+    def missing_att(rows):
+        rows[9][3] = None
+    C("missing-attended", "missing-value", "One row has no attended value.", "LOADED_WITH_QUARANTINE",
+      board_file(rows_with(missing_att)), min_quarantined=1, previous_stays_live=False)
+
+    def all_missing(rows):
+        for r in rows:
+            r[3] = None
+    C("all-attended-missing", "all-rows-bad", "The attended column is empty on every row (the administrator "
+      "cleared it by mistake).", "REJECTED", board_file(rows_with(all_missing)))
+    good = board_file()
+    C("lock-file-alongside", "lock-file", "An Office lock file ~$board_attendance.xlsx sits beside a good "
+      "register (the administrator still has it open).", "LOADED",
+      ({**good[0], "board/~$board_attendance.xlsx": b"\x0aJ.Pickering" + b"\x20" * 43 + b"\x00" * 110}, good[1]),
+      previous_stays_live=False, pii=["J.Pickering"])
+    C("lock-file-only", "lock-file", "Only the lock file ~$board_attendance.xlsx is in the board folder.",
+      "NOT_A_DELIVERY", ({"board/~$board_attendance.xlsx": b"\x0aJ.Pickering" + b"\x20" * 43 + b"\x00" * 110}, {}),
+      pii=["J.Pickering"])
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(range(256)) * 8
+    C("old-xls-renamed", "not-a-zip", "The register was saved in the old .xls format and renamed to .xlsx.",
+      "REJECTED", ({BOARD_PATH: ole}, {BOARD_PATH: 0}))
+    C("zero-byte", "empty-file", "The register was copied as a zero-byte file (the sync client failed).",
+      "REJECTED", ({BOARD_PATH: b""}, {BOARD_PATH: 0}))
+    gb = good[0][BOARD_PATH]
+    C("truncated", "truncated", "The register was cut off part-way through the copy (not a valid zip).",
+      "REJECTED", ({BOARD_PATH: gb[: len(gb) // 2]}, {BOARD_PATH: 0}))
+    notes = ("Notes", ["note"], [["Apologies: J. Pickering (Police) sent deputy"], ["Quorum reached"]])
+    C("extra-sheet", "extra-sheet", "The administrator added a 'Notes' sheet with free-text notes naming "
+      "members; the register sheet is unchanged.", "LOADED_OR_REJECTED", board_file(extra_sheets=[notes]),
+      pii=["J. Pickering"])
+    C("sheet-name", "sheet-renamed", "The register's sheet is still called 'Sheet1' (the spec names no sheet).",
+      "LOADED", board_file(sheet="Sheet1"), previous_stays_live=False)
+    C("header-case-spaces", "header-format", "Headers were typed as 'Meeting Date', 'Partner ', 'Member Role', "
+      "'Attended?', 'Senior'.", "LOADED_OR_REJECTED",
+      board_file(header=["Meeting Date", "Partner ", "Member Role", "Attended?", "Senior"]))
+    C("column-missing", "column-missing", "The register has no senior column.", "REJECTED",
+      board_file([r[:4] for r in BOARD], header=BOARD_HEADER[:4]))
+
+    def named(rows):
+        for r in rows:
+            r[1] = {"POLICE": "police", "HEALTH": "Health ", "EDUCATION": "Education"}.get(r[1], r[1])
+    C("partner-case", "code-format", "Partner codes typed in other cases ('police', 'Health '), beside named "
+      "partners such as 'Leicestershire Fire and Rescue Service'.", "LOADED", board_file(rows_with(named)),
+      previous_stays_live=False)
+
+    def yes_no(rows):
+        for k, r in enumerate(rows):
+            r[3] = {"Y": ["Yes", True, "y"][k % 3], "N": ["No", False, "n"][k % 3]}[r[3]]
+    C("attended-variants", "bool-format", "attended holds Yes/No, TRUE/FALSE cells and lower-case y/n instead "
+      "of Y/N; the spec does not say which variants are accepted.", "LOADED_OR_REJECTED", board_file(rows_with(yes_no)))
+    C("title-row", "title-row", "A title row 'YJ Management Board attendance 2025-26' sits above the header.",
+      "LOADED_OR_REJECTED", board_file(title_rows={"Attendance": [["YJ Management Board attendance 2025-26"], []]}))
+
+    def serial_text(rows):
+        for r in rows:
+            if isinstance(r[0], dt.datetime):
+                r[0] = str((r[0] - dt.datetime(1899, 12, 30)).days)
+    C("serial-as-text", "excel-serial-date", "Meeting dates are the text of Excel serial numbers ('46360') "
+      "after a paste-values.", "LOADED_OR_REJECTED", board_file(rows_with(serial_text)))
+
+    def impossible(rows):
+        rows[NP * 2][0] = "31/06/2026"
+    C("impossible-date", "impossible-date", "One meeting date was typed as '31/06/2026'.", "LOADED_WITH_QUARANTINE",
+      board_file(rows_with(impossible)), min_quarantined=1, previous_stays_live=False)
+    reps = ["Ch Insp Sarah Pickering", "Mark Oduya", "Dr Helen Rao", "Gurjit Bains", "Anna Kowal", "Dave Hurst",
+            "Rachel Moore"]
+    C("extra-column-names", "column-extra", "The administrator added a 'representative' column with the "
+      "names of the people who attended; ignoring it or refusing are both defensible, echoing it is not.",
+      "LOADED_OR_REJECTED", board_file([r + [reps[k % len(reps)]] for k, r in enumerate(BOARD)],
+                                       header=BOARD_HEADER + ["representative"]), pii=reps)
+    C("file-name", "file-name-format", "The register was saved as 'Board Attendance.xlsx'; accepting it or "
+      "flagging it are both defensible, ignoring it silently is not.", "LOADED_OR_REJECTED",
+      board_file(path="board/Board Attendance.xlsx"))
+
+    def handkept(rows):
+        merged(rows)
+        for k, r in enumerate(rows):
+            if r[0] is not None:
+                r[0] = text_dates[k // NP] if k // NP in (1, 3) else r[0]
+            if k % 3 == 0:
+                r[1] = " " + r[1] + " "
+    C("hand-kept", "hand-kept", "The realistic register: merged date cells, two meetings' dates typed as "
+      "text, stray spaces and 25 formatted empty rows.", "LOADED",
+      board_file(rows_with(handkept), merges=merges, blank_styled_rows={"Attendance": 25}), previous_stays_live=False)
+    return out
+
+
+def population_cases():
+    out = []
+    before = pop_before()
+
+    def C(cid, cls, desc, outcome, fr, **kw):
+        kw.setdefault("before", before)
+        kw.setdefault("pii", [])
+        out.append(Case(f"pop-{cid}", "population", None, cls, desc, outcome, fr[0], fr[1], **kw))
+
+    def rows_with(fn):
+        rows = [list(r) for r in POP]
+        fn(rows)
+        return rows
+
+    def setv(k, j, v):
+        def f(rows):
+            rows[k][j] = v
+        return f
+    C("negative", "out-of-range", "One population figure is -412 (a sign typed by mistake).",
+      "LOADED_WITH_QUARANTINE", pop_file(rows_with(setv(7, 5, "-412"))), min_quarantined=1, previous_stays_live=False)
+    C("missing-value", "missing-value", "One population figure is empty.", "LOADED_WITH_QUARANTINE",
+      pop_file(rows_with(setv(12, 5, ""))), min_quarantined=1, previous_stays_live=False)
+    C("null-marker", "null-markers", "One population figure is 'NULL'.", "LOADED_WITH_QUARANTINE",
+      pop_file(rows_with(setv(21, 5, "NULL"))), min_quarantined=1, previous_stays_live=False)
+
+    def dup_conflict(rows):
+        r = list(rows[30])
+        r[5] = str(int(r[5]) + 57)
+        rows.insert(31, r)
+    C("duplicate-conflict", "duplicate-key", "One area/year/age/sex/group appears twice with different "
+      "figures.", "LOADED_WITH_QUARANTINE", pop_file(rows_with(dup_conflict)), min_quarantined=1,
+      previous_stays_live=False)
+
+    def dup_exact(rows):
+        rows.insert(41, list(rows[40]))
+    C("duplicate-exact", "duplicate-row", "One row appears twice, identical; de-duplicating or quarantining "
+      "are both defensible, doubling the figure is not.", "LOADED_OR_REJECTED", pop_file(rows_with(dup_exact)))
+
+    def ages(rows):
+        for age in ("9", "18"):
+            for g in ("White", "Asian"):
+                rows.append(["LEICESTERSHIRE", "2025", age, "M", g, "3100" if g == "White" else "490",
+                             "ONS mid-2025 estimates (synthetic)"])
+    C("age-outside-range", "out-of-range", "The service pasted in rows for ages 9 and 18 from a full ONS table "
+      "(the reference holds ages 10 to 17).", "LOADED_WITH_QUARANTINE", pop_file(rows_with(ages)), min_quarantined=4,
+      previous_stays_live=False)
+    C("empty-file", "empty-file", "population.csv was replaced by a zero-byte file.", "REJECTED",
+      ({POP_PATH: b""}, {POP_PATH: 0}))
+    C("header-only", "header-only", "population.csv has a header and no rows; loading an empty reference would "
+      "blank every rate, so refusing is expected, but the spec does not say.", "LOADED_OR_REJECTED", pop_file([]))
+    C("all-rows-bad", "all-rows-bad", "Every population figure is 'tbc'.", "REJECTED",
+      pop_file([r[:5] + ["tbc"] + r[6:] for r in POP]))
+    labels = {"White": "White", "Mixed": "Mixed or Multiple ethnic groups", "Asian": "Asian, Asian British or Asian Welsh",
+              "Black": "Black, Black British, Black Welsh, Caribbean or African", "Other": "Other ethnic group"}
+    C("group-labels", "code-format", "ethnic_group holds the ONS Census labels ('Asian, Asian British or Asian "
+      "Welsh') instead of the five short names.", "LOADED_OR_REJECTED",
+      pop_file([r[:4] + [labels[r[4]]] + r[5:] for r in POP]))
+    C("thousands-quoted", "number-format", "Figures of 1,000 and over were written with a thousands separator "
+      "and quoted ('3,184').", "LOADED_OR_REJECTED",
+      pop_file([r[:5] + [f"{int(r[5]):,}"] + r[6:] for r in POP]))
+    big = [k for k, r in enumerate(POP) if int(r[5]) >= 1000]
+    C("thousands-unquoted", "unquoted-delimiter", "Figures of 1,000 and over were written with an unquoted "
+      "thousands separator, so those rows gain a field and the source column shifts.", "LOADED_WITH_QUARANTINE",
+      pop_file([r[:5] + [f"{int(r[5]):,}"] + r[6:] for r in POP], raw_rows=set(big)), min_quarantined=len(big),
+      previous_stays_live=False)
+    C("cp1252", "non-utf8", "The file was saved in Windows-1252 with '© Crown copyright' in the source column.",
+      "LOADED_OR_REJECTED", pop_file([r[:6] + ["ONS mid-2025 estimates © Crown copyright"] for r in POP],
+                                     encoding="cp1252"))
+    C("semicolon", "delimiter", "The file was saved semicolon-separated.", "LOADED_OR_REJECTED", pop_file(delim=";"))
+    C("header-case-spaces", "header-format", "Headers arrived as 'Area', 'Year', 'Age', 'Sex', 'Ethnic Group', "
+      "'Population', 'Source'.", "LOADED_OR_REJECTED",
+      pop_file(header=[h.replace("_", " ").title() for h in POP_HEADER]))
+    C("column-missing", "column-missing", "The file has no ethnic_group column (totals by age and sex only).",
+      "REJECTED", pop_file([r[:4] + r[5:] for r in POP if r[4] == "White"], header=POP_HEADER[:4] + POP_HEADER[5:]))
+    C("float-figures", "number-format", "Figures were written as 3184.0 (exported from a data frame).",
+      "LOADED_OR_REJECTED", pop_file([r[:5] + [r[5] + ".0"] + r[6:] for r in POP]))
+    C("bom-crlf", "line-endings", "UTF-8 BOM and CRLF line endings (saved from Excel as 'CSV UTF-8').", "LOADED",
+      pop_file(encoding="utf-8-sig", eol="\r\n"), previous_stays_live=False)
+    C("sex-labels", "code-format", "sex holds 'Male'/'Female' instead of M/F.", "LOADED_OR_REJECTED",
+      pop_file([r[:3] + [{"M": "Male", "F": "Female"}[r[3]]] + r[4:] for r in POP]))
+    return out
+
+
 CASE_GROUPS = [baseline_cases, cs_generic_cases, cs_corepl_cases, cs_childview_cases, custody_cases,
-               education_cases, ccis_cases]
+               education_cases, ccis_cases, board_cases, population_cases]
 
 
 def _write(path: pathlib.Path, content):
