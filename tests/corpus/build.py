@@ -150,10 +150,15 @@ def childview_delivery(tables=None, *, did="childview-20261121-0215", extracted=
     return {base + k: v for k, v in files.items()}, {base + k: v for k, v in rows_given.items()}
 
 
-def cs_before(layout):
+def cs_before_delivery(layout):
+    """Last night's good delivery: (files, rows_given)."""
     if layout == "corepl":
-        return corepl_delivery(before_cohort(), did="corepl-20261120-0205", extracted=dt.datetime(2026, 11, 20, 2, 5))[0]
-    return childview_delivery(before_cohort(), did="childview-20261120-0212", extracted=dt.datetime(2026, 11, 20, 2, 12))[0]
+        return corepl_delivery(before_cohort(), did="corepl-20261120-0205", extracted=dt.datetime(2026, 11, 20, 2, 5))
+    return childview_delivery(before_cohort(), did="childview-20261120-0212", extracted=dt.datetime(2026, 11, 20, 2, 12))
+
+
+def cs_before(layout):
+    return cs_before_delivery(layout)[0]
 
 
 def delivery(layout, **kw):
@@ -464,8 +469,7 @@ def cs_generic_cases():
           delivery(L, tables=tables_with(corrected)), before=delivery(L)[0], pii=base_pii + pii_child("C100110"))
         C("older-delivery-late", "late-older-delivery", "Last night's delivery (20 November) arrived after "
           "tonight's (21 November) had loaded; it must not replace the newer snapshot (load it as history or "
-          "refuse it).", "LOADED_OR_REJECTED", (cs_before(L), {k: v for k, v in delivery(L, tables=before_cohort(),
-          did=did.replace("20261121", "20261120"))[1].items()}), before=delivery(L)[0], previous_stays_live=True)
+          "refuse it).", "LOADED_OR_REJECTED", cs_before_delivery(L), before=delivery(L)[0], previous_stays_live=True)
 
         # ---- row-level problems
         def dup(t):
@@ -1633,6 +1637,7 @@ def build_corpus(root: pathlib.Path) -> list[dict]:
     root = pathlib.Path(root)
     root.mkdir(parents=True, exist_ok=True)
     expects = []
+    outcomes = {"LOADED", "LOADED_WITH_QUARANTINE", "REJECTED", "NOT_A_DELIVERY", "LOADED_OR_REJECTED"}
     for case in all_cases():
         cdir = root / case.case_id
         if cdir.exists() or cdir.is_symlink():
@@ -1643,13 +1648,164 @@ def build_corpus(root: pathlib.Path) -> list[dict]:
         for rel, content in (case.before or {}).items():
             _write(cdir / "before" / "landing" / rel, content)
         exp = case.expect()
+        assert exp["outcome"] in outcomes, case.case_id
+        assert exp["outcome"] != "LOADED_WITH_QUARANTINE" or exp.get("min_quarantined"), case.case_id
+        for rel in exp["rows_given"]:
+            assert (cdir / "landing" / rel).is_file(), (case.case_id, rel)
         (cdir / "expect.json").write_text(json.dumps(exp, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         expects.append(exp)
     return expects
 
 
+WHY = {
+    "LOADED": "Valid under the contract, or a harmless variation the spec says to expect: every row loads.",
+    "LOADED_WITH_QUARANTINE": "A row-level fault: the bad rows are quarantined with a readable reason and the "
+                              "rest load; no row is lost.",
+    "REJECTED": "The file cannot be read as the contract's table, a case-system file is missing or does not match "
+                "the manifest (rejected whole), or every row would be quarantined (treated as a rejection); the "
+                "previous data stays live.",
+    "NOT_A_DELIVERY": "Nothing in the folder is a delivery (no manifest yet, or only stray files): nothing is "
+                      "loaded and nothing live changes.",
+    "LOADED_OR_REJECTED": "The spec leaves this open (see the description): loading, loading with quarantine or "
+                          "rejecting are all acceptable, provided no row is lost silently, no wrong value is "
+                          "loaded, and no personal data reaches a message.",
+}
+
+README_HEAD = """# Independent corpus of good and malformed deliveries
+
+Built **from the specification only** (`sources.md`, `layouts.csv`, `codes.csv`, with `kpis.md` for
+context), without reading the project's code, so that the loaders are tested against data that was not
+shaped by them. Everything is synthetic: invented Leicestershire / Rutland names of mixed heritage (some
+with accents, hyphens and apostrophes), children aged 12 to 17 on 21 November 2026, plausible LE / PE
+postcodes, UPNs with valid DfE check letters (`base.upn`) and PNC ids `YY/NNNNNNNL` with valid check
+characters (`base.pnc`).
+
+## Building
+
+    make setup                                  # once: the worktree's .venv
+    .venv/bin/python -m tests.corpus.build OUT_DIR
+
+or from Python: `from tests.corpus.build import build_corpus; expects = build_corpus(pathlib.Path(out))`.
+Deterministic (byte-for-byte; workbooks are written by the stdlib writer in `xlsx.py` with fixed zip
+timestamps) and fast (about 1 s of CPU for the whole corpus). Needs only the standard library;
+openpyxl is used only to check the workbooks read back. Regenerate this README with
+`.venv/bin/python -m tests.corpus.build --readme`.
+
+## Layout of a case
+
+    OUT_DIR/<case_id>/landing/...          the delivery under test, in the spec's landing layout
+    OUT_DIR/<case_id>/before/landing/...   (most cases) a good, earlier delivery of the same source,
+                                           loaded first
+    OUT_DIR/<case_id>/expect.json
+
+`expect.json`: `case`, `source`, `layout` (corepl | childview | null), `class`, `description`,
+`rows_given` ({path under landing/: records a person would count in that file}; a childview workbook
+counts the data rows of all its sheets; files that cannot be opened count 0; directories, symlinks,
+manifests and stray non-data files are not listed), `outcome`, `min_quarantined` (with
+LOADED_WITH_QUARANTINE), `previous_stays_live`, `pii`.
+
+Conventions:
+- `previous_stays_live: true` means: whatever happens to the case's delivery, the before/ data must
+  still be what is live afterwards wherever the case's delivery was not accepted (for REJECTED,
+  NOT_A_DELIVERY and, when rejected, LOADED_OR_REJECTED); for `custody-late-older-file` and
+  `cs-*-older-delivery-late` it means the newer before/ versions must win over the late, older data.
+- `pii` lists the personal values (names, dates of birth in both dd/mm/yyyy and ISO form, UPNs, PNC ids)
+  of the rows most likely to be quarantined or quoted in errors, plus the first rows of the affected
+  file. None may appear in an error message, audit row, report or log.
+- LOADED_OR_REJECTED is used only where the spec leaves the outcome open; the description says why.
+- The case-system deliveries of 21 November 2026 are `corepl-20261121-0210` / `childview-20261121-0215`;
+  the before/ deliveries are 20 November (`corepl-20261120-0205` / `childview-20261120-0212`) and lack
+  one child (C100133) that tonight's has, and child C100101's postcode differs, so a harness can tell
+  which snapshot is live. Custody: before/ is the 20 November 15:00 file, the case the 21 November
+  07:00 file.
+
+## Spec ambiguities found while building this
+
+1. Education files: no separator, encoding or date format is stated (custody and corepl say
+   comma-separated UTF-8); education dates here are ISO and booleans Y/N (the spec's general rule).
+2. CCIS file name: the landing layout says `ccis/ccis_activity_<YYYYMMDD>.csv`, the table in section 3
+   says `ccis_activity.csv`. The CCIS activity code list "lives in a mapping file" that the spec does not
+   give; the corpus uses NCCIS-style numeric codes (110, 120, 210, 320, 410, 540, 550, 619, 810).
+3. PNC id format: the spec's example `22/123456A` has 6 digits; real ids (and the brief) have 7
+   (`YY/NNNNNNNL`). The corpus uses 7 digits with the standard mod-23 check character.
+4. `local_authority` code list in codes.csv has only LEICESTERSHIRE and RUTLAND, but the spec says any
+   English or Welsh LA can occur and those children are still the service's; the corpus writes other LAs
+   in corepl as their name in title case ("Nottinghamshire") and in childview as upper case
+   ("NOTTINGHAMSHIRE") and expects them LOADED.
+5. What an education delivery is: is a night's folder with only some of the three files a delivery, and
+   are the three files loaded together or one by one? Is the education folder date `YYYYMMDD` only?
+6. Re-used case-system delivery id with different bytes; manifest delivery_id differing from its folder
+   name; extracted_at in the future, without ISO form, or with a time-zone designator; upper-case hex in
+   sha256; unlisted stray files inside a delivery folder: the spec is silent on all of these.
+7. A late, older case-system delivery: the spec only says an older custody file must not overwrite newer
+   data; the same must surely hold for nightly snapshots, but it is not written.
+8. Custody datetimes are "local time, Europe/London": no rule for values with an offset or `Z`, for the
+   non-existent hour on the night the clocks go forward, or for the repeated hour in October. Also no rule
+   for two versions of one custody_ref in the same file, nor for a corrected file re-sent under the same
+   name ("latest" by file-name time or by arrival?).
+9. Header matching: exact or normalised (case, spaces, underscores)? Extra columns: ignore or reject?
+   Missing optional columns? The spec says files may arrive "with extra or missing columns" but not what
+   to do.
+10. Null markers (`NULL`, `N/A`, `-`, a space) in optional fields: empty or invalid?
+11. childview: "dates as ISO text or Excel date cells" - are date cells that lost their format (plain
+    numbers), datetime text `yyyy-mm-dd 00:00:00`, booleans as TRUE/FALSE cells, or sheet names in other
+    case acceptable? Formula cells without cached values?
+12. Board register: which Y/N variants are accepted (Yes/No, TRUE/FALSE, y/n)? Is the sheet name fixed
+    (the spec names none)? How are duplicate rows treated?
+13. Population: ages outside 10-17 in a service's own ONS table: quarantine or ignore? Are the five broad
+    groups written as short names or the ONS labels? Is an empty (header-only) reference acceptable?
+14. An exact duplicate row (case system, population, board): de-duplicate silently or quarantine the copy?
+15. A table delivered with zero rows in a full snapshot (e.g. no victims): valid, or a sign of a broken
+    export?
+
+## Cases
+"""
+
+
+def short_why(e) -> str:
+    o = e["outcome"]
+    if o == "LOADED":
+        return "valid, or a variation the spec expects" if e["class"] != "late-older-file" else \
+            "load its own records; newer versions win"
+    if o == "LOADED_WITH_QUARANTINE":
+        return "row-level fault: quarantine those rows with a reason, load the rest"
+    if o == "NOT_A_DELIVERY":
+        return "no manifest yet / no data file in the folder"
+    if o == "LOADED_OR_REJECTED":
+        return "spec leaves it open (see description)"
+    if e["class"] == "all-rows-bad":
+        return "every row bad = all-quarantined table = rejection"
+    if e["source"] == "case_system":
+        return "missing, unreadable or mismatching file: delivery rejected whole"
+    return "file cannot be read as the contract's table"
+
+
+def readme_text(expects) -> str:
+    import collections
+    by_src = collections.Counter(e["source"] for e in expects)
+    by_out = collections.Counter(e["outcome"] for e in expects)
+    lines = [README_HEAD, f"{len(expects)} cases: " + ", ".join(f"{k} {v}" for k, v in sorted(by_src.items()))
+             + ".  Outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(by_out.items())) + ".", "",
+             "Why each expected outcome:", ""]
+    lines += [f"- **{k}**: {v}" for k, v in WHY.items()]
+    lines += ["", "| id | class | what happened to the file | expected outcome | why |", "|---|---|---|---|---|"]
+    for e in expects:
+        out = e["outcome"] + (f" (>= {e['min_quarantined']} quarantined)" if e.get("min_quarantined") else "")
+        if e["previous_stays_live"]:
+            out += "; previous stays live"
+        why = short_why(e)
+        lines.append(f"| `{e['case']}` | {e['class']} | {e['description'].replace('|', '/')} | {out} | {why} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    if argv == ["--readme"]:
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            expects = build_corpus(pathlib.Path(tmp))
+        (pathlib.Path(__file__).parent / "README.md").write_text(readme_text(expects), encoding="utf-8")
+        return 0
     if len(argv) != 1:
         print("usage: python -m tests.corpus.build OUT_DIR", file=sys.stderr)
         return 2
