@@ -135,7 +135,7 @@ def childview_delivery(tables=None, *, did="childview-20261121-0215", extracted=
     if mutate:
         mutate(grid)
     b = book if book is not None else xlsx_bytes([(s, h, r) for s, (h, r) in grid.items()], **(xlsx_kw or {}))
-    counts = {SHEET_TABLE.get(s, s): len(r) for s, (h, r) in grid.items()}
+    counts = {SHEET_TABLE[s.lower()]: len(r) for s, (h, r) in grid.items() if s.lower() in SHEET_TABLE}
     counts.update(rows_override or {})
     man = manifest_bytes(did, "childview", extracted, [(CV_BOOK, b, counts)])
     if manifest_edit:
@@ -143,7 +143,7 @@ def childview_delivery(tables=None, *, did="childview-20261121-0215", extracted=
         res = manifest_edit(doc)
         man = res if isinstance(res, bytes) else (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode()
     files = {CV_BOOK: b, "manifest.json": man}
-    rows_given = {CV_BOOK: sum(len(r) for h, r in grid.values())}
+    rows_given = {CV_BOOK: sum(len(r) for s, (h, r) in grid.items() if s in SHEET_TABLE or s.lower() in SHEET_TABLE)}
     if after:
         after(files, rows_given)
     base = f"case_system/{did}/"
@@ -461,8 +461,10 @@ def cs_generic_cases():
 
         def corrected(t):
             kid(t, "C100110")["postcode"] = "LE3 8RX"
-            t["episode"][3]["end_date"] = None
-            t["episode"][3]["end_reason"] = None
+            ep = t["episode"][3]
+            ep["end_date"] = ep["end_reason"] = None
+            for name in ("ete_status", "accommodation"):
+                t[name] = [r for r in t[name] if not (r["episode_id"] == ep["episode_id"] and r["recorded_at"] == "END")]
         C("resent-different-bytes", "resent-different-bytes", "The supplier re-sent the same delivery id with "
           "corrected data (a postcode and a wrongly closed episode); the spec does not say whether a re-used "
           "delivery id is a correction to load or a conflict to refuse.", "LOADED_OR_REJECTED",
@@ -1312,6 +1314,14 @@ def education_cases():
     st[0][EDU_DIR + "Thumbs.db"] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 200
     C("stray-file", "stray-file", "A Thumbs.db sits beside the three good files.", "LOADED", st,
       previous_stays_live=False)
+    pb = education_files()[0][PP]
+    last = pb.rstrip(b"\n").rfind(b"\n") + 1
+    C("truncated-mid-row", "truncated", "pupils.csv was cut off part-way through its last row (after the "
+      "surname).", "LOADED_WITH_QUARANTINE",
+      replace(education_files(), PP, pb[: pb.index(PUPILS[-1][2].encode(), last) + len(PUPILS[-1][2].encode())],
+              len(PUPILS)), min_quarantined=1, pii=base_pii + pii_pupil(PUPILS[-1]), previous_stays_live=False)
+    C("utf16", "non-utf8", "All three files arrived as UTF-16 with a BOM.", "LOADED_OR_REJECTED",
+      education_files(encoding="utf-16"))
     C("only-stray-file", "stray-file", "The night's folder holds only a .DS_Store.", "NOT_A_DELIVERY",
       ({EDU_DIR + ".DS_Store": b"\x00\x00\x00\x01Bud1" + b"\x00" * 60}, {}), pii=[])
     return out
@@ -1379,6 +1389,13 @@ def ccis_cases():
       "LOADED_OR_REJECTED", ccis_file(path="ccis/ccis_activity.csv"))
     C("name-case", "file-name-case", "The file arrived as CCIS_Activity_20261121.CSV.", "LOADED_OR_REJECTED",
       ccis_file(path="ccis/CCIS_Activity_20261121.CSV"))
+    cb = ccis_file()[0][CCIS_PATH]
+    C("truncated-mid-row", "truncated", "The CCIS file was cut off part-way through its last row.",
+      "LOADED_WITH_QUARANTINE", ({CCIS_PATH: cb[: cb.rstrip(b"\n").rfind(b"\n") + 1 + 20]}, {CCIS_PATH: len(CCIS)}),
+      min_quarantined=1, pii=base_pii + pii_ccis(CCIS[-1]) + [cb[: cb.rstrip(b"\n").rfind(b"\n") + 21].decode().split(",")[-1]],
+      previous_stays_live=False)
+    C("broken-symlink", "broken-symlink", "The CCIS file is a symlink to a file that no longer exists.",
+      "REJECTED", ({CCIS_PATH: Symlink("/mnt/ccis_export/latest.csv")}, {}))
     C("only-stray-file", "stray-file", "The ccis folder holds only a Thumbs.db.", "NOT_A_DELIVERY",
       ({"ccis/Thumbs.db": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 120}, {}), pii=[])
     C("semicolon", "delimiter", "The CCIS file arrived semicolon-separated.", "LOADED_OR_REJECTED",
@@ -1602,6 +1619,16 @@ def population_cases():
       "REJECTED", pop_file([r[:4] + r[5:] for r in POP if r[4] == "White"], header=POP_HEADER[:4] + POP_HEADER[5:]))
     C("float-figures", "number-format", "Figures were written as 3184.0 (exported from a data frame).",
       "LOADED_OR_REJECTED", pop_file([r[:5] + [r[5] + ".0"] + r[6:] for r in POP]))
+    pb = pop_file()[0][POP_PATH]
+    C("truncated-mid-row", "truncated", "population.csv was cut off part-way through its last row (the figure "
+      "and source are missing).", "LOADED_WITH_QUARANTINE",
+      ({POP_PATH: pb[: pb.rstrip(b"\n").rfind(b"\n") + 1 + 24]}, {POP_PATH: len(POP)}), min_quarantined=1,
+      previous_stays_live=False)
+    C("directory-not-file", "directory-not-file", "population.csv is a directory (an unzip went wrong).",
+      "REJECTED", ({POP_PATH: Dir()}, {}))
+    C("trailing-blank-lines", "trailing-blank-lines", "The file ends with blank lines and lines of commas "
+      "(empty rows saved from Excel).", "LOADED",
+      ({POP_PATH: pb + b"\n" + b",,,,,,\n" * 3}, {POP_PATH: len(POP)}), previous_stays_live=False)
     C("bom-crlf", "line-endings", "UTF-8 BOM and CRLF line endings (saved from Excel as 'CSV UTF-8').", "LOADED",
       pop_file(encoding="utf-8-sig", eol="\r\n"), previous_stays_live=False)
     C("sex-labels", "code-format", "sex holds 'Male'/'Female' instead of M/F.", "LOADED_OR_REJECTED",
