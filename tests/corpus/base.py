@@ -375,7 +375,7 @@ def _add_episode(t, rnd, cid, eid, etype, start, oid):
     length = LENGTH_DAYS.get(etype, 180)
     planned = start + dt.timedelta(days=length)
     closed = planned < D(2026, 11, 1)
-    end = planned + dt.timedelta(days=rnd.randint(-10, 10)) if closed else None
+    end = max(start, planned + dt.timedelta(days=rnd.randint(-10, 10))) if closed else None
     if end and end > D(2026, 11, 20):
         end = D(2026, 11, 20)
     reason = (["COMPLETED"] * 6 + ["BREACHED", "REVOKED", "TRANSFERRED", "OTHER"])[rnd.randint(0, 9)] if closed else None
@@ -585,7 +585,7 @@ def custody_records(cohort, file_time: dt.datetime, *, count=9, release_all=Fals
         sur, fore, dob, sex, eth, ic, pc, pncid = people[k % len(people)]
         arrival = base + dt.timedelta(hours=5 * k + (k * 37) % 5, minutes=(k * 17) % 60)
         if arrival >= file_time - dt.timedelta(minutes=30):
-            arrival = file_time - dt.timedelta(hours=1, minutes=k)
+            continue  # not yet detained when the file was written
         arrest = arrival - dt.timedelta(minutes=25 + (k * 7) % 40)
         release = arrival + dt.timedelta(hours=6 + (k * 5) % 14)
         released = release <= file_time or release_all

@@ -1027,7 +1027,7 @@ def custody_cases():
     tdst = dt.datetime(2026, 3, 29, 7, 0)
     pdst = "police_custody/" + custody_name(tdst)
     def dst_recs(fmt):
-        rs = custody_records(COHORT, tdst, count=4, release_all=False)
+        rs = custody_records(COHORT, T0700, count=4)
         arrivals = [("2026-03-28T23:40:00", "+00:00"), ("2026-03-29T00:50:00", "+00:00"),
                     ("2026-03-29T01:30:00", "+01:00"), ("2026-03-29T03:15:00", "+01:00")]
         for r, (a, off) in zip(rs, arrivals):
