@@ -1640,8 +1640,13 @@ CASE_GROUPS = [baseline_cases, cs_generic_cases, cs_corepl_cases, cs_childview_c
                education_cases, ccis_cases, board_cases, population_cases]
 
 
+_MADE: set = set()
+
+
 def _write(path: pathlib.Path, content):
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.parent not in _MADE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _MADE.add(path.parent)
     if isinstance(content, Dir):
         path.mkdir(parents=True, exist_ok=True)
     elif isinstance(content, Symlink):
@@ -1663,6 +1668,7 @@ def all_cases() -> list[Case]:
 def build_corpus(root: pathlib.Path) -> list[dict]:
     root = pathlib.Path(root)
     root.mkdir(parents=True, exist_ok=True)
+    _MADE.clear()
     expects = []
     outcomes = {"LOADED", "LOADED_WITH_QUARANTINE", "REJECTED", "NOT_A_DELIVERY", "LOADED_OR_REJECTED"}
     for case in all_cases():
