@@ -2,7 +2,9 @@
 that starts with = + - or @ written as text, never as a formula (CSV/formula injection)."""
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import pandas as pd
 from openpyxl.utils import get_column_letter
@@ -10,6 +12,20 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 FORMULA_START = ("=", "+", "-", "@")
+
+
+def unique_path(path: Path) -> Path:
+    """``path``, or ``name_2.ext``, ``name_3.ext``... : the first name nobody has taken, reserved
+    at once (created empty), so two runs in the same minute never overwrite each other's file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 10_000):
+        candidate = path if n == 1 else path.with_name(f"{path.stem}_{n}{path.suffix}")
+        try:
+            os.close(os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            return candidate
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free name for {path.name}")
 
 
 def write_table(ws: Worksheet, frame: pd.DataFrame, table_name: str, *, start_row: int = 1,

@@ -159,11 +159,12 @@ def _safe_words() -> frozenset[str]:
 def shown_value(value) -> str | None:
     """The value as it may appear in a reason, or None when it could be personal data: a
     shifted row can put a surname or a date of birth in any column, so only values that are
-    known codes or labels, or numbers of up to three digits, are ever echoed."""
+    known codes or labels, single characters, or numbers of up to three digits, are ever
+    echoed (an unknown code such as 'WBRT' is not: it could as well be a surname)."""
     if value is None:
         return None
     text = str(value).lstrip(UNPARSED_DATE_MARK).strip()
-    if len(text) <= 3 and text.lstrip("-").isdigit():
+    if (len(text) <= 3 and text.lstrip("-").isdigit()) or len(text) == 1:
         return text
     if text.upper() in _safe_words():
         return text[:60]

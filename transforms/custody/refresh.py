@@ -37,11 +37,12 @@ class RefreshReport:
 
 def _extract_times(engine: Engine) -> list[dt.datetime]:
     """Extract times of every custody file loaded, empty files included: a file with no
-    detention still says that, as at its time, no child was in custody."""
+    detention still says that, as at its time, no child was in custody. A later extract with
+    the same bytes as a loaded one (DUPLICATE, not loaded again) still says so as at its time."""
     with engine.connect() as conn:
         values = conn.execute(select(audit_delivery.c.extracted_at).where(
-            (audit_delivery.c.source == SOURCE) & (audit_delivery.c.outcome == "LOADED"))).scalars().all()
-    return sorted(dt.datetime.fromisoformat(v) for v in values if v)
+            (audit_delivery.c.source == SOURCE) & audit_delivery.c.outcome.in_(("LOADED", "DUPLICATE")))).scalars().all()
+    return sorted({dt.datetime.fromisoformat(v) for v in values if v})
 
 
 def refresh_custody(settings: Settings, engine: Engine | None = None, now: dt.datetime | None = None) -> RefreshReport:

@@ -22,7 +22,7 @@ import pandas as pd
 from openpyxl import Workbook
 from sqlalchemy import Engine, select, text
 
-from transforms.excel import write_table
+from transforms.excel import unique_path, write_table
 from transforms.warehouse.db import bulk_insert, ensure_schema
 from transforms.warehouse.schema import alert_raised
 
@@ -139,7 +139,7 @@ def raise_alerts(engine: Engine, out_dir: Path, now: dt.datetime) -> AlertRun:
         ws["A1"] = f"Education alerts raised {now:%d/%m/%Y %H:%M}: {len(new)} new (each alert is raised once)."
         table = new.assign(alert=new["kind"].map(KIND_WORDS))[["child_key", "child_id", "alert", "detail", "event_date"]]
         write_table(ws, table, "NewAlerts", start_row=3)
-        workbook = out_dir / f"education_alerts_{now:%Y%m%d_%H%M}.xlsx"
-        workbook.parent.mkdir(parents=True, exist_ok=True)
+        # Education and CCIS loads can raise alerts in the same minute: neither file may replace the other.
+        workbook = unique_path(out_dir / f"education_alerts_{now:%Y%m%d_%H%M%S}.xlsx")
         wb.save(workbook)
     return AlertRun(new_alerts=new, already_raised=int(current["alert_id"].isin(raised).sum()), workbook=workbook)
