@@ -168,3 +168,26 @@ def test_review_is_grouped_by_child_strongest_first_with_previous_decisions():
     assert shown[2] == "record not the same as child A (J. Bloggs)"            # the same record, another child
     assert shown[0] == "child not the same as education record U2 (J. Bloggs)"  # the same child, another record
     assert shown[1] is None
+
+
+def test_quality_counts_review_finds_relatives_and_only_loaded_records():
+    import pandas as pd
+
+    from transforms.matching.quality import measure
+
+    truth = pd.DataFrame({"source": ["case_system", "case_system", "case_system", "education", "education", "custody", "custody"],
+                          "record_id": ["C1", "C2", "C3", "U1", "U2", "D1", "D9"],
+                          "person_id": ["p1", "p2", "p3", "p1", "p2", "p3", "p1"]})
+    links = pd.DataFrame({"source": ["case_system", "case_system", "education", "education", "custody"],
+                          "record_id": ["C1", "C2", "U1", "U2", "D1"],          # C3 was quarantined, D9 not delivered
+                          "child_id": ["C1", "C2", "C1", "C1", None],
+                          "method": ["case_system", "case_system", "upn", "probabilistic", "unlinked"]})
+    review = pd.DataFrame({"source": ["education"], "record_id": ["U2"], "child_id": ["C2"]})
+    relations = pd.DataFrame({"person_id_a": ["p1"], "person_id_b": ["p2"], "relation": ["twin"]})
+    q = measure(links, review, truth, relations)
+    # True links: U1 (p1) and U2 (p2); D1 belongs to p3 whose case record was not loaded.
+    assert (q.true_links, q.automatic_links, q.correct_links) == (2, 2, 1)
+    assert q.precision == 0.5 and q.recall == 0.5
+    assert q.found_by_review == 1 and q.recall_after_review == 1.0  # U2's true pair is on the review list
+    assert q.relatives_merged == {"twin": 1} and not q.meets_targets()
+    assert q.case_children == 2 and q.review_children == 1

@@ -174,7 +174,7 @@ def train_and_predict(case: pd.DataFrame, others: pd.DataFrame, proven: pd.DataF
         [block_on("forename", "surname", "dob")], recall=0.7)
     # Stop sampling once every level has 20 random pairs: the default 100 is never reached by
     # the rare levels (swapped names), so every chunk would be read, several times slower.
-    linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=seed, min_count_per_level=20)
+    linker.training.estimate_u_using_random_sampling(max_pairs=1.5e6, seed=seed, min_count_per_level=20)
     linker.training.estimate_m_from_label_column("proven_child")
     model = smooth_untrained_m(linker.misc.save_model_to_json(), pseudo_count=0.5 / max(len(proven), 1))
     linker = Linker([left, right], model, log_level=logging.WARNING)

@@ -32,7 +32,7 @@ from sqlalchemy import Engine, delete, insert, select
 
 from transforms.identifiers import identifiers_differ_by_one_character
 from transforms.matching.model import (
-    DOB_SAME, FORENAME_SWAPPED, FORENAMES_AGREE, NAME_MISSING, POSTCODE_DIFFERENT_DISTRICT, SURNAME_SWAPPED,
+    FIELDS, DOB_SAME, FORENAME_SWAPPED, FORENAMES_AGREE, NAME_MISSING, POSTCODE_DIFFERENT_DISTRICT, SURNAME_SWAPPED,
     SURNAMES_AGREE, SURNAMES_DIFFER,
 )
 from transforms.matching.records import CASE_SYSTEM, read_people
@@ -358,7 +358,12 @@ def _identity_rows(people, links, child_keys, register, now) -> tuple[pd.DataFra
 def latest_model(engine: Engine) -> dict | None:
     with engine.connect() as conn:
         row = conn.execute(select(match_model.c.model_json).order_by(match_model.c.trained_at.desc()).limit(1)).first()
-    return json.loads(row[0]) if row else None
+    model = json.loads(row[0]) if row else None
+    # A model trained before the comparisons changed (issue 14 split the name into forename
+    # and surname) cannot score today's records; the next full matching run trains a new one.
+    if model is not None and [c["output_column_name"] for c in model["comparisons"]] != list(FIELDS):
+        return None
+    return model
 
 
 def links_for_new_records(engine: Engine, source: str, records: pd.DataFrame, thresholds: Thresholds) -> pd.DataFrame:
