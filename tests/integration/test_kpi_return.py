@@ -191,3 +191,33 @@ def test_kpi_dag_produces_the_return_through_airflow(airflow_db, tmp_path, sampl
     produced_ = result["tasks"]["produce_kpi_return"]["result"]
     assert produced_["quarter"] == "2025-26 Q2" and produced_["status"] in ("DRAFT", "READY")
     assert (tmp_path / "output" / "kpi" / "2025Q2" / "figures.csv").exists()
+
+
+def test_kpi_dag_reports_the_quarter_it_was_scheduled_for(airflow_db, tmp_path, sample_dir, monkeypatch):
+    """A run for 1 April 2026 06:00 London reports 2025-26 Q4, although the wall clock is in
+    another quarter; a mistyped quarter param fails with a message saying how to write one."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from transforms.periods import quarter_containing
+    from yj_airflow.runner import load_dags, run_dag
+
+    assert quarter_containing(dt.date.today()).previous.code != "2025Q4"  # the wall clock would say otherwise
+    landing = copy_landing(sample_dir, tmp_path / "landing")
+    for k, v in {"YJ_LANDING_DIR": str(landing), "YJ_OUTPUT_DIR": str(tmp_path / "output"),
+                 "YJ_RAW_ARCHIVE_DIR": str(tmp_path / "raw"), "YJ_WAREHOUSE_URL": f"sqlite:///{tmp_path / 'wh.sqlite'}"}.items():
+        monkeypatch.setenv(k, v)
+    dags = load_dags()
+    assert run_dag(dags["case_system_nightly"])["ok"]
+    scheduled = run_dag(dags["yjb_kpi_quarterly"], logical_date=dt.datetime(2026, 4, 1, 6, 0, tzinfo=ZoneInfo("Europe/London")))
+    assert scheduled["ok"], scheduled
+    assert scheduled["tasks"]["resolve_quarter"]["result"]["quarter"] == "2025-26 Q4"
+    assert scheduled["tasks"]["produce_kpi_return"]["result"]["quarter"] == "2025-26 Q4"
+    assert (tmp_path / "output" / "kpi" / "2025Q4" / "figures.csv").exists()
+
+    mistyped = run_dag(dags["yjb_kpi_quarterly"], {"quarter": "2025Q7"})
+    assert not mistyped["ok"] and mistyped["tasks"]["resolve_quarter"]["state"] == "failed"
+    from yj_airflow.tasks import resolve_quarter
+
+    with pytest.raises(ValueError, match=r"the quarter param '2025Q7' is not a quarter: write it like 2025Q2"):
+        resolve_quarter("2025Q7")
