@@ -25,6 +25,7 @@ from yj_airflow.defaults import START_DATE, TIMEZONE, default_args
 
 
 @dag(
+    description="Nightly load of the newest case-management-system delivery into the core warehouse",
     schedule=CronTriggerTimetable("30 2 * * *", timezone=TIMEZONE),
     start_date=START_DATE,
     catchup=False,

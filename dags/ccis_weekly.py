@@ -23,6 +23,7 @@ from yj_airflow.defaults import START_DATE, TIMEZONE, default_args
 
 
 @dag(
+    description="Weekly load of the CCIS post-16 activity file, rematching, NEET and not-known alerts",
     schedule=CronTriggerTimetable("0 4 * * 1", timezone=TIMEZONE),
     start_date=START_DATE,
     catchup=False,

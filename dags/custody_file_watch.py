@@ -17,6 +17,7 @@ from yj_airflow.defaults import START_DATE, default_args
 
 
 @dag(
+    description="Watches the police custody landing folder and signals each new unloaded custody file",
     schedule="@continuous",
     start_date=START_DATE,
     catchup=False,

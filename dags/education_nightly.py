@@ -28,6 +28,7 @@ from yj_airflow.defaults import START_DATE, TIMEZONE, default_args
 
 
 @dag(
+    description="Nightly education snapshot load (pupils, suspensions, attendance), matching and education alerts",
     schedule=CronTriggerTimetable("30 3 * * *", timezone=TIMEZONE),
     start_date=START_DATE,
     catchup=False,

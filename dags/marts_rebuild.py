@@ -21,6 +21,7 @@ from yj_airflow.defaults import START_DATE, default_args
 
 
 @dag(
+    description="Rebuilds the reporting marts and their Tableau/CSV extracts when core data changes",
     schedule=(CORE_CASE_SYSTEM | CORE_IDENTITY | CORE_CUSTODY),
     start_date=START_DATE,
     catchup=False,

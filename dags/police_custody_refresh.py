@@ -29,6 +29,7 @@ from yj_airflow.defaults import START_DATE, TIMEZONE, default_args
 
 
 @dag(
+    description="Twice-daily police custody load: duty briefing, prevention triage list and remand figures",
     schedule=AssetOrTimeSchedule(
         timetable=MultipleCronTriggerTimetable("30 7 * * *", "30 15 * * *", timezone=TIMEZONE),
         assets=[LANDING_CUSTODY]),

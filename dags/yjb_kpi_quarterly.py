@@ -4,8 +4,13 @@
 Runs at **06:00 Europe/London on the first day of each quarter** (1 January, April, July,
 October) for the quarter just ended; the submission is due a month later.
 
+The quarter comes from the run's data interval (the quarter that ended before its logical
+date), never the wall clock, so a rerun or backfill reports the quarter the run was for.
 Trigger it by hand with the `quarter` param (`2025Q2` or `2025-26 Q2`) to regenerate any
-quarter; an old quarter is computed with the rules in force for it.
+quarter; an old quarter is computed with the rules (and counting-rule settings) in force for
+it, from the education snapshot in force at its report date. Set `submit` to mark the
+return as submitted: its figures are frozen (`kpi_figure_submitted`) and its workbook
+archived under `submitted/`; a later regeneration gets a Revisions sheet instead.
 
 Loads the board register and the population reference from the landing folder, computes
 every measure (KPIs 1 to 10 and the local national indicators), runs the pre-submission
@@ -37,21 +42,27 @@ from yj_airflow.defaults import START_DATE, TIMEZONE, default_args
     doc_md=__doc__,
     default_args=default_args(retries=1, retry_minutes=10),
     tags=["youth-justice", "kpi", "yjb-return"],
-    params={"quarter": Param(None, type=["null", "string"], pattern=r"^\d{4}(-\d{2})?\s*Q[1-4]$",
-                             description="Quarter to report, e.g. 2025Q2; empty for the quarter just ended")},
+    description="Quarterly YJB KPI return (workbook, figures.csv, evidence) for the quarter just ended, then the board pack",
+    # No pattern on the param: the task checks it and says how to write a quarter, where a
+    # pattern would show its raw regular expression.
+    params={"quarter": Param(None, type=["null", "string"],
+                             description="Quarter to report, e.g. 2025Q2 or 2025-26 Q2; empty for the quarter that "
+                                         "ended before the run's logical date"),
+            "submit": Param(False, type="boolean",
+                            description="Mark the return as submitted: freeze its figures and archive its workbook")},
 )
 def yjb_kpi_quarterly():
     @task
-    def resolve_quarter(params: dict | None = None) -> dict:
-        return tasks.resolve_quarter((params or {}).get("quarter"))
+    def resolve_quarter(params: dict | None = None, data_interval_end=None, logical_date=None) -> dict:
+        return tasks.resolve_quarter((params or {}).get("quarter"), data_interval_end or logical_date)
 
     @task
     def load_board_register_and_population() -> dict:
         return tasks.load_reference_sources()
 
     @task
-    def produce_kpi_return(quarter: dict, _reference: dict) -> dict:
-        return tasks.produce_kpi_return(quarter)
+    def produce_kpi_return(quarter: dict, _reference: dict, params: dict | None = None) -> dict:
+        return tasks.produce_kpi_return(quarter, submit=bool((params or {}).get("submit")))
 
     @task
     def rebuild_marts_with_the_board_register() -> dict:

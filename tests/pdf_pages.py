@@ -73,6 +73,15 @@ def _on_one_page(pages: list[str], parts: list[str]) -> bool:
     return False
 
 
+def pdf_page_texts(pdf: Path) -> list[str]:
+    """The text of each page of a PDF, whitespace collapsed (PDFium, Chromium's PDF engine; the
+    one PDF reader the tests use, for the board pack and the KPI return alike)."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(str(pdf))
+    return [" ".join(doc[i].get_textpage().get_text_range().split()) for i in range(len(doc))]
+
+
 def layout_problems(html: str, pdf: Path, keep_pages: Path | None = None) -> list[str]:
     import numpy as np
     import pypdfium2 as pdfium

@@ -83,3 +83,11 @@ def quarters_ending(last: Quarter, count: int) -> list[Quarter]:
 def latest_complete_quarter(timezone: str = "Europe/London", today: dt.date | None = None) -> Quarter:
     today = today or dt.datetime.now(ZoneInfo(timezone)).date()
     return quarter_containing(today).previous
+
+
+def quarter_ended_before(moment: dt.datetime, timezone: str = "Europe/London") -> Quarter:
+    """The quarter that ended before ``moment`` (a run's logical date or data interval end),
+    judged on the local calendar: 1 April 2026 06:00 London is in 2026-27 Q1, so it reports
+    2025-26 Q4, whenever the run actually happens (issue 12)."""
+    local = moment.astimezone(ZoneInfo(timezone)) if moment.tzinfo else moment
+    return quarter_containing(local.date()).previous

@@ -56,7 +56,7 @@ def load_dags() -> dict:
     return bag.dags
 
 
-def run_dag(dag, run_conf: dict | None = None) -> dict:
+def run_dag(dag, run_conf: dict | None = None, logical_date=None) -> dict:
     """Run one DAG through Airflow; return its state and each task's state and XCom summary."""
     from airflow.utils.state import DagRunState
 
@@ -64,7 +64,7 @@ def run_dag(dag, run_conf: dict | None = None) -> dict:
     # (minutes) helps nobody at a terminal. The scheduler still retries as declared.
     for task in dag.tasks:
         task.retries = 0
-    dag_run = dag.test(run_conf=run_conf or {})
+    dag_run = dag.test(run_conf=run_conf or {}, **({"logical_date": logical_date} if logical_date else {}))
     tasks = {}
     for ti in dag_run.get_task_instances():
         value = None

@@ -100,24 +100,49 @@ def load_reference_sources() -> dict:
     return result
 
 
-def produce_kpi_return(quarter: dict) -> dict:
+def produce_kpi_return(quarter: dict, submit: bool = False) -> dict:
     from transforms.kpis.produce import produce_return
+    from transforms.kpis.submission import submit_return
     from transforms.periods import Quarter
+    from transforms.settings import embedded_warehouse_url
+    from transforms.warehouse.db import open_warehouse
 
     settings = task_settings()
-    result = produce_return(settings, Quarter.parse(quarter["quarter"]))
+    engine, note = open_warehouse(settings.warehouse_url, embedded_warehouse_url())
+    if note:
+        log.info(note)
+    result = produce_return(settings, Quarter.parse(quarter["quarter"]), engine)
     log.info("KPI return %s: %s in %.1fs", result.quarter.label, result.status, result.seconds)
     failed = result.checks[result.checks["result"] != "PASS"]
-    return {"quarter": result.quarter.label, "status": result.status, "seconds": round(result.seconds, 2),
-            "checks_not_passed": failed["check"].tolist(),
-            "outputs": [str(result.workbook), str(result.figures_csv), str(result.evidence)]}
+    summary = {"quarter": result.quarter.label, "status": result.status, "seconds": round(result.seconds, 2),
+               "checks_not_passed": failed["check"].tolist(),
+               "revisions": None if result.revisions is None else len(result.revisions),
+               "outputs": [str(result.workbook), str(result.figures_csv), str(result.evidence)]}
+    if submit:
+        submitted = submit_return(engine, result.quarter, result.workbook, result.status, "airflow")
+        log.info("KPI return %s submitted as %s: archived at %s", result.quarter.label, result.status,
+                 submitted.workbook_path)
+        summary["submitted"] = submitted.workbook_path
+    return summary
 
 
-def resolve_quarter(quarter: str | None) -> dict:
-    from transforms.periods import Quarter, latest_complete_quarter
+def resolve_quarter(quarter: str | None, scheduled_for=None) -> dict:
+    """The quarter to report: the ``quarter`` param when given, otherwise the quarter that ended
+    before the run's logical date (its data interval), never the wall clock, so a rerun or a
+    backfill months later reports the quarter the run was for."""
+    import datetime as dt
+
+    from transforms.periods import BadQuarter, Quarter, quarter_ended_before
 
     settings = task_settings()
-    q = Quarter.parse(quarter) if quarter else latest_complete_quarter(settings.timezone)
+    if quarter:
+        try:
+            q = Quarter.parse(quarter)
+        except BadQuarter as exc:
+            raise ValueError(f"the quarter param {exc}") from None
+    else:
+        q = quarter_ended_before(scheduled_for or dt.datetime.now(dt.timezone.utc), settings.timezone)
+    log.info("reporting %s (%s to %s)", q.label, q.start, q.end)
     return {"quarter": q.label, "start": q.start.isoformat(), "end": q.end.isoformat()}
 
 

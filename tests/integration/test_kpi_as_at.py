@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from tests.integration.kpi_fixtures import SNAPSHOTS, build_warehouse
-from transforms.education.load import load_newest_education
+from transforms.education.load import load_newest_ccis, load_newest_education
 from transforms.kpis.produce import produce_return
 from transforms.periods import Quarter
 from transforms.warehouse.schema import EDUCATION_TABLES, HISTORY_TABLES, kpi_return_source
@@ -51,7 +51,9 @@ def test_kpi3_reads_the_snapshot_in_force_at_the_report_date(tmp_path, layout):
     assert set(per_snapshot) == {f"education-{s}" for s, _ in SNAPSHOTS}
     assert len(set(per_snapshot.values())) == 1 and set(core["sen_provision"]) == {"N"}
     assert len(core) == next(iter(per_snapshot.values()))
-    assert history_rows["suspension"] > 0 and history_rows["attendance"] > 0
+    files = {name: sum(len(pd.read_csv(settings.landing_dir / "education" / stamp / f"{name}s.csv")) for stamp, _ in SNAPSHOTS)
+             for name in ("suspension",)}
+    assert history_rows["attendance"] > 0 and history_rows["suspension"] == files["suspension"]
     assert dict(zip(recorded["source"], recorded["delivery_id"])) == {
         "case_system": result.sources["case_system"][0], "education": "education-20250930"}
     cover = {r[0]: r[1] for r in load_workbook(result.workbook)["Cover"].iter_rows(min_row=4, max_col=2, values_only=True)
@@ -62,3 +64,11 @@ def test_kpi3_reads_the_snapshot_in_force_at_the_report_date(tmp_path, layout):
     assert load_newest_education(settings, engine).outcome == "ALREADY_LOADED"
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(HISTORY_TABLES["pupil"])).scalar_one() == history_rows["pupil"]
+
+    # CCIS snapshots are kept the same way.
+    assert load_newest_ccis(settings, engine).outcome == "LOADED"
+    with engine.connect() as conn:
+        core_ccis = conn.execute(select(func.count()).select_from(EDUCATION_TABLES["ccis_activity"])).scalar_one()
+        hist_ccis = pd.read_sql_query(select(HISTORY_TABLES["ccis_activity"]), conn)
+    assert core_ccis > 0 and len(hist_ccis) == core_ccis
+    assert hist_ccis["snapshot_delivery_id"].str.startswith("ccis-").all() and hist_ccis["snapshot_extracted_at"].notna().all()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import shutil
 import subprocess
 
@@ -164,16 +165,58 @@ def _soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def test_workbook_opens_in_libreoffice(produced, tmp_path):
+def _pdf_text(soffice, workbook, folder) -> list[str]:
+    from tests.pdf_pages import pdf_page_texts
+
+    out = subprocess.run([soffice, f"-env:UserInstallation=file://{folder / 'lo-profile'}", "--headless",
+                          "--convert-to", "pdf", "--outdir", str(folder), str(workbook)],
+                         capture_output=True, text=True, timeout=300)
+    pdf = folder / (workbook.stem + ".pdf")
+    assert out.returncode == 0 and pdf.exists(), out.stderr
+    return pdf_page_texts(pdf)
+
+
+def test_printed_workbook_reads_like_the_hand_made_return(produced, tmp_path):
+    """Converted to PDF by LibreOffice, as a printer would see it: every measure's wording is
+    there in full, and every page carries the service, quarter, status, marking and page number."""
+    from transforms.kpis.wording import MEASURE_WORDING
+
     _, result = produced
     soffice = _soffice()
     if soffice is None:
         pytest.skip("LibreOffice is not installed and cannot be installed here (not root)")
-    out = subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}", "--headless",
-                          "--convert-to", "pdf", "--outdir", str(tmp_path), str(result.workbook)],
-                         capture_output=True, text=True, timeout=300)
-    pdf = tmp_path / (result.workbook.stem + ".pdf")
-    assert out.returncode == 0 and pdf.exists() and pdf.stat().st_size > 5000, out.stderr
+    pages = _pdf_text(soffice, result.workbook, tmp_path)
+    text = " ".join(pages)
+    measures = set(pd.read_csv(result.figures_csv)["measure"])
+    for measure in measures:
+        wording = " ".join(MEASURE_WORDING[measure].split())
+        assert wording in text, f"{measure}: '{wording}' is not on the printed pages"
+    for number, page in enumerate(pages, start=1):
+        assert "YJB KPI return: Leicestershire" in page and "2025-26 Q2 DRAFT" in page, number
+        assert "OFFICIAL-SENSITIVE" in page, number
+        assert re.search(r"Page \d+ of \d+", page), number
+    assert f"Page {len(pages)} of {len(pages)}" in pages[-1]
+
+
+def test_printed_evidence_workbook_keeps_its_columns_and_its_read_me_fits_a_page(produced, tmp_path):
+    _, result = produced
+    soffice = _soffice()
+    if soffice is None:
+        pytest.skip("LibreOffice is not installed and cannot be installed here (not root)")
+    wb = load_workbook(result.evidence)
+    # Only the read-me and the quarantine list: the evidence list itself runs to many pages.
+    del wb["Evidence"]
+    small = tmp_path / "evidence_readme.xlsx"
+    wb.save(small)
+    pages = _pdf_text(soffice, small, tmp_path)
+    read_me = [p for p in pages if "Never send this workbook to the YJB" in p]
+    assert len(read_me) == 1, "the read-me does not fit one page"
+    assert "fix the source and reload, then regenerate the return" in read_me[0]
+    assert all("not for the YJB" in p and "2025-26 Q2" in p for p in pages)
+    evidence = load_workbook(result.evidence)["Evidence"]
+    widths = {c: evidence.column_dimensions[c].width for c in "ABCDEF"}
+    longest = {c: max(len(str(v.value or "")) for v in evidence[c][:500]) for c in "ABCDEF"}
+    assert all(widths[c] >= longest[c] for c in "ABCDEF"), (widths, longest)
 
 
 def test_kpi_dag_produces_the_return_through_airflow(airflow_db, tmp_path, sample_dir, monkeypatch):
@@ -191,3 +234,33 @@ def test_kpi_dag_produces_the_return_through_airflow(airflow_db, tmp_path, sampl
     produced_ = result["tasks"]["produce_kpi_return"]["result"]
     assert produced_["quarter"] == "2025-26 Q2" and produced_["status"] in ("DRAFT", "READY")
     assert (tmp_path / "output" / "kpi" / "2025Q2" / "figures.csv").exists()
+
+
+def test_kpi_dag_reports_the_quarter_it_was_scheduled_for(airflow_db, tmp_path, sample_dir, monkeypatch):
+    """A run for 1 April 2026 06:00 London reports 2025-26 Q4, although the wall clock is in
+    another quarter; a mistyped quarter param fails with a message saying how to write one."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from transforms.periods import quarter_containing
+    from yj_airflow.runner import load_dags, run_dag
+
+    assert quarter_containing(dt.date.today()).previous.code != "2025Q4"  # the wall clock would say otherwise
+    landing = copy_landing(sample_dir, tmp_path / "landing")
+    for k, v in {"YJ_LANDING_DIR": str(landing), "YJ_OUTPUT_DIR": str(tmp_path / "output"),
+                 "YJ_RAW_ARCHIVE_DIR": str(tmp_path / "raw"), "YJ_WAREHOUSE_URL": f"sqlite:///{tmp_path / 'wh.sqlite'}"}.items():
+        monkeypatch.setenv(k, v)
+    dags = load_dags()
+    assert run_dag(dags["case_system_nightly"])["ok"]
+    scheduled = run_dag(dags["yjb_kpi_quarterly"], logical_date=dt.datetime(2026, 4, 1, 6, 0, tzinfo=ZoneInfo("Europe/London")))
+    assert scheduled["ok"], scheduled
+    assert scheduled["tasks"]["resolve_quarter"]["result"]["quarter"] == "2025-26 Q4"
+    assert scheduled["tasks"]["produce_kpi_return"]["result"]["quarter"] == "2025-26 Q4"
+    assert (tmp_path / "output" / "kpi" / "2025Q4" / "figures.csv").exists()
+
+    mistyped = run_dag(dags["yjb_kpi_quarterly"], {"quarter": "2025Q7"})
+    assert not mistyped["ok"] and mistyped["tasks"]["resolve_quarter"]["state"] == "failed"
+    from yj_airflow.tasks import resolve_quarter
+
+    with pytest.raises(ValueError, match=r"the quarter param '2025Q7' is not a quarter: write it like 2025Q2"):
+        resolve_quarter("2025Q7")

@@ -36,3 +36,35 @@ def test_sample_prints_progress_and_where_things_are(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "generating 60 children" in result.stdout and "landing folder:" in result.stdout
     assert (tmp_path / "landing" / "case_system" / "corepl-20261120" / "manifest.json").exists()
+
+
+@pytest.mark.parametrize("url,message", [
+    ("sqlite:///{tmp}/typo/warehouse.sqlite", "no warehouse at {tmp}/typo/warehouse.sqlite: the file does not exist"),
+    ("sqlite:///{tmp}/warehuose.sqlite", "no warehouse at {tmp}/warehuose.sqlite: the file does not exist"),
+    ("postgresql+psycopg://analyst:s3cret@127.0.0.1:1/warehouse", "cannot reach the warehouse at "
+                                                               "postgresql+psycopg://analyst:***@127.0.0.1:1/warehouse"),
+    ("warehouse.sqlite", "'warehouse.sqlite' is not a warehouse URL"),
+    ("mysql://analyst@db/warehouse", "'mysql://analyst@db/warehouse' is not a warehouse URL"),
+])
+def test_a_warehouse_that_does_not_exist_or_cannot_be_reached_is_one_line_and_exit_2(tmp_path, url, message):
+    url, message = url.format(tmp=tmp_path), message.format(tmp=tmp_path)
+    for args in (["kpi", "--quarter", "2025Q2"], ["submit-return", "--quarter", "2025Q2"]):
+        result = _yj(*args, "--warehouse", url, "--out", str(tmp_path / "out"))
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith(f"yj: error: {message}") and result.stderr.count("\n") == 1, result.stderr
+        assert "s3cret" not in result.stderr and "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []  # no database file, no output folder
+
+
+def test_the_embedded_warehouse_is_created_on_first_use_and_says_so(tmp_path):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YJ_")}
+    env.update(YJ_VAR_DIR=str(tmp_path / "var"))
+    (tmp_path / "landing").mkdir()
+    result = subprocess.run([sys.executable, "-m", "yj_airflow.cli", "submit-return", "--quarter", "2025Q2"],
+                            capture_output=True, text=True, timeout=120, env=env)
+    assert f"created the embedded warehouse at {tmp_path / 'var' / 'warehouse.sqlite'} (first use)" in result.stdout
+    assert (tmp_path / "var" / "warehouse.sqlite").exists()
+    # Nothing was produced, so nothing can be submitted: a plain error, not a traceback.
+    assert result.returncode == 2 and "no return has been produced for 2025-26 Q2" in result.stderr

@@ -297,3 +297,41 @@ def test_rules_are_settings(monkeypatch):
     monkeypatch.setenv("YJ_KPI_RULES", '{"no_such_rule": 1}')
     with pytest.raises(ValueError, match="no_such_rule"):
         KpiRules.from_env()
+
+
+def test_a_rule_default_changed_from_a_later_quarter_leaves_earlier_quarters_unchanged(monkeypatch):
+    """Rules of their time (issue 12): B, of school age, has 25 hours of school at the end of an
+    episode in 2025-26 Q2 and another in 2026-27 Q1. From 2026-27 Q1 the school-age threshold
+    rises to 30 hours: Q2 2025-26 still counts B as suitable, Q1 2026-27 does not."""
+    from transforms.kpis.rules_config import RulesChange, rules_in_force
+
+    kids = children("B", B={"date_of_birth": D("2012-10-01")})
+    episodes = [ep("E1", "B", "PREVENTION", "2025-08-20"), ep("E2", "B", "PREVENTION", "2026-05-20", start=D("2026-01-05"))]
+    records = [{"child_id": "B", "episode_id": e, "recorded_at": "END", "ete_type": "SCHOOL_FULL_TIME",
+                "hours_offered": 25, "hours_attended": 25, "suitable": None} for e in ("E1", "E2")]
+    inputs = make_inputs(child=kids, episode=episodes, ete_status=records)
+    changes = [RulesChange(Quarter.parse("2026Q1"), {"ete_hours_school_age": 30}, "a later default")]
+    earlier, later = Quarter.parse("2025Q2"), Quarter.parse("2026Q1")
+
+    def suitable(quarter, rules):
+        return figures_by(kpi02_ete.compute(inputs, quarter, rules))[("kpi2.suitable_end", "TOTAL")]
+
+    assert rules_in_force(earlier, changes) == KpiRules()
+    assert rules_in_force(later, changes).ete_hours_school_age == 30
+    assert suitable(earlier, rules_in_force(earlier, changes)) == suitable(earlier, KpiRules()) == 1
+    assert suitable(later, rules_in_force(later, changes)) == 0
+    # The service's overrides are versioned the same way, through YJ_KPI_RULES.
+    monkeypatch.setenv("YJ_KPI_RULES", '[{"valid_from": "2026Q1", "ete_hours_school_age": 30}]')
+    assert KpiRules.from_env(earlier).ete_hours_school_age == 25 and KpiRules.from_env(later).ete_hours_school_age == 30
+    monkeypatch.setenv("YJ_KPI_RULES", '[{"valid_from": "2026Q5", "ete_hours_school_age": 30}]')
+    with pytest.raises(ValueError, match="'2026Q5' is not a quarter"):
+        KpiRules.from_env(earlier)
+
+
+def test_every_measure_has_its_wording_from_the_spec():
+    from transforms.kpis.catalogue import REGISTRY
+    from transforms.kpis.wording import MEASURE_WORDING
+
+    inputs = make_inputs(child=COHORT_CHILDREN, episode=COHORT_EPISODES)
+    measures = {f.measure for rule in REGISTRY.in_force(Q) for f in rule.compute(inputs, Q, RULES)}
+    assert measures - set(MEASURE_WORDING) == set()

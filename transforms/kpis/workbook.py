@@ -90,7 +90,7 @@ def write_return_workbook(path: Path, *, service: str, quarter_label: str, statu
             _finish(sheet, KPI_HEADER_ROW, **header)
             continue
         table = kpi_sheet_table(part)
-        write_table(sheet, table, f"T_{kpi}", start_row=KPI_HEADER_ROW, max_width=70)
+        write_table(sheet, table, f"T_{kpi}", start_row=KPI_HEADER_ROW, max_width=100)
         for r, (measure, figure) in enumerate(zip(table["measure"], table["figure"]), start=KPI_HEADER_ROW + 1):
             fmt = (PERCENT_FORMAT if is_percentage(measure) else RATE_FORMAT if is_rate(measure) else None) \
                 if figure == "value" else None

@@ -109,6 +109,7 @@ def open_warehouse(url: str, embedded_url: str | None = None) -> tuple[Engine, s
                 raise WarehouseUnavailable(f"no warehouse at {path}: the file does not exist (check --warehouse or "
                                            "YJ_WAREHOUSE_URL; only the embedded default is created on first use)")
             note = f"created the embedded warehouse at {path} (first use)"
+            path.parent.mkdir(parents=True, exist_ok=True)
     try:
         engine = make_engine(url)
         with engine.connect() as conn:
