@@ -234,3 +234,22 @@ def test_no_hidden_count_can_be_worked_out_from_the_pack(warehouse, tmp_path):
     relations = known_relations(cells)
     assert relations and any(v in ("<5",) for v in cells.values()) and "withheld" in cells.values()
     assert determined(cells, relations) == {}
+
+
+def test_a_submitted_return_is_what_the_pack_shows(warehouse, tmp_path):
+    """kpi_figure_submitted (issue 12's table of returns marked submitted) wins over the figures
+    stored when the return was produced; a quarter with neither is recomputed and marked."""
+    settings, engine = warehouse
+    produce_return(settings, Q, engine)
+    rebuild_marts(engine, tmp_path / "marts", AS_OF, AREAS)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE IF NOT EXISTS kpi_figure_submitted AS SELECT * FROM kpi_figure WHERE 0 = 1"))
+        conn.execute(text("ALTER TABLE kpi_figure_submitted ADD COLUMN submitted_at TIMESTAMP"))
+        conn.execute(text("INSERT INTO kpi_figure_submitted SELECT *, '2025-10-20 10:00:00' FROM kpi_figure WHERE quarter = :q"),
+                     {"q": Q.code})
+        # As submitted, before a later correction of the data: 7 first-time entrants, not 9.
+        conn.execute(text("UPDATE kpi_figure_submitted SET value = 7 WHERE measure = 'ni.fte.count'"))
+    pack = _pack(engine, tmp_path / "pack")
+    cells, html = printed_cells(pack.path), pack.path.read_text(encoding="utf-8")
+    assert cells[f"fig|ni.fte.count|{Q.code}"] == "7" and "as submitted to the YJB" in html
+    assert "○ recomputed from today" in html  # the seven earlier quarters have no stored return
