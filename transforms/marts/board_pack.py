@@ -264,7 +264,7 @@ def _plan_headlines(page: Page, trend: list[QuarterFigures]):
             n_key, d_key = figure_key(num, trend[-1].quarter), figure_key(den, trend[-1].quarter)
             latest, previous = values[-1], values[-2]
             change = (f"{latest - previous:+.1f} points on {trend[-2].quarter.label}"
-                      if isinstance(latest, float) and isinstance(previous, float) else "no change shown (previous quarter hidden or empty)")
+                      if isinstance(latest, float) and isinstance(previous, float) else "change from the previous quarter not shown (a quarter is hidden or empty)")
             cards.append(
                 f'<div class="chart"><h3>{html.escape(title)}</h3><div class="big">{page.pct(n_key, d_key)}</div>'
                 f'<div class="sub">{_span(page, n_key)} of {_span(page, d_key)} {html.escape(share_of)}; '
