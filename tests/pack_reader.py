@@ -21,10 +21,27 @@ def printed_cells(page: Path | str) -> dict[str, str]:
     return cells
 
 
+# What kpis.md says about the return's figures, which a reader of the pack can look up:
+# KPI 2's cohort and suitable ETE split by school age, and one KPI cohort behind KPIs 1, 2, 4, 5.
+RETURN_RELATIONS = [
+    ("kpi2.cohort", ["kpi2.school_age.cohort", "kpi2.above_school_age.cohort"]),
+    ("kpi2.suitable_end", ["kpi2.school_age.suitable_end", "kpi2.above_school_age.suitable_end"]),
+    ("kpi1.cohort", ["kpi2.cohort"]), ("kpi2.cohort", ["kpi4.cohort"]), ("kpi4.cohort", ["kpi5.cohort"]),
+    ("kpi1.cohort", ["kpi4.cohort"]), ("kpi1.cohort", ["kpi5.cohort"]), ("kpi2.cohort", ["kpi5.cohort"]),
+]
+
+
 def known_relations(cells: dict[str, str]) -> list[tuple[str, list[str]]]:
     """Every ``P|TOTAL`` equals the sum of the ``P|...`` figures of each dimension under it:
-    ``P|<dimension>|<group>`` (ethnic groups, sexes, looked after) or ``P|<part>``."""
+    ``P|<dimension>|<group>`` (ethnic groups, sexes, looked after) or ``P|<part>``; and the
+    return's own relations (``RETURN_RELATIONS``) between figures ``fig|<measure>|<quarter>``."""
     relations = []
+    quarters = {k.split("|")[2] for k in cells if k.startswith("fig|")}
+    for q in quarters:
+        for total, parts in RETURN_RELATIONS:
+            keys = [f"fig|{m}|{q}" for m in (total, *parts)]
+            if all(k in cells for k in keys):
+                relations.append((keys[0], keys[1:]))
     for total in (k for k in cells if k.endswith("|TOTAL")):
         prefix = total[: -len("|TOTAL")]
         groups: dict[str, list[str]] = defaultdict(list)

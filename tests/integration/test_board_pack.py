@@ -158,18 +158,17 @@ def test_the_pack_and_the_marts_tell_the_returns_story(warehouse, tmp_path):
     n = lambda key: int(cells[key].replace(",", ""))  # noqa: E731
     c = Q.code
     for pct, num, den, _, _ in HEADLINES:
-        assert n(f"head|{pct}|{c}|numerator") == value(num) and n(f"head|{pct}|{c}|denominator") == value(den), pct
-    for measure in ("ni.fte.count", "ni.custody.count"):
-        assert n(f"ni|{measure}|{c}") == value(measure)
-    for m in ("cohort", "reoffenders", "reoffences"):
-        assert n(f"ni|ni.reoffending.{m}|{c}") == value(f"ni.reoffending.{m}")
-    assert (n("ete|cohort|TOTAL"), n("ete|suitable|TOTAL")) == (value("kpi2.cohort"), value("kpi2.suitable_end"))
-    assert n("ete|cohort|school_age") == value("kpi2.school_age.cohort")
-    assert n("ete|suitable|above_school_age") == value("kpi2.above_school_age.suitable_end")
-    for m in ("cohort", "need_identified", "intervention_planned", "intervention_attended"):
-        assert n(f"health|kpi4|{m}") == value(f"kpi4.{m}")
-    for m in ("victims", "consented", "views_sought", "kept_informed", "rj_offered", "rj_participated"):
-        assert n(f"victims|{m}") == value(f"kpi10.{m}")
+        assert n(f"fig|{num}|{c}") == value(num) and n(f"fig|{den}|{c}") == value(den), pct
+    # Every figure of the return the pack prints (KPIs, national indicators, ETE, health,
+    # victims) equals the return's value for the quarter.
+    printed = {k.split("|")[1]: k for k in cells if k.startswith("fig|") and k.endswith(f"|{c}")}
+    for measure in ("ni.fte.count", "ni.custody.count", "ni.reoffending.cohort", "ni.reoffending.reoffenders",
+                    "ni.reoffending.reoffences", "kpi2.cohort", "kpi2.suitable_end", "kpi2.school_age.cohort",
+                    "kpi2.above_school_age.suitable_end", "kpi4.need_identified", "kpi5.intervention_attended",
+                    "kpi10.victims", "kpi10.consented", "kpi10.views_sought", "kpi10.kept_informed", "kpi10.rj_offered"):
+        assert measure in printed, measure
+    for measure, key in printed.items():
+        assert n(key) == value(measure), measure
     assert n(f"custody|sentences|{c}") == 0  # the DTO outcome was in March, before the quarter
 
     # The performance and reoffending marts carry the same national indicators for the quarter.
@@ -235,3 +234,22 @@ def test_no_hidden_count_can_be_worked_out_from_the_pack(warehouse, tmp_path):
     relations = known_relations(cells)
     assert relations and any(v in ("<5",) for v in cells.values()) and "withheld" in cells.values()
     assert determined(cells, relations) == {}
+
+
+def test_a_submitted_return_is_what_the_pack_shows(warehouse, tmp_path):
+    """kpi_figure_submitted (issue 12's table of returns marked submitted) wins over the figures
+    stored when the return was produced; a quarter with neither is recomputed and marked."""
+    settings, engine = warehouse
+    produce_return(settings, Q, engine)
+    rebuild_marts(engine, tmp_path / "marts", AS_OF, AREAS)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE IF NOT EXISTS kpi_figure_submitted AS SELECT * FROM kpi_figure WHERE 0 = 1"))
+        conn.execute(text("ALTER TABLE kpi_figure_submitted ADD COLUMN submitted_at TIMESTAMP"))
+        conn.execute(text("INSERT INTO kpi_figure_submitted SELECT *, '2025-10-20 10:00:00' FROM kpi_figure WHERE quarter = :q"),
+                     {"q": Q.code})
+        # As submitted, before a later correction of the data: 7 first-time entrants, not 9.
+        conn.execute(text("UPDATE kpi_figure_submitted SET value = 7 WHERE measure = 'ni.fte.count'"))
+    pack = _pack(engine, tmp_path / "pack")
+    cells, html = printed_cells(pack.path), pack.path.read_text(encoding="utf-8")
+    assert cells[f"fig|ni.fte.count|{Q.code}"] == "7" and "as submitted to the YJB" in html
+    assert "○ recomputed from today" in html  # the seven earlier quarters have no stored return

@@ -117,6 +117,17 @@ def _count(v) -> int | None:
     return None if v is None or pd.isna(v) else int(round(float(v)))
 
 
+def figure_key(measure: str, quarter: Quarter) -> str:
+    """One key per figure of the return, wherever the page prints it (a headline's denominator
+    and the ETE table's cohort are the same cell, so they are hidden or shown together)."""
+    return f"fig|{measure}|{quarter.code}"
+
+
+# Figures of the return that kpis.md makes equal: the KPI cohort is the denominator of KPIs 1,
+# 2, 4 and 5. A reader knows it, so hiding one and printing another would give it away.
+SAME_COHORT = ("kpi1.cohort", "kpi2.cohort", "kpi4.cohort", "kpi5.cohort")
+
+
 class Page:
     """Cells registered while the page is planned, protected together, then printed."""
 
@@ -125,6 +136,15 @@ class Page:
 
     def cell(self, key: str, value) -> str:
         return self.control.cell(key, _count(value))
+
+    def figure(self, figures: QuarterFigures, measure: str) -> str:
+        key = self.cell(figure_key(measure, figures.quarter), figures.value(measure))
+        if measure in SAME_COHORT:
+            for other in SAME_COHORT:
+                other_key = figure_key(other, figures.quarter)
+                if other != measure and other_key in self.control.values:
+                    self.control.relation(other_key, [key])
+        return key
 
     def td(self, key: str) -> str:
         return f"<td class='n' data-cell='{html.escape(key)}'>{self.control.text(key)}</td>"
@@ -144,11 +164,15 @@ def _check_quarter(engine: Engine, quarter: Quarter, today: dt.date) -> None:
     if quarter.end >= today:
         raise QuarterRefused(f"{quarter.label} has not ended (it ends on {quarter.end:%d/%m/%Y}): a board pack is "
                              "made for a finished quarter")
-    start, end = quarter.start.isoformat(), quarter.end.isoformat()
+    from sqlalchemy import func, or_, select
+
+    from transforms.marts.build import MART_TABLES
+
+    episodes = MART_TABLES["cohort"]
     with engine.connect() as conn:
-        events = conn.execute(text(
-            "SELECT COUNT(*) FROM mart_cohort WHERE (start_date BETWEEN :s AND :e) OR (end_date BETWEEN :s AND :e)"),
-            {"s": start, "e": end}).scalar()
+        events = conn.execute(select(func.count()).select_from(episodes).where(or_(
+            episodes.c.start_date.between(quarter.start, quarter.end),
+            episodes.c.end_date.between(quarter.start, quarter.end)))).scalar()
     if not events:
         raise QuarterRefused(f"no data for {quarter.label}: no episode started or ended between {quarter.start:%d/%m/%Y} "
                              f"and {quarter.end:%d/%m/%Y} in the warehouse")
@@ -223,8 +247,8 @@ def _series(page: Page, keys: list[str], unit_values: list) -> list:
 def _plan_headlines(page: Page, trend: list[QuarterFigures]):
     for pct, num, den, _, _ in HEADLINES:
         for f in trend:
-            page.cell(f"head|{pct}|{f.quarter.code}|numerator", f.value(num))
-            page.cell(f"head|{pct}|{f.quarter.code}|denominator", f.value(den))
+            page.figure(f, num)
+            page.figure(f, den)
 
     def render():
         cards = []
@@ -232,19 +256,18 @@ def _plan_headlines(page: Page, trend: list[QuarterFigures]):
         for pct, num, den, title, share_of in HEADLINES:
             values = []
             for f in trend:
-                k = f"head|{pct}|{f.quarter.code}"
-                shown = page.pct(f"{k}|numerator", f"{k}|denominator")
+                n_key, d_key = figure_key(num, f.quarter), figure_key(den, f.quarter)
+                shown = page.pct(n_key, d_key)
                 values.append(None if shown == "no data" else
-                              round(100 * page.control.value(f"{k}|numerator") / page.control.value(f"{k}|denominator"), 1)
+                              round(100 * page.control.value(n_key) / page.control.value(d_key), 1)
                               if shown.endswith("%") else shown if shown != "–" else None)
-            k = f"head|{pct}|{trend[-1].quarter.code}"
+            n_key, d_key = figure_key(num, trend[-1].quarter), figure_key(den, trend[-1].quarter)
             latest, previous = values[-1], values[-2]
             change = (f"{latest - previous:+.1f} points on {trend[-2].quarter.label}"
-                      if isinstance(latest, float) and isinstance(previous, float) else "no change shown (previous quarter hidden or empty)")
+                      if isinstance(latest, float) and isinstance(previous, float) else "change from the previous quarter not shown (a quarter is hidden or empty)")
             cards.append(
-                f'<div class="chart"><h3>{html.escape(title)}</h3><div class="big">{page.pct(f"{k}|numerator", f"{k}|denominator")}</div>'
-                f'<div class="sub"><span data-cell="{k}|numerator">{page.control.text(f"{k}|numerator")}</span> of '
-                f'<span data-cell="{k}|denominator">{page.control.text(f"{k}|denominator")}</span> {html.escape(share_of)}; '
+                f'<div class="chart"><h3>{html.escape(title)}</h3><div class="big">{page.pct(n_key, d_key)}</div>'
+                f'<div class="sub">{_span(page, n_key)} of {_span(page, d_key)} {html.escape(share_of)}; '
                 f'{html.escape(change)}</div>'
                 f'{line_chart(labels, values, unit="%", title=title, recomputed=[f.recomputed for f in trend])}</div>')
         return "KPI headlines: the return's figures, with the trend over eight quarters", f'<div class="grid">{"".join(cards)}</div>'
@@ -262,9 +285,9 @@ def _plan_local(page: Page, trend: list[QuarterFigures]):
     now = trend[-1]
     for measure, _, _ in LOCAL:
         for f in trend:
-            page.cell(f"ni|{measure}|{f.quarter.code}", f.value(measure))
+            page.figure(f, measure)
     for m in ("ni.reoffending.cohort", "ni.reoffending.reoffenders", "ni.reoffending.reoffences"):
-        page.cell(f"ni|{m}|{now.quarter.code}", now.value(m))
+        page.figure(now, m)
 
     def render():
         from transforms.measures.reoffending import cohort_quarter
@@ -272,14 +295,14 @@ def _plan_local(page: Page, trend: list[QuarterFigures]):
         labels = [f.quarter.code[2:] for f in trend]
         cards = []
         for measure, title, what in LOCAL:
-            keys = [f"ni|{measure}|{f.quarter.code}" for f in trend]
+            keys = [figure_key(measure, f.quarter) for f in trend]
             values = _series(page, keys, [page.control.values[k] for k in keys])
             cards.append(f'<div class="chart"><h3>{html.escape(title)}</h3><div class="big" data-cell="{keys[-1]}">'
                          f'{page.control.text(keys[-1])}</div><div class="sub">{html.escape(what)} (local figure, national '
                          f'indicator {measure})</div>{line_chart(labels, values, title=title, recomputed=[f.recomputed for f in trend])}</div>')
         q = now.quarter.code
         cohort = cohort_quarter(now.quarter.end)
-        k = {m: f"ni|ni.reoffending.{m}|{q}" for m in ("cohort", "reoffenders", "reoffences")}
+        k = {m: figure_key(f"ni.reoffending.{m}", now.quarter) for m in ("cohort", "reoffenders", "reoffences")}
         reoffenders, reoffences = page.control.value(k["reoffenders"]), page.control.value(k["reoffences"])
         frequency = f"{reoffences / reoffenders:.2f}" if reoffenders and reoffences is not None else "withheld" if reoffenders is None else "–"
         cards.append(
@@ -370,9 +393,10 @@ def _plan_custody(page: Page, custody: pd.DataFrame, perf: pd.DataFrame, quarter
     for q in quarters:
         det = in_q("POLICE_DETENTION", q)
         page.cell(f"custody|detentions|{q.code}", len(det) if covered(q) else None)
-        yda, la = page.cell(f"custody|remands|{q.code}|REMAND_YDA", len(in_q("REMAND_YDA", q))), \
-            page.cell(f"custody|remands|{q.code}|REMAND_LA", len(in_q("REMAND_LA", q)))
-        page.control.relation(page.cell(f"custody|remands|{q.code}|TOTAL", len(in_q("REMAND_YDA", q)) + len(in_q("REMAND_LA", q))), [yda, la])
+        page.cell(f"custody|remands|{q.code}|TOTAL", len(in_q("REMAND_YDA", q)) + len(in_q("REMAND_LA", q)))
+    # The quarter's chart point is the sum of the two remand rows printed beside it.
+    page.control.relation(f"custody|remands|{quarter.code}|TOTAL",
+                          [page.cell(f"custody|remands|{quarter.code}|{kind}", len(in_q(kind, quarter))) for kind in ("REMAND_YDA", "REMAND_LA")])
     det = in_q("POLICE_DETENTION", quarter)
     flags = {"overnight": "of which overnight (in the suite between 00:00 and 06:00)",
              "pace_transfer_requested": "PACE transfers to local-authority accommodation requested",
@@ -406,10 +430,9 @@ def _plan_custody(page: Page, custody: pd.DataFrame, perf: pd.DataFrame, quarter
 def _plan_ete(page: Page, now: QuarterFigures, events: pd.DataFrame, quarter: Quarter):
     parts = {"cohort": "kpi2.cohort", "suitable": "kpi2.suitable_end"}
     for name, measure in parts.items():
-        total = page.cell(f"ete|{name}|TOTAL", now.value(measure))
-        school = page.cell(f"ete|{name}|school_age", now.value(measure.replace("kpi2.", "kpi2.school_age.")))
-        above = page.cell(f"ete|{name}|above_school_age", now.value(measure.replace("kpi2.", "kpi2.above_school_age.")))
-        page.control.relation(total, [school, above])
+        # kpis.md: the cohort (and those in suitable ETE) split by school age on the end date.
+        page.control.relation(page.figure(now, measure), [page.figure(now, measure.replace("kpi2.", "kpi2.school_age.")),
+                                                          page.figure(now, measure.replace("kpi2.", "kpi2.above_school_age."))])
     ev = events[pd.to_datetime(events["event_date"]).between(pd.Timestamp(quarter.start), pd.Timestamp(quarter.end))]
     page.cell("ete|suspensions", int((ev["category"] == "SUSPENSION").sum()))
     page.cell("ete|exclusions", int((ev["category"] == "PERMANENT_EXCLUSION").sum()))
@@ -418,7 +441,8 @@ def _plan_ete(page: Page, now: QuarterFigures, events: pd.DataFrame, quarter: Qu
         rows = []
         for words, part in (("All children whose order ended in the quarter (KPI 2 cohort)", "TOTAL"),
                             ("of school age on the end date", "school_age"), ("above school age on the end date", "above_school_age")):
-            c, s = f"ete|cohort|{part}", f"ete|suitable|{part}"
+            prefix = "kpi2." if part == "TOTAL" else f"kpi2.{part}."
+            c, s = figure_key(prefix + "cohort", quarter), figure_key(prefix + "suitable_end", quarter)
             rows.append(f"<tr><td>{html.escape(words)}</td>{page.td(c)}{page.td(s)}<td class='n'>{page.pct(s, c)}</td></tr>")
         table = ("<table><tr><th></th><th>children</th><th>in suitable ETE at the end</th><th>% of those children</th></tr>"
                  + "".join(rows) + "</table>")
@@ -436,12 +460,12 @@ HEALTH = (("kpi4", "Mental health and emotional wellbeing"), ("kpi5", "Substance
 def _plan_health(page: Page, now: QuarterFigures):
     for kpi, _ in HEALTH:
         for m in ("cohort", "need_identified", "intervention_planned", "intervention_attended"):
-            page.cell(f"health|{kpi}|{m}", now.value(f"{kpi}.{m}"))
+            page.figure(now, f"{kpi}.{m}")
 
     def render():
         rows = []
         for kpi, words in HEALTH:
-            k = {m: f"health|{kpi}|{m}" for m in ("cohort", "need_identified", "intervention_planned", "intervention_attended")}
+            k = {m: figure_key(f"{kpi}.{m}", now.quarter) for m in ("cohort", "need_identified", "intervention_planned", "intervention_attended")}
             rows.append(f"<tr><td>{html.escape(words)}</td>{page.td(k['cohort'])}{page.td(k['need_identified'])}"
                         f"<td class='n'>{page.pct(k['need_identified'], k['cohort'])}</td>{page.td(k['intervention_planned'])}"
                         f"{page.td(k['intervention_attended'])}<td class='n'>{page.pct(k['intervention_attended'], k['need_identified'])}</td></tr>")
@@ -457,14 +481,15 @@ VICTIM_ROWS = (("views_sought", "views sought"), ("kept_informed", "kept informe
 
 def _plan_victims(page: Page, now: QuarterFigures):
     for m in ("victims", "consented") + tuple(m for m, _ in VICTIM_ROWS):
-        page.cell(f"victims|{m}", now.value(f"kpi10.{m}"))
+        page.figure(now, f"kpi10.{m}")
 
     def render():
-        rows = [f"<tr><td>Victims of offences dealt with (outcome dated) in the quarter</td>{page.td('victims|victims')}<td></td></tr>",
-                f"<tr><td>consented to contact</td>{page.td('victims|consented')}<td class='n'>"
-                f"{page.pct('victims|consented', 'victims|victims')} of all victims</td></tr>"]
-        rows += [f"<tr><td>{html.escape(words)}</td>{page.td(f'victims|{m}')}<td class='n'>"
-                 f"{page.pct(f'victims|{m}', 'victims|consented')} of those who consented</td></tr>" for m, words in VICTIM_ROWS]
+        v = {m: figure_key(f"kpi10.{m}", now.quarter) for m in ("victims", "consented") + tuple(m for m, _ in VICTIM_ROWS)}
+        rows = [f"<tr><td>Victims of offences dealt with (outcome dated) in the quarter</td>{page.td(v['victims'])}<td></td></tr>",
+                f"<tr><td>consented to contact</td>{page.td(v['consented'])}<td class='n'>"
+                f"{page.pct(v['consented'], v['victims'])} of all victims</td></tr>"]
+        rows += [f"<tr><td>{html.escape(words)}</td>{page.td(v[m])}<td class='n'>"
+                 f"{page.pct(v[m], v['consented'])} of those who consented</td></tr>" for m, words in VICTIM_ROWS]
         return (f"Victims, {now.quarter.label}",
                 "<p>KPI 10: victims of offences whose outcome is dated in the quarter; contact measures count only victims who "
                 f"consented to contact.</p><table><tr><th></th><th>victims</th><th>share</th></tr>{''.join(rows)}</table>")
