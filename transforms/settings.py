@@ -35,6 +35,9 @@ class Settings:
     # Anything shared beyond the BI team (board pack, shared remand figures) shows counts
     # from 1 to this minus one as "<N".
     suppression_threshold: int = 5
+    # Issue 15: how long a load, matching run or marts rebuild waits for another job writing
+    # the same tables before it stops (transforms/warehouse/locks.py).
+    lock_wait_seconds: float = 1800
 
     @property
     def service_slug(self) -> str:
@@ -62,4 +65,5 @@ def load_settings() -> Settings:
         match_link_threshold=float(_env("YJ_MATCH_LINK_THRESHOLD", "0.99")),
         match_review_threshold=float(_env("YJ_MATCH_REVIEW_THRESHOLD", "0.80")),
         suppression_threshold=int(_env("YJ_SUPPRESSION_THRESHOLD", "5")),
+        lock_wait_seconds=float(_env("YJ_LOCK_WAIT_SECONDS", "1800")),
     )

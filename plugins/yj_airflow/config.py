@@ -15,7 +15,7 @@ WAREHOUSE_CONN_ID = "yj_warehouse"
 VARIABLES = {"YJ_LANDING_DIR": "yj_landing_dir", "YJ_OUTPUT_DIR": "yj_output_dir",
              "YJ_SERVICE_NAME": "yj_service_name", "YJ_SERVICE_AREAS": "yj_service_areas",
              "YJ_MATCH_LINK_THRESHOLD": "yj_match_link_threshold", "YJ_MATCH_REVIEW_THRESHOLD": "yj_match_review_threshold",
-             "YJ_SUPPRESSION_THRESHOLD": "yj_suppression_threshold"}
+             "YJ_SUPPRESSION_THRESHOLD": "yj_suppression_threshold", "YJ_LOCK_WAIT_SECONDS": "yj_lock_wait_seconds"}
 
 
 def task_settings() -> Settings:
