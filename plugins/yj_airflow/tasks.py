@@ -3,20 +3,60 @@ task's settings and returns a small JSON summary (no personal data) for XCom and
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 
 from yj_airflow.config import task_settings
 
 log = logging.getLogger(__name__)
 
 
+@contextmanager
+def _locked(resource: str, settings):
+    """The warehouse lock on ``resource`` for the task's work (transforms/warehouse/locks.py),
+    taken here at the call site so every load function runs under it, whoever starts it."""
+    from transforms.warehouse.locks import warehouse_lock
+
+    with warehouse_lock(settings.warehouse_url, resource, settings.lock_wait_seconds, _who_is_running()):
+        yield
+
+
+def _who_is_running() -> str:
+    from transforms.warehouse.locks import describe_process
+
+    try:
+        from airflow.sdk import get_current_context
+
+        ti = get_current_context()["ti"]
+        return describe_process(f"Airflow {ti.dag_id}.{ti.task_id} run {ti.run_id} try {ti.try_number}")
+    except Exception:  # outside a running task (a test calling the function directly)
+        return describe_process("a task")
+
+
+def _announce(asset, published: bool, extra: dict | None = None) -> None:
+    """Emit the asset event only when the load published new data: the task's outlet is an
+    alias (assets.published_alias), so a run that found nothing new wakes no consumer."""
+    if not published:
+        log.info("nothing new was published: no event for %s", asset.uri)
+        return
+    from airflow.sdk import get_current_context
+
+    from yj_airflow.assets import published_alias
+
+    get_current_context()["outlet_events"][published_alias(asset)].add(asset, extra=extra or {})
+
+
 def load_case_system() -> dict:
     from transforms.casesystem.load import load_newest_delivery
     from transforms.reports import write_load_outputs
 
+    from yj_airflow.assets import CORE_CASE_SYSTEM
+
     settings = task_settings()
-    report = load_newest_delivery(settings)
+    with _locked("case_system", settings):
+        report = load_newest_delivery(settings)
     log.info(report.summary())
     outputs = write_load_outputs(report, settings)
+    _announce(CORE_CASE_SYSTEM, report.outcome == "LOADED", {"delivery_id": report.delivery_id})
     return {"source": "case_system", "outcome": report.outcome, "delivery_id": report.delivery_id,
             "reason": report.reason, "summary": report.summary(), "outputs": outputs,
             "counts": {t: vars(c) for t, c in report.counts.items()}}
@@ -25,12 +65,17 @@ def load_case_system() -> dict:
 def refresh_custody() -> dict:
     from transforms.custody.refresh import refresh_custody as refresh
 
+    from yj_airflow.assets import CORE_CUSTODY
+
     settings = task_settings()
-    report = refresh(settings)
+    with _locked("police_custody", settings):
+        report = refresh(settings)
     log.info("custody refresh: %s", report.summary())
     for f in report.files:
         if f.outcome == "REJECTED":
             log.warning("custody file rejected: %s", f.reason)
+    loaded = [f.file_name for f in report.files if f.outcome == "LOADED"]
+    _announce(CORE_CUSTODY, bool(loaded), {"files": loaded})
     return {"source": "police_custody", "summary": report.summary(), "seconds": round(report.seconds, 2),
             "outputs": [str(p) for p in report.outputs],
             "files": [{"file": f.file_name, "outcome": f.outcome, "read": f.read, "loaded": f.loaded,
@@ -53,9 +98,13 @@ def unloaded_custody_files() -> list[str]:
 def load_education(weekly_ccis: bool = False) -> dict:
     from transforms.education.load import load_newest_ccis, load_newest_education
 
+    from yj_airflow.assets import CORE_CCIS, CORE_EDUCATION
+
     settings = task_settings()
-    report = (load_newest_ccis if weekly_ccis else load_newest_education)(settings)
+    with _locked("ccis" if weekly_ccis else "education", settings):
+        report = (load_newest_ccis if weekly_ccis else load_newest_education)(settings)
     log.info(report.summary())
+    _announce(CORE_CCIS if weekly_ccis else CORE_EDUCATION, report.outcome == "LOADED")
     return {"source": "ccis" if weekly_ccis else "education", "outcome": report.outcome, "summary": report.summary(),
             "counts": {t: {"read": c[0], "loaded": c[1], "quarantined": c[2]} for t, c in report.counts.items()}}
 
@@ -75,7 +124,8 @@ def load_reference_sources() -> dict:
     settings = task_settings()
     engine = make_engine(settings.warehouse_url)
     ensure_schema(engine)
-    result = load(engine, settings.landing_dir)
+    with _locked("reference", settings):
+        result = load(engine, settings.landing_dir)
     for problem in result["board_problems"]:
         log.warning(problem)
     return result
@@ -86,7 +136,8 @@ def produce_kpi_return(quarter: dict) -> dict:
     from transforms.periods import Quarter
 
     settings = task_settings()
-    result = produce_return(settings, Quarter.parse(quarter["quarter"]))
+    with _locked("kpi_return", settings):
+        result = produce_return(settings, Quarter.parse(quarter["quarter"]))
     log.info("KPI return %s: %s in %.1fs", result.quarter.label, result.status, result.seconds)
     failed = result.checks[result.checks["result"] != "PASS"]
     return {"quarter": result.quarter.label, "status": result.status, "seconds": round(result.seconds, 2),
@@ -107,7 +158,8 @@ def match_identities() -> dict:
     from transforms.matching.run import run_matching
 
     settings = task_settings()
-    report = run_matching(settings)
+    with _locked("identity", settings):
+        report = run_matching(settings)
     log.info("matching: %s", report.message())
     return {"summary": report.message(), "counts": report.result.counts, "review_pairs": len(report.result.review),
             "outputs": [str(report.review_workbook), str(report.summary_file)]}
@@ -136,8 +188,9 @@ def rebuild_marts() -> dict:
     from transforms.warehouse.db import make_engine
 
     settings = task_settings()
-    report = rebuild(make_engine(settings.warehouse_url), settings.output_dir / "marts",
-                     dt.datetime.now(ZoneInfo(settings.timezone)).date())
+    with _locked("marts", settings):
+        report = rebuild(make_engine(settings.warehouse_url), settings.output_dir / "marts",
+                         dt.datetime.now(ZoneInfo(settings.timezone)).date())
     log.info("marts: %s", report.summary())
     return {"summary": report.summary(), "rows": report.rows, "outputs": [str(p) for p in report.outputs if p.suffix == ".hyper"][:3]
             + [str(report.outputs[-2])]}
