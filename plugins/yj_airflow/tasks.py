@@ -95,6 +95,27 @@ def unloaded_custody_files() -> list[str]:
     return [p.name for p in custody_files(settings.landing_dir) if audit_outcome(engine, SOURCE, p.name) != "LOADED"]
 
 
+# How many of the landing asset's recent events the watch reads to know what it announced.
+ANNOUNCED_LOOKBACK = 500
+
+
+def announce_new_custody_files() -> list[str]:
+    """The custody watch's poke: unloaded files not yet announced each get one event on the
+    landing asset (extra ``{"file": name}``); a file waiting for its refresh, or rejected and
+    waiting for a person, is not announced again on the next poke."""
+    from airflow.sdk import get_current_context
+
+    from transforms.custody.watch import files_to_announce
+    from yj_airflow.assets import LANDING_CUSTODY, published_alias
+
+    context = get_current_context()
+    recent = context["inlet_events"][LANDING_CUSTODY][-ANNOUNCED_LOOKBACK:]
+    new = files_to_announce(unloaded_custody_files(), [event.extra for event in recent])
+    for name in new:
+        context["outlet_events"][published_alias(LANDING_CUSTODY)].add(LANDING_CUSTODY, extra={"file": name})
+    return new
+
+
 def load_education(weekly_ccis: bool = False) -> dict:
     from transforms.education.load import load_newest_ccis, load_newest_education
 

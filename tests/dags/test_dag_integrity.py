@@ -117,4 +117,6 @@ def test_custody_file_watch_pokes_continuously_and_emits_the_landing_asset(dagba
     assert dag.timetable.__class__.__name__ == "ContinuousTimetable"
     sensor = dag.get_task("wait_for_new_custody_file")
     assert sensor.poke_interval == 15 and sensor.mode == "reschedule"
-    assert [o.uri for o in sensor.outlets] == ["yj://landing/police_custody"]
+    # Reads its own earlier events (inlet) to announce each file once, through an alias.
+    assert [i.uri for i in sensor.inlets] == ["yj://landing/police_custody"]
+    assert [o.name for o in sensor.outlets] == ["published yj://landing/police_custody"]
