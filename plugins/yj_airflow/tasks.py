@@ -69,6 +69,7 @@ def refresh_custody() -> dict:
 
     settings = task_settings()
     with _locked("police_custody", settings):
+        rejected_before = _rejected_custody_files(settings)
         report = refresh(settings)
     log.info("custody refresh: %s", report.summary())
     for f in report.files:
@@ -76,10 +77,31 @@ def refresh_custody() -> dict:
             log.warning("custody file rejected: %s", f.reason)
     loaded = [f.file_name for f in report.files if f.outcome == "LOADED"]
     _announce(CORE_CUSTODY, bool(loaded), {"files": loaded})
+    # A rejected file is tried again by every refresh; a person is told about it once.
+    rejected = [(f.file_name, f.reason) for f in report.files if f.outcome == "REJECTED"
+                and f.file_name not in rejected_before]
+    if rejected:  # the refresh itself succeeded, so no failure callback: say so here
+        from airflow.sdk import get_current_context
+
+        from transforms.notices import rejected_files_notice
+        from yj_airflow.notify import send
+
+        context = get_current_context()
+        send(rejected_files_notice(settings.service_name, "police_custody", context["run_id"], rejected), context)
     return {"source": "police_custody", "summary": report.summary(), "seconds": round(report.seconds, 2),
             "outputs": [str(p) for p in report.outputs],
             "files": [{"file": f.file_name, "outcome": f.outcome, "read": f.read, "loaded": f.loaded,
                        "quarantined": f.quarantined, "reason": f.reason} for f in report.files]}
+
+
+def _rejected_custody_files(settings) -> set[str]:
+    from transforms.custody.load import SOURCE, custody_files
+    from transforms.warehouse.audit import audit_outcome
+    from transforms.warehouse.db import ensure_schema, make_engine
+
+    engine = make_engine(settings.warehouse_url)
+    ensure_schema(engine)
+    return {p.name for p in custody_files(settings.landing_dir) if audit_outcome(engine, SOURCE, p.name) == "REJECTED"}
 
 
 def unloaded_custody_files() -> list[str]:
@@ -114,6 +136,27 @@ def announce_new_custody_files() -> list[str]:
     for name in new:
         context["outlet_events"][published_alias(LANDING_CUSTODY)].add(LANDING_CUSTODY, extra={"file": name})
     return new
+
+
+def send_daily_health_summary() -> dict:
+    """The morning summary of the last 24 hours (transforms.notices.health_summary), sent by
+    the notice channels; dated by the run's logical date, the wall clock for a manual run."""
+    import datetime as dt
+
+    from airflow.sdk import get_current_context
+
+    from transforms.notices import SOURCE_OF_DAG, health_summary
+    from transforms.warehouse.db import ensure_schema, make_engine
+    from yj_airflow.notify import send
+
+    context = get_current_context()
+    settings = task_settings()
+    engine = make_engine(settings.warehouse_url)
+    ensure_schema(engine)
+    now = context.get("logical_date") or dt.datetime.now(dt.timezone.utc)
+    notice = health_summary(engine, settings.service_name, now, list(SOURCE_OF_DAG.values()))
+    log.info("daily health: %s", " | ".join(notice.lines[1:]))
+    return {"summary": notice.lines[1], "lines": notice.lines[2:], "channels": send(notice, context)}
 
 
 def load_education(weekly_ccis: bool = False) -> dict:

@@ -6,15 +6,16 @@ import textwrap
 import pytest
 from airflow.timetables.trigger import CronTriggerTimetable, MultipleCronTriggerTimetable
 
-from yj_airflow.runner import CHAIN, DAGS_FOLDER, TRIGGER_ONLY
+from yj_airflow.runner import CHAIN, DAGS_FOLDER, OPERATIONS, TRIGGER_ONLY
 
-ALL_DAGS = CHAIN + TRIGGER_ONLY
+ALL_DAGS = CHAIN + TRIGGER_ONLY + OPERATIONS
 
 EXPECTED_SCHEDULES = {
     "case_system_nightly": ["30 2 * * *"],
     "education_nightly": ["30 3 * * *"],
     "ccis_weekly": ["0 4 * * 1"],
     "yjb_kpi_quarterly": ["0 6 1 1,4,7,10 *"],
+    "platform_health_daily": ["0 7 * * *"],
 }
 
 

@@ -164,3 +164,27 @@ def test_the_daily_health_summary_counts_the_last_24_hours(tmp_path):
         "case_system: 1 LOADED; 3 row(s) quarantined; live: d1 since 2026-11-23 03:00",
         "police_custody: 1 LOADED, 1 REJECTED; 0 row(s) quarantined; nothing published yet",
         "education: no attempt; 0 row(s) quarantined; nothing published yet"]
+
+
+def test_a_rejected_custody_file_is_told_once_and_the_health_summary_is_sent(airflow_db, yj_env, inbox, tmp_path):
+    import shutil
+
+    from yj_airflow.runner import load_dags, run_dag
+
+    custody = tmp_path / "landing" / "police_custody"
+    newest = sorted(custody.glob("custody_*.csv"))[-1]
+    shutil.copy(newest, custody / "custody_20991231_0700.csv")  # from the future: rejected
+    dags = load_dags()
+    assert run_dag(dags["police_custody_refresh"])["ok"]
+    assert run_dag(dags["police_custody_refresh"])["ok"]  # tries the file again: no second message
+    assert len(inbox.messages) == 1
+    assert inbox.messages[0]["Subject"] == "[Leicestershire YJ data] police_custody: 1 file(s) rejected"
+    body = _body(inbox.messages[0])
+    assert "custody_20991231_0700.csv" in body and "future" in body
+
+    result = run_dag(dags["platform_health_daily"])
+    assert result["ok"], result
+    assert len(inbox.messages) == 2
+    summary = inbox.messages[1]
+    assert summary["Subject"].startswith("[Leicestershire YJ data] daily health: ")
+    assert "police_custody: " in _body(summary) and "REJECTED" in _body(summary)
