@@ -248,13 +248,18 @@ def rebuild_marts() -> dict:
     import datetime as dt
     from zoneinfo import ZoneInfo
 
+    import os
+
     from transforms.marts.build import rebuild_marts as rebuild
     from transforms.warehouse.db import make_engine
+    from yj_airflow.deploy import grant_marts_to_readonly_role
 
     settings = task_settings()
+    engine = make_engine(settings.warehouse_url)
     with _locked("marts", settings):
-        report = rebuild(make_engine(settings.warehouse_url), settings.output_dir / "marts",
-                         dt.datetime.now(ZoneInfo(settings.timezone)).date())
+        report = rebuild(engine, settings.output_dir / "marts", dt.datetime.now(ZoneInfo(settings.timezone)).date())
+        # Tableau's read-only role (production) reads the marts, including any new one.
+        grant_marts_to_readonly_role(engine, os.environ.get("YJ_READONLY_ROLE"))
     log.info("marts: %s", report.summary())
     return {"summary": report.summary(), "rows": report.rows, "outputs": [str(p) for p in report.outputs if p.suffix == ".hyper"][:3]
             + [str(report.outputs[-2])]}
