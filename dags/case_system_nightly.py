@@ -20,7 +20,7 @@ from airflow.sdk import dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from yj_airflow import tasks
-from yj_airflow.assets import CORE_CASE_SYSTEM
+from yj_airflow.assets import CORE_CASE_SYSTEM, published_alias
 from yj_airflow.defaults import START_DATE, TIMEZONE, default_args
 
 
@@ -35,7 +35,7 @@ from yj_airflow.defaults import START_DATE, TIMEZONE, default_args
     tags=["youth-justice", "load", "case-system"],
 )
 def case_system_nightly():
-    @task(outlets=[CORE_CASE_SYSTEM])
+    @task(outlets=[published_alias(CORE_CASE_SYSTEM)])
     def load_case_system_delivery() -> dict:
         return tasks.load_case_system()
 

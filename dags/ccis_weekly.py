@@ -18,7 +18,7 @@ from airflow.sdk import dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from yj_airflow import tasks
-from yj_airflow.assets import CORE_IDENTITY, CORE_CCIS
+from yj_airflow.assets import CORE_IDENTITY, CORE_CCIS, published_alias
 from yj_airflow.defaults import START_DATE, TIMEZONE, default_args
 
 
@@ -33,7 +33,7 @@ from yj_airflow.defaults import START_DATE, TIMEZONE, default_args
     tags=["youth-justice", "load", "education", "ccis"],
 )
 def ccis_weekly():
-    @task(outlets=[CORE_CCIS])
+    @task(outlets=[published_alias(CORE_CCIS)])
     def load_ccis_activity() -> dict:
         return tasks.load_education(weekly_ccis=True)
 

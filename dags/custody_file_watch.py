@@ -3,16 +3,18 @@
 
 Runs **continuously** (one run at a time, a new one as soon as the last ends). Its sensor
 looks every 15 seconds for a custody file in `landing/police_custody/` that has not been
-loaded, in reschedule mode (no worker slot is held between looks). When it finds one it
-emits the asset `yj://landing/police_custody`, which starts `police_custody_refresh` at once,
-so a new file reaches the duty briefing within a minute. A cheap listing: no file is read.
+loaded, in reschedule mode (no worker slot is held between looks). For each such file not
+announced before it emits one event on the asset `yj://landing/police_custody` (extra
+`{"file": name}`), which starts `police_custody_refresh` at once, so a new file reaches the
+duty briefing within a minute; a file already announced (waiting for its refresh, or
+rejected) is not announced again. A cheap listing: no file is read.
 
 **Needs:** `yj_landing_dir` and the `yj_warehouse` connection (to see what is loaded).
 """
 from airflow.sdk import PokeReturnValue, dag, task
 
 from yj_airflow import tasks
-from yj_airflow.assets import LANDING_CUSTODY
+from yj_airflow.assets import LANDING_CUSTODY, published_alias
 from yj_airflow.defaults import START_DATE, default_args
 
 
@@ -27,9 +29,10 @@ from yj_airflow.defaults import START_DATE, default_args
     tags=["youth-justice", "police-custody", "watch"],
 )
 def custody_file_watch():
-    @task.sensor(poke_interval=15, timeout=6 * 3600, mode="reschedule", outlets=[LANDING_CUSTODY])
+    @task.sensor(poke_interval=15, timeout=6 * 3600, mode="reschedule", inlets=[LANDING_CUSTODY],
+                 outlets=[published_alias(LANDING_CUSTODY)])
     def wait_for_new_custody_file() -> PokeReturnValue:
-        new = tasks.unloaded_custody_files()
+        new = tasks.announce_new_custody_files()
         return PokeReturnValue(is_done=bool(new), xcom_value={"new_files": new})
 
     wait_for_new_custody_file()

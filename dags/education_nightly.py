@@ -23,7 +23,7 @@ from airflow.sdk import dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from yj_airflow import tasks
-from yj_airflow.assets import CORE_IDENTITY, CORE_EDUCATION
+from yj_airflow.assets import CORE_IDENTITY, CORE_EDUCATION, published_alias
 from yj_airflow.defaults import START_DATE, TIMEZONE, default_args
 
 
@@ -38,7 +38,7 @@ from yj_airflow.defaults import START_DATE, TIMEZONE, default_args
     tags=["youth-justice", "load", "education"],
 )
 def education_nightly():
-    @task(outlets=[CORE_EDUCATION])
+    @task(outlets=[published_alias(CORE_EDUCATION)])
     def load_education_snapshot() -> dict:
         return tasks.load_education()
 

@@ -24,7 +24,7 @@ from airflow.timetables.assets import AssetOrTimeSchedule
 from airflow.timetables.trigger import MultipleCronTriggerTimetable
 
 from yj_airflow import tasks
-from yj_airflow.assets import CORE_CUSTODY, LANDING_CUSTODY
+from yj_airflow.assets import CORE_CUSTODY, LANDING_CUSTODY, published_alias
 from yj_airflow.defaults import START_DATE, TIMEZONE, default_args
 
 
@@ -41,7 +41,7 @@ from yj_airflow.defaults import START_DATE, TIMEZONE, default_args
     tags=["youth-justice", "load", "police-custody"],
 )
 def police_custody_refresh():
-    @task(outlets=[CORE_CUSTODY])
+    @task(outlets=[published_alias(CORE_CUSTODY)])
     def refresh_custody_and_write_briefing() -> dict:
         return tasks.refresh_custody()
 

@@ -44,6 +44,9 @@ class Settings:
     max_quarantined_share: float = 0.5
     max_quarantined_share_by_table: tuple[tuple[str, float], ...] = ()
     max_shrink_share: float = 0.5
+    # Issue 15: how long a load, matching run or marts rebuild waits for another job writing
+    # the same tables before it stops (transforms/warehouse/locks.py).
+    lock_wait_seconds: float = 1800
 
     def quarantined_share_limit(self, table: str) -> float:
         return dict(self.max_quarantined_share_by_table).get(table, self.max_quarantined_share)
@@ -83,6 +86,7 @@ def load_settings() -> Settings:
         max_quarantined_share=float(_env("YJ_MAX_QUARANTINED_SHARE", "0.5")),
         max_quarantined_share_by_table=_shares(_env("YJ_MAX_QUARANTINED_SHARE_BY_TABLE", "")),
         max_shrink_share=float(_env("YJ_MAX_SHRINK_SHARE", "0.5")),
+        lock_wait_seconds=float(_env("YJ_LOCK_WAIT_SECONDS", "1800")),
     )
 
 

@@ -23,6 +23,15 @@ class UserError(Exception):
     pass
 
 
+def _locked(resource: str, settings, command: str):
+    """The same warehouse lock the DAG tasks take (transforms/warehouse/locks.py): a command
+    started beside a running DAG waits for it, then stops with a clear message."""
+    from transforms.warehouse.locks import describe_process, warehouse_lock
+
+    return warehouse_lock(settings.warehouse_url, resource, settings.lock_wait_seconds,
+                          describe_process(f"yj {command}"))
+
+
 def _progress(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
@@ -129,7 +138,8 @@ def cmd_load_case_system(args) -> int:
     _apply_locations(args)
     settings = load_settings()
     try:
-        report = load_case_system(settings)
+        with _locked("case_system", settings, "load-case-system"):
+            report = load_case_system(settings)
     except DeliveryRejected as exc:
         print(f"delivery rejected: {exc}", file=sys.stderr)
         return 1
@@ -170,13 +180,15 @@ def cmd_kpi(args) -> int:
     settings = load_settings()
     engine = _open_warehouse(settings)
     try:
-        loaded = load_reference_sources(engine, settings.landing_dir)
+        with _locked("reference", settings, "kpi"):
+            loaded = load_reference_sources(engine, settings.landing_dir)
     except ReferenceFileError as exc:
         raise UserError(str(exc)) from None
     for problem in loaded["board_problems"]:
         print(f"board register: {problem}", file=sys.stderr)
     _progress(f"computing the {quarter.label} return")
-    result = produce_return(settings, quarter, engine)
+    with _locked("kpi_return", settings, "kpi"):
+        result = produce_return(settings, quarter, engine)
     print(f"{quarter.label}: {result.status} ({result.seconds:.1f}s)")
     for row in result.checks[result.checks["result"] != "PASS"].itertuples():
         print(f"  {row.result}: {row.check} ({row.kpi}): {row.detail}")
@@ -240,7 +252,8 @@ def cmd_match(args) -> int:
     _apply_locations(args)
     settings = load_settings()
     try:
-        report = run_matching(settings)
+        with _locked("identity", settings, "match"):
+            report = run_matching(settings)
     except BadReviewWorkbook as exc:
         print(f"review decisions not imported: {exc}", file=sys.stderr)
         return 2
@@ -281,7 +294,8 @@ def cmd_board_pack(args) -> int:
         from transforms.marts.build import rebuild_marts
 
         _progress("rebuilding the marts from the core")
-        print(rebuild_marts(engine, settings.output_dir / "marts", dt.date.today()).summary())
+        with _locked("marts", settings, "board-pack --rebuild"):
+            print(rebuild_marts(engine, settings.output_dir / "marts", dt.date.today()).summary())
     try:
         pack = write_board_pack(engine, quarter, settings.output_dir / "board_pack", settings.service_name,
                                 settings.service_areas, settings.suppression_threshold)
@@ -352,6 +366,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from transforms.warehouse.locks import WarehouseBusy
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -359,6 +375,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"yj: error: {exc}", file=sys.stderr)
         return 2
+    except WarehouseBusy as exc:
+        print(f"yj: busy: {exc}", file=sys.stderr)
+        return 75  # EX_TEMPFAIL: try again later
     except KeyboardInterrupt:
         print("yj: interrupted", file=sys.stderr)
         return 130

@@ -18,7 +18,8 @@ VARIABLES = {"YJ_LANDING_DIR": "yj_landing_dir", "YJ_OUTPUT_DIR": "yj_output_dir
              "YJ_SUPPRESSION_THRESHOLD": "yj_suppression_threshold", "YJ_MAPPINGS_DIR": "yj_mappings_dir",
              "YJ_MAX_QUARANTINED_SHARE": "yj_max_quarantined_share",
              "YJ_MAX_QUARANTINED_SHARE_BY_TABLE": "yj_max_quarantined_share_by_table",
-             "YJ_MAX_SHRINK_SHARE": "yj_max_shrink_share"}
+             "YJ_MAX_SHRINK_SHARE": "yj_max_shrink_share",
+             "YJ_LOCK_WAIT_SECONDS": "yj_lock_wait_seconds"}
 
 
 def task_settings() -> Settings:

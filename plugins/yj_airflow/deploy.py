@@ -60,19 +60,26 @@ def readonly_grants(table_names: list[str], role: str) -> list[str]:
     return [f'GRANT SELECT ON "{t}" TO {role}' for t in marts]
 
 
-def prepare_warehouse(warehouse_url: str, role: str | None) -> list[str]:
+def grant_marts_to_readonly_role(engine, role: str | None) -> list[str]:
+    """Let the reporting role read every mart table there is (run after each marts rebuild,
+    which creates new mart tables on its first run); nothing on SQLite or without a role."""
     from sqlalchemy import inspect, text
 
-    from transforms.warehouse.db import ensure_schema, make_engine
-
-    engine = make_engine(warehouse_url)
-    ensure_schema(engine)
     if not role or engine.dialect.name != "postgresql":
         return []
     with engine.begin() as conn:
         statements = readonly_grants(inspect(conn).get_table_names(), role)
         for statement in statements:
             conn.execute(text(statement))
+    return statements
+
+
+def prepare_warehouse(warehouse_url: str, role: str | None) -> list[str]:
+    from transforms.warehouse.db import ensure_schema, make_engine
+
+    engine = make_engine(warehouse_url)
+    ensure_schema(engine)
+    statements = grant_marts_to_readonly_role(engine, role)
     engine.dispose()
     return statements
 

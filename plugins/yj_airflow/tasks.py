@@ -3,10 +3,46 @@ task's settings and returns a small JSON summary (no personal data) for XCom and
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 
 from yj_airflow.config import task_settings
 
 log = logging.getLogger(__name__)
+
+
+@contextmanager
+def _locked(resource: str, settings):
+    """The warehouse lock on ``resource`` for the task's work (transforms/warehouse/locks.py),
+    taken here at the call site so every load function runs under it, whoever starts it."""
+    from transforms.warehouse.locks import warehouse_lock
+
+    with warehouse_lock(settings.warehouse_url, resource, settings.lock_wait_seconds, _who_is_running()):
+        yield
+
+
+def _who_is_running() -> str:
+    from transforms.warehouse.locks import describe_process
+
+    try:
+        from airflow.sdk import get_current_context
+
+        ti = get_current_context()["ti"]
+        return describe_process(f"Airflow {ti.dag_id}.{ti.task_id} run {ti.run_id} try {ti.try_number}")
+    except Exception:  # outside a running task (a test calling the function directly)
+        return describe_process("a task")
+
+
+def _announce(asset, published: bool, extra: dict | None = None) -> None:
+    """Emit the asset event only when the load published new data: the task's outlet is an
+    alias (assets.published_alias), so a run that found nothing new wakes no consumer."""
+    if not published:
+        log.info("nothing new was published: no event for %s", asset.uri)
+        return
+    from airflow.sdk import get_current_context
+
+    from yj_airflow.assets import published_alias
+
+    get_current_context()["outlet_events"][published_alias(asset)].add(asset, extra=extra or {})
 
 
 def _ingest_summary(report, outputs: list[str]) -> dict:
@@ -15,15 +51,17 @@ def _ingest_summary(report, outputs: list[str]) -> dict:
             "counts": {t: vars(c) for t, c in report.counts.items()}}
 
 
-def _ingest(load) -> dict:
-    """Run one snapshot load; a rejection is logged in one line, gets its report, and fails
-    the task (the previous data stays live)."""
+def _ingest(load, resource: str, asset) -> dict:
+    """Run one snapshot load under the resource's lock; a rejection is logged in one line, gets
+    its report, and fails the task (the previous data stays live). Only a load that published
+    announces its asset."""
     from transforms.ingest.report import DeliveryRejected
     from transforms.reports import write_ingest_outputs
 
     settings = task_settings()
     try:
-        report = load(settings)
+        with _locked(resource, settings):
+            report = load(settings)
     except DeliveryRejected as exc:
         report = getattr(exc, "report", None)
         if report is not None:
@@ -34,31 +72,62 @@ def _ingest(load) -> dict:
     log.info(report.summary())
     for note in report.notes:
         log.info("note: %s", note)
-    return _ingest_summary(report, write_ingest_outputs(report, settings))
+    summary = _ingest_summary(report, write_ingest_outputs(report, settings))
+    _announce(asset, report.outcome == "LOADED", {"delivery_id": report.delivery_id})
+    return summary
 
 
 def load_case_system() -> dict:
     from transforms.ingest.sources import load_case_system as load
 
-    return _ingest(load)
+    from yj_airflow.assets import CORE_CASE_SYSTEM
+
+    return _ingest(load, "case_system", CORE_CASE_SYSTEM)
 
 
 def refresh_custody() -> dict:
     from transforms.custody.refresh import refresh_custody as refresh
     from transforms.reports import write_ingest_outputs
 
+    from yj_airflow.assets import CORE_CUSTODY
+
     settings = task_settings()
-    report = refresh(settings)
+    with _locked("police_custody", settings):
+        rejected_before = _rejected_custody_files(settings)
+        report = refresh(settings)
     log.info("custody refresh: %s", report.summary())
     outputs = [str(p) for p in report.outputs]
     for f in report.files:
         if f.failed:
             log.warning("custody file %s: %s", f.outcome, f.reason)
         outputs += write_ingest_outputs(f, settings)
+    loaded = [f.file_name for f in report.files if f.outcome == "LOADED"]
+    _announce(CORE_CUSTODY, bool(loaded), {"files": loaded})
+    # A rejected file is tried again by every refresh; a person is told about it once.
+    rejected = [(f.file_name, f.reason) for f in report.files if f.outcome == "REJECTED"
+                and f.file_name not in rejected_before]
+    if rejected:  # the refresh itself succeeded, so no failure callback: say so here
+        from airflow.sdk import get_current_context
+
+        from transforms.notices import rejected_files_notice
+        from yj_airflow.notify import send
+
+        context = get_current_context()
+        send(rejected_files_notice(settings.service_name, "police_custody", context["run_id"], rejected), context)
     return {"source": "police_custody", "summary": report.summary(), "seconds": round(report.seconds, 2),
             "outputs": outputs,
             "files": [{"file": f.file_name, "outcome": f.outcome, "read": f.read, "loaded": f.loaded,
                        "quarantined": f.quarantined, "reason": f.reason} for f in report.files]}
+
+
+def _rejected_custody_files(settings) -> set[str]:
+    from transforms.custody.load import SOURCE, custody_files
+    from transforms.warehouse.audit import audit_outcome
+    from transforms.warehouse.db import ensure_schema, make_engine
+
+    engine = make_engine(settings.warehouse_url)
+    ensure_schema(engine)
+    return {p.name for p in custody_files(settings.landing_dir) if audit_outcome(engine, SOURCE, p.name) == "REJECTED"}
 
 
 def unloaded_custody_files() -> list[str]:
@@ -73,10 +142,56 @@ def unloaded_custody_files() -> list[str]:
     return files_to_load(settings, engine)
 
 
+# How many of the landing asset's recent events the watch reads to know what it announced.
+ANNOUNCED_LOOKBACK = 500
+
+
+def announce_new_custody_files() -> list[str]:
+    """The custody watch's poke: unloaded files not yet announced each get one event on the
+    landing asset (extra ``{"file": name}``); a file waiting for its refresh, or rejected and
+    waiting for a person, is not announced again on the next poke."""
+    from airflow.sdk import get_current_context
+
+    from transforms.custody.watch import files_to_announce
+    from yj_airflow.assets import LANDING_CUSTODY, published_alias
+
+    context = get_current_context()
+    recent = context["inlet_events"][LANDING_CUSTODY][-ANNOUNCED_LOOKBACK:]
+    new = files_to_announce(unloaded_custody_files(), [event.extra for event in recent])
+    for name in new:
+        context["outlet_events"][published_alias(LANDING_CUSTODY)].add(LANDING_CUSTODY, extra={"file": name})
+    return new
+
+
+def send_daily_health_summary() -> dict:
+    """The morning summary of the last 24 hours (transforms.notices.health_summary), sent by
+    the notice channels; dated by the run's logical date, the wall clock for a manual run."""
+    import datetime as dt
+
+    from airflow.sdk import get_current_context
+
+    from transforms.notices import SOURCE_OF_DAG, health_summary
+    from transforms.warehouse.db import ensure_schema, make_engine
+    from yj_airflow.notify import send
+
+    context = get_current_context()
+    settings = task_settings()
+    engine = make_engine(settings.warehouse_url)
+    ensure_schema(engine)
+    now = context.get("logical_date") or dt.datetime.now(dt.timezone.utc)
+    notice = health_summary(engine, settings.service_name, now, list(SOURCE_OF_DAG.values()))
+    log.info("daily health: %s", " | ".join(notice.lines[1:]))
+    return {"summary": notice.lines[1], "lines": notice.lines[2:], "channels": send(notice, context)}
+
+
 def load_education(weekly_ccis: bool = False) -> dict:
     from transforms.ingest.sources import load_ccis, load_education as load
 
-    return _ingest(load_ccis if weekly_ccis else load)
+    from yj_airflow.assets import CORE_CCIS, CORE_EDUCATION
+
+    if weekly_ccis:
+        return _ingest(load_ccis, "ccis", CORE_CCIS)
+    return _ingest(load, "education", CORE_EDUCATION)
 
 
 def core_inventory() -> dict:
@@ -94,7 +209,8 @@ def load_reference_sources() -> dict:
     settings = task_settings()
     engine = make_engine(settings.warehouse_url)
     ensure_schema(engine)
-    result = load(engine, settings.landing_dir)
+    with _locked("reference", settings):
+        result = load(engine, settings.landing_dir)
     for problem in result["board_problems"]:
         log.warning(problem)
     return result
@@ -111,7 +227,8 @@ def produce_kpi_return(quarter: dict, submit: bool = False) -> dict:
     engine, note = open_warehouse(settings.warehouse_url, embedded_warehouse_url())
     if note:
         log.info(note)
-    result = produce_return(settings, Quarter.parse(quarter["quarter"]), engine)
+    with _locked("kpi_return", settings):
+        result = produce_return(settings, Quarter.parse(quarter["quarter"]), engine)
     log.info("KPI return %s: %s in %.1fs", result.quarter.label, result.status, result.seconds)
     failed = result.checks[result.checks["result"] != "PASS"]
     summary = {"quarter": result.quarter.label, "status": result.status, "seconds": round(result.seconds, 2),
@@ -151,7 +268,8 @@ def match_identities() -> dict:
     from transforms.matching.run import run_matching
 
     settings = task_settings()
-    report = run_matching(settings)
+    with _locked("identity", settings):
+        report = run_matching(settings)
     log.info("matching: %s", report.message())
     return {"summary": report.message(), "counts": report.result.counts, "review_pairs": len(report.result.review),
             "outputs": [str(report.review_workbook), str(report.summary_file)]}
@@ -176,12 +294,18 @@ def rebuild_marts() -> dict:
     import datetime as dt
     from zoneinfo import ZoneInfo
 
+    import os
+
     from transforms.marts.build import rebuild_marts as rebuild
     from transforms.warehouse.db import make_engine
+    from yj_airflow.deploy import grant_marts_to_readonly_role
 
     settings = task_settings()
-    report = rebuild(make_engine(settings.warehouse_url), settings.output_dir / "marts",
-                     dt.datetime.now(ZoneInfo(settings.timezone)).date())
+    engine = make_engine(settings.warehouse_url)
+    with _locked("marts", settings):
+        report = rebuild(engine, settings.output_dir / "marts", dt.datetime.now(ZoneInfo(settings.timezone)).date())
+        # Tableau's read-only role (production) reads the marts, including any new one.
+        grant_marts_to_readonly_role(engine, os.environ.get("YJ_READONLY_ROLE"))
     log.info("marts: %s", report.summary())
     return {"summary": report.summary(), "rows": report.rows, "outputs": [str(p) for p in report.outputs if p.suffix == ".hyper"][:3]
             + [str(report.outputs[-2])]}

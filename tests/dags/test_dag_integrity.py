@@ -6,15 +6,16 @@ import textwrap
 import pytest
 from airflow.timetables.trigger import CronTriggerTimetable, MultipleCronTriggerTimetable
 
-from yj_airflow.runner import CHAIN, DAGS_FOLDER, TRIGGER_ONLY
+from yj_airflow.runner import CHAIN, DAGS_FOLDER, OPERATIONS, TRIGGER_ONLY
 
-ALL_DAGS = CHAIN + TRIGGER_ONLY
+ALL_DAGS = CHAIN + TRIGGER_ONLY + OPERATIONS
 
 EXPECTED_SCHEDULES = {
     "case_system_nightly": ["30 2 * * *"],
     "education_nightly": ["30 3 * * *"],
     "ccis_weekly": ["0 4 * * 1"],
     "yjb_kpi_quarterly": ["0 6 1 1,4,7,10 *"],
+    "platform_health_daily": ["0 7 * * *"],
 }
 
 
@@ -61,8 +62,9 @@ def test_marts_rebuild_is_scheduled_on_the_core_assets(dagbag):
     assert uris == {"yj://warehouse/core/case_system", "yj://warehouse/core/identity", "yj://warehouse/core/police_custody"}
     matcher = dagbag.dags["education_nightly"].get_task("match_children_across_sources")
     assert [o.uri for o in matcher.outlets] == ["yj://warehouse/core/identity"]
+    # Loads publish through an alias, so that a load with nothing new emits no event (issue 15).
     loader = dagbag.dags["case_system_nightly"].get_task("load_case_system_delivery")
-    assert [o.uri for o in loader.outlets] == ["yj://warehouse/core/case_system"]
+    assert [o.name for o in loader.outlets] == ["published yj://warehouse/core/case_system"]
 
 
 def test_kpi_dag_takes_a_quarter_param(dagbag):
@@ -125,4 +127,6 @@ def test_custody_file_watch_pokes_continuously_and_emits_the_landing_asset(dagba
     assert dag.timetable.__class__.__name__ == "ContinuousTimetable"
     sensor = dag.get_task("wait_for_new_custody_file")
     assert sensor.poke_interval == 15 and sensor.mode == "reschedule"
-    assert [o.uri for o in sensor.outlets] == ["yj://landing/police_custody"]
+    # Reads its own earlier events (inlet) to announce each file once, through an alias.
+    assert [i.uri for i in sensor.inlets] == ["yj://landing/police_custody"]
+    assert [o.name for o in sensor.outlets] == ["published yj://landing/police_custody"]

@@ -108,3 +108,19 @@ def read_hyper_with_tableau_api(path: Path) -> dict[str, dict]:
                         "rows": conn.execute_scalar_query(f"SELECT COUNT(*) FROM {table}"),
                         "columns": {c.name.unescaped: str(c.type) for c in definition.columns}}
     return tables
+
+
+def marts_snapshot(url: str) -> dict[str, pd.DataFrame]:
+    """Every mart table as sorted text, so SQLite and PostgreSQL compare equal."""
+    from sqlalchemy import inspect, text
+
+    engine = make_engine(url)
+    out = {}
+    with engine.connect() as conn:
+        for name in sorted(t for t in inspect(conn).get_table_names() if t.startswith("mart_")):
+            frame = pd.read_sql_query(text(f'SELECT * FROM "{name}"'), conn)
+            frame = frame.astype(object).where(frame.notna(), None).map(
+                lambda v: None if v is None else (f"{v:.9g}" if isinstance(v, float) else str(v)[:19]))
+            out[name] = frame.sort_values(list(frame.columns)).reset_index(drop=True)
+    engine.dispose()
+    return out
