@@ -14,8 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from tests.conftest import make_settings
-from transforms.casesystem.load import load_newest_delivery
-from transforms.education.load import load_newest_education
+from transforms.ingest.sources import load_case_system
+from transforms.ingest.sources import load_education
 from transforms.matching.run import run_matching
 from transforms.reference_sources import load_reference_sources
 from transforms.sample.landing import generate_landing
@@ -55,11 +55,11 @@ def build_warehouse(root: Path, layout: str = "corepl", warehouse_url: str | Non
     if before_load:
         before_load(landing)
     settings = make_settings(root, landing, warehouse_url)
-    assert load_newest_delivery(settings).outcome == "LOADED"
+    assert load_case_system(settings).outcome == "LOADED"
     engine = make_engine(settings.warehouse_url)
     for stamp, provision in snapshots:
         write_snapshot(landing, base, stamp, provision)
-        assert load_newest_education(settings, engine).outcome == "LOADED"
+        assert load_education(settings, engine).outcome == "LOADED"
     run_matching(settings)
     ensure_schema(engine)
     load_reference_sources(engine, landing)

@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from tests.integration.kpi_fixtures import SNAPSHOTS, build_warehouse
-from transforms.education.load import load_newest_ccis, load_newest_education
+from transforms.ingest.sources import load_ccis, load_education
 from transforms.kpis.produce import produce_return
 from transforms.periods import Quarter
 from transforms.warehouse.schema import EDUCATION_TABLES, HISTORY_TABLES, kpi_return_source
@@ -61,12 +61,12 @@ def test_kpi3_reads_the_snapshot_in_force_at_the_report_date(tmp_path, layout):
     assert "education: education-20250930 (extracted 2025-09-30)" in cover["Source deliveries"]
 
     # A rerun changes nothing: the snapshot is already loaded, its history is not doubled.
-    assert load_newest_education(settings, engine).outcome == "ALREADY_LOADED"
+    assert load_education(settings, engine).outcome == "ALREADY_LOADED"
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(HISTORY_TABLES["pupil"])).scalar_one() == history_rows["pupil"]
 
     # CCIS snapshots are kept the same way.
-    assert load_newest_ccis(settings, engine).outcome == "LOADED"
+    assert load_ccis(settings, engine).outcome == "LOADED"
     with engine.connect() as conn:
         core_ccis = conn.execute(select(func.count()).select_from(EDUCATION_TABLES["ccis_activity"])).scalar_one()
         hist_ccis = pd.read_sql_query(select(HISTORY_TABLES["ccis_activity"]), conn)

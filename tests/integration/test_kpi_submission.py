@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from tests.integration.kpi_fixtures import build_warehouse, edit_corepl_table, uk_date
-from transforms.casesystem.load import load_newest_delivery
+from transforms.ingest.sources import load_case_system
 from transforms.kpis.submission import file_sha256
 from transforms.warehouse.schema import kpi_figure_submitted, kpi_submission
 
@@ -76,7 +76,7 @@ def test_submitted_return_is_frozen_and_regeneration_shows_revisions(tmp_path, b
 
     moved = {}
     _corrected_delivery(settings.landing_dir, moved)
-    assert load_newest_delivery(settings, engine).outcome == "LOADED"
+    assert load_case_system(settings, engine).outcome == "LOADED"
     regenerated = _yj(settings, "kpi", "--quarter", "2025Q2", "--landing", landing)
     assert regenerated.returncode == 0, regenerated.stderr
 
