@@ -165,3 +165,25 @@ def test_statements_quote_roles_and_need_identifier_service_ids():
     assert "PASSWORD" not in sql.upper()  # no credential in the code
     with pytest.raises(IsolationError):
         service_roles("city'; DROP TABLE core_child; --")
+
+
+def test_command_applies_and_checks_the_configured_warehouse(warehouse, postgres_url, tmp_path, monkeypatch, capsys):
+    from transforms.partnership.isolation import main
+
+    owner, prefix, login = warehouse
+    partnership_file = tmp_path / "partnership.yaml"
+    partnership_file.write_text(
+        "partnership: LLR\nservices:\n"
+        "  - {id: city, name: Leicester City, local_authorities: [LEICESTER], landing: city}\n"
+        "  - {id: county, name: Leicestershire, local_authorities: [LEICESTERSHIRE, RUTLAND], landing: county}\n",
+        encoding="utf-8")
+    monkeypatch.setenv("YJ_PARTNERSHIP_FILE", str(partnership_file))
+    monkeypatch.setenv("YJ_WAREHOUSE_URL", postgres_url)
+    assert main(["check", "--prefix", prefix]) == 1
+    assert "core_child: row-level security is not enabled" in capsys.readouterr().out
+    assert main(["apply", "--prefix", prefix]) == 0
+    assert "3 tables isolated for 2 services" in capsys.readouterr().out
+    assert rows(login(service_roles("county", prefix).analyst), "SELECT child_id FROM core_child") == [("K1",)]
+    monkeypatch.setenv("YJ_WAREHOUSE_URL", f"sqlite:///{tmp_path / 'w.sqlite'}")
+    assert main(["check", "--prefix", prefix]) == 2
+    assert "needs PostgreSQL, not sqlite" in capsys.readouterr().err

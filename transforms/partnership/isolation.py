@@ -146,3 +146,44 @@ def isolation_problems(engine: Engine, partnership: Partnership, prefix: str = "
                 if f"{prefix}_{service.id}_reads_own_rows" not in policies:
                     problems.append(f"{table}: no policy for service {service.id}")
     return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m transforms.partnership.isolation apply|check``: on the warehouse of the settings
+    (``YJ_WAREHOUSE_URL``), for the partnership of ``YJ_PARTNERSHIP_FILE``. Run ``apply`` as the
+    tables' owner after every schema change; ``check`` exits 1 when any table is not isolated."""
+    import argparse
+    import sys
+
+    from sqlalchemy import create_engine
+
+    from transforms.partnership.config import PartnershipConfigError, load_partnership
+    from transforms.settings import load_settings
+
+    parser = argparse.ArgumentParser(prog="python -m transforms.partnership.isolation")
+    parser.add_argument("command", choices=["apply", "check"])
+    parser.add_argument("--prefix", default="yj", help="role name prefix (default yj: yj_<service>_analyst)")
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    try:
+        partnership = load_partnership(settings)
+        engine = create_engine(settings.warehouse_url)
+        if engine.dialect.name != "postgresql":
+            raise IsolationError(f"isolation by row-level security needs PostgreSQL, not {engine.dialect.name} "
+                                 f"(the embedded SQLite warehouse holds one service)")
+        if args.command == "apply":
+            covered = apply_isolation(engine, partnership, args.prefix)
+            print(f"{len(covered)} tables isolated for {len(partnership.services)} services: {', '.join(covered)}")
+        problems = isolation_problems(engine, partnership, args.prefix)
+    except (PartnershipConfigError, IsolationError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for problem in problems:
+        print(problem)
+    if not problems:
+        print("every table with a service column is isolated")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
