@@ -20,7 +20,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
     out = tmp_path_factory.mktemp("partnership")
-    return generate_partnership_landing(out, children_per_service=300, years=3, moved_children=8, custody_days=5, seed=7)
+    return generate_partnership_landing(out, children_per_service=150, years=2, moved_children=8, custody_days=3, seed=7)
 
 
 def test_files_and_partnership_file(sample):
