@@ -118,3 +118,37 @@ def route_detentions(detentions: pd.DataFrame, involvements: pd.DataFrame, partn
     if len(routed) != len(detentions) or routed["custody_ref"].duplicated().any():
         raise ValueError("custody references must be unique: every detention is routed once")
     return routed
+
+
+@dataclass(frozen=True)
+class ServiceShare:
+    """What one service's custody briefing and triage list may hold: its own detentions, and only
+    counts of the rest ("detained in the area, another service's child")."""
+    service: str
+    own: pd.DataFrame
+    other_services_children: int
+    outside_partnership: int
+    area_unknown: int
+
+
+def split_by_service(detentions: pd.DataFrame, routed: pd.DataFrame, partnership: Partnership) -> tuple[dict[str, ServiceShare], pd.DataFrame]:
+    """Each service's share of the feed, and the detentions no service holds yet (area unknown),
+    for the duty manager to resolve. Every detention is in exactly one service's ``own``, the
+    unresolved frame, or the outside-the-partnership count, which is checked."""
+    merged = detentions.merge(routed[["custody_ref", "service", "routed_by", "reason"]], on="custody_ref", how="left",
+                              validate="one_to_one")
+    if merged["routed_by"].isna().any():
+        raise ValueError(f"{int(merged['routed_by'].isna().sum())} detentions have no route; route every detention first")
+    unresolved = merged[merged["routed_by"] == AREA_UNKNOWN].drop(columns=["service"]).reset_index(drop=True)
+    outside = int((merged["routed_by"] == OUTSIDE_PARTNERSHIP).sum())
+    shares = {}
+    for service in partnership.services:
+        mine = merged["service"] == service.id
+        shares[service.id] = ServiceShare(
+            service=service.id, own=merged[mine].drop(columns=["service"]).reset_index(drop=True),
+            other_services_children=int((merged["service"].notna() & ~mine).sum()),
+            outside_partnership=outside, area_unknown=len(unresolved))
+    placed = sum(len(s.own) for s in shares.values()) + len(unresolved) + outside
+    if placed != len(detentions):
+        raise ValueError(f"{len(detentions)} detentions in, {placed} placed: a route names a service not in the partnership")
+    return shares, unresolved

@@ -145,3 +145,27 @@ def test_never_routed_to_a_service_that_neither_knows_the_child_nor_covers_their
         assert (route.service, route.routed_by) == (covering.id, HOME_AREA)
     else:
         assert route.service is None
+
+
+def test_split_by_service_gives_each_service_only_its_own_children(reference):
+    from transforms.partnership.routing import split_by_service
+
+    detentions = pd.DataFrame({
+        "custody_ref": ["D1", "D2", "D3", "D4", "D5"],
+        "surname": ["Ahmed", "Brown", "Clarke", "Doyle", "Evans"],
+        "postcode": ["LE1 1AA", "LE4 3AB", "LE11 2BB", "NFA", "NG1 1AA"],
+    })
+    routed = route_detentions(detentions, pd.DataFrame(columns=["custody_ref", "service", "last_involvement"]),
+                              PARTNERSHIP, reference)
+    shares, unresolved = split_by_service(detentions, routed, PARTNERSHIP)
+    assert shares["city"].own["custody_ref"].tolist() == ["D1"]
+    assert shares["county"].own["custody_ref"].tolist() == ["D2", "D3"]
+    assert "Ahmed" not in shares["county"].own["surname"].tolist()
+    assert (shares["city"].other_services_children, shares["county"].other_services_children) == (2, 1)
+    assert shares["city"].outside_partnership == 1 and shares["city"].area_unknown == 1
+    assert unresolved["custody_ref"].tolist() == ["D4"]
+    with pytest.raises(ValueError, match="1 detentions have no route"):
+        split_by_service(detentions, routed[routed["custody_ref"] != "D5"], PARTNERSHIP)
+    stray = routed.assign(service=routed["service"].replace({"city": "rutland"}))
+    with pytest.raises(ValueError, match="5 detentions in, 4 placed"):
+        split_by_service(detentions, stray, PARTNERSHIP)
