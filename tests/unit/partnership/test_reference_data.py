@@ -196,3 +196,28 @@ def test_build_command_writes_a_file_that_loads(tmp_path, capsys):
     bad.write_text("postcode,la\nLE1 1AA,E06000016\n", encoding="utf-8")
     assert main(["build", str(bad), str(out), "--areas", "LE"]) == 2
     assert "not an ONSPD file" in capsys.readouterr().err
+
+
+_AUTHORITY_GSS = {"E06000016": "LEICESTER", "E10000018": "LEICESTERSHIRE", "E06000017": "RUTLAND"}
+
+
+@given(st.lists(st.tuples(st.sampled_from(["LE1", "LE4", "LE15"]), st.integers(0, 9), st.sampled_from(["AA", "AB", "ZZ"]),
+                          st.sampled_from(sorted(_AUTHORITY_GSS))), min_size=1, max_size=40))
+def test_built_reference_never_gives_a_postcode_the_wrong_authority(tmp_path_factory, postcodes):
+    """Whatever the geography, a postcode looked up in the reference built from it gets its own
+    authority or none; and every postcode in a sector wholly in one authority gets it."""
+    truth = {}
+    for district, sector, unit, gss in postcodes:
+        truth.setdefault(f"{district} {sector}{unit}", gss)  # one authority per postcode
+    onspd = [{"pcds": pc, "oslaua": gss, "oscty": "E99999999", "doterm": ""} for pc, gss in truth.items()]
+    path = tmp_path_factory.mktemp("built") / "postcodes.csv"
+    from transforms.partnership.postcodes import write_postcode_reference
+
+    write_postcode_reference(build_postcode_reference(onspd, ["LE"]), path, "hypothesis")
+    reference = read_postcode_reference(path)
+    for postcode, gss in truth.items():
+        found = reference.lookup(postcode).local_authority
+        assert found in (None, _AUTHORITY_GSS[gss])
+        sector = postcode[:-2]
+        if len({g for p, g in truth.items() if p[:-2] == sector}) == 1:
+            assert found == _AUTHORITY_GSS[gss]
