@@ -44,6 +44,9 @@ class Settings:
     max_quarantined_share: float = 0.5
     max_quarantined_share_by_table: tuple[tuple[str, float], ...] = ()
     max_shrink_share: float = 0.5
+    # Partnership (issue 16): the file listing several services; None is one service from
+    # service_name and service_areas (transforms/partnership/config.py).
+    partnership_file: Path | None = None
 
     def quarantined_share_limit(self, table: str) -> float:
         return dict(self.max_quarantined_share_by_table).get(table, self.max_quarantined_share)
@@ -54,7 +57,7 @@ class Settings:
 
     def with_overrides(self, **changes) -> "Settings":
         changes = {k: v for k, v in changes.items() if v is not None}
-        for key in ("landing_dir", "output_dir", "raw_archive_dir", "mappings_dir"):
+        for key in ("landing_dir", "output_dir", "raw_archive_dir", "mappings_dir", "partnership_file"):
             if key in changes:
                 changes[key] = Path(changes[key]).resolve()
         return replace(self, **changes)
@@ -83,6 +86,7 @@ def load_settings() -> Settings:
         max_quarantined_share=float(_env("YJ_MAX_QUARANTINED_SHARE", "0.5")),
         max_quarantined_share_by_table=_shares(_env("YJ_MAX_QUARANTINED_SHARE_BY_TABLE", "")),
         max_shrink_share=float(_env("YJ_MAX_SHRINK_SHARE", "0.5")),
+        partnership_file=Path(_env("YJ_PARTNERSHIP_FILE", "")).resolve() if _env("YJ_PARTNERSHIP_FILE", "") else None,
     )
 
 

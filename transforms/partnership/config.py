@@ -18,7 +18,7 @@ services:
     landing: county
 ```
 
-With no file (setting ``YJ_PARTNERSHIP_FILE`` unset) there is one service, derived from today's
+With no file (setting ``partnership_file``, ``YJ_PARTNERSHIP_FILE``, unset) there is one service, derived from today's
 settings (``service_name``, ``service_areas``, the landing folder), so a one-service install
 needs nothing new. The file is checked when it is read, in the style of the supplier mappings: an
 unknown key, a missing one, a local authority not in the reference, an authority claimed by two
@@ -26,7 +26,6 @@ services or a supplier with no mapping file is a ``PartnershipConfigError`` nami
 the key (``services[1].local_authorities[0]``)."""
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +36,6 @@ from transforms.ingest.mapping import case_system_layouts
 from transforms.partnership.local_authorities import LocalAuthorities, local_authorities
 from transforms.settings import Settings
 
-PARTNERSHIP_FILE_ENV = "YJ_PARTNERSHIP_FILE"
 # Service ids become PostgreSQL role names (yj_<id>_analyst, 63 bytes at most) and folder names.
 SERVICE_ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 DEFAULT_CUSTODY_LANDING = "police_custody"
@@ -108,8 +106,9 @@ def default_partnership(settings: Settings, authorities: LocalAuthorities | None
 
 
 def load_partnership(settings: Settings, path: Path | str | None = None) -> Partnership:
-    """The partnership in ``path``, else in ``$YJ_PARTNERSHIP_FILE``, else the one-service default."""
-    chosen = path or os.environ.get(PARTNERSHIP_FILE_ENV, "").strip()
+    """The partnership in ``path``, else in the setting ``partnership_file`` (``YJ_PARTNERSHIP_FILE``),
+    else the one-service default."""
+    chosen = path or settings.partnership_file
     if not chosen:
         return default_partnership(settings)
     return parse_partnership(Path(chosen), settings)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from transforms.partnership.config import (
-    PARTNERSHIP_FILE_ENV, PartnershipConfigError, default_partnership, load_partnership, parse_partnership,
+    PartnershipConfigError, default_partnership, load_partnership, parse_partnership,
 )
 from transforms.settings import REFERENCE_DIR, load_settings
 
@@ -39,8 +39,8 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def test_no_file_gives_todays_one_service(settings, monkeypatch):
-    monkeypatch.delenv(PARTNERSHIP_FILE_ENV, raising=False)
+def test_no_file_gives_todays_one_service(settings):
+    assert settings.partnership_file is None
     partnership = load_partnership(settings)
     assert partnership.is_single_service and partnership.source is None
     (service,) = partnership.services
@@ -59,7 +59,9 @@ def test_default_follows_the_service_settings(settings):
 
 
 def test_two_services(settings, tmp_path, monkeypatch):
-    monkeypatch.setenv(PARTNERSHIP_FILE_ENV, str(write(tmp_path, TWO_SERVICES)))
+    monkeypatch.setenv("YJ_PARTNERSHIP_FILE", str(write(tmp_path, TWO_SERVICES)))
+    settings = load_settings().with_overrides(landing_dir=settings.landing_dir)  # the setting read from the environment
+    assert settings.partnership_file == tmp_path / "partnership.yaml"
     partnership = load_partnership(settings)
     assert partnership.name == "Leicester, Leicestershire and Rutland"
     assert partnership.service_ids == ("city", "county")
