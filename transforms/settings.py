@@ -47,6 +47,9 @@ class Settings:
     # Issue 15: how long a load, matching run or marts rebuild waits for another job writing
     # the same tables before it stops (transforms/warehouse/locks.py).
     lock_wait_seconds: float = 1800
+    # Partnership (issue 16): the file listing several services; None is one service from
+    # service_name and service_areas (transforms/partnership/config.py).
+    partnership_file: Path | None = None
 
     def quarantined_share_limit(self, table: str) -> float:
         return dict(self.max_quarantined_share_by_table).get(table, self.max_quarantined_share)
@@ -57,7 +60,7 @@ class Settings:
 
     def with_overrides(self, **changes) -> "Settings":
         changes = {k: v for k, v in changes.items() if v is not None}
-        for key in ("landing_dir", "output_dir", "raw_archive_dir", "mappings_dir"):
+        for key in ("landing_dir", "output_dir", "raw_archive_dir", "mappings_dir", "partnership_file"):
             if key in changes:
                 changes[key] = Path(changes[key]).resolve()
         return replace(self, **changes)
@@ -87,6 +90,7 @@ def load_settings() -> Settings:
         max_quarantined_share_by_table=_shares(_env("YJ_MAX_QUARANTINED_SHARE_BY_TABLE", "")),
         max_shrink_share=float(_env("YJ_MAX_SHRINK_SHARE", "0.5")),
         lock_wait_seconds=float(_env("YJ_LOCK_WAIT_SECONDS", "1800")),
+        partnership_file=Path(_env("YJ_PARTNERSHIP_FILE", "")).resolve() if _env("YJ_PARTNERSHIP_FILE", "") else None,
     )
 
 

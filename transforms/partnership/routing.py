@@ -1,0 +1,154 @@
+"""Which youth justice service a detention in the shared police custody feed belongs to
+(sources.md, section 7): the service that already knows the child (matching), else the service
+covering the child's home local authority (from the postcode), else "area unknown" for the duty
+manager to resolve, or "outside the partnership".
+
+A child known to more than one service (they moved from the city to the county) belongs to the
+one covering where they live now; when the home area does not decide it, to the one that worked
+with them most recently; a tie stays "area unknown": a person decides rather than the platform
+guessing, because a detention routed to the wrong service lands on a briefing whose readers have
+no right to see that child."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import pandas as pd
+
+from transforms.partnership.config import Partnership
+from transforms.partnership.postcodes import AREA_UNKNOWN_NOT_IN_REFERENCE, PostcodeReference, postcode_reference
+
+KNOWN_TO_SERVICE = "known to the service"
+HOME_AREA = "home area"
+AREA_UNKNOWN = "area unknown"
+OUTSIDE_PARTNERSHIP = "outside the partnership"
+ROUTE_COLUMNS = ["custody_ref", "service", "routed_by", "home_local_authority", "reason"]
+
+
+@dataclass(frozen=True)
+class Involvement:
+    """A service that knows the child behind a detention, and when it last worked with them."""
+    service: str
+    last_involvement: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Route:
+    service: str | None  # a service id; None for area unknown and outside the partnership
+    routed_by: str  # KNOWN_TO_SERVICE, HOME_AREA, AREA_UNKNOWN or OUTSIDE_PARTNERSHIP
+    home_local_authority: str | None  # canonical code when the postcode gave one
+    reason: str  # one plain sentence for the duty manager; never the postcode or a name
+
+
+def route_detention(postcode: str | None, involvements: Sequence[Involvement], partnership: Partnership,
+                    reference: PostcodeReference | None = None) -> Route:
+    reference = reference or postcode_reference()
+    area = reference.lookup(postcode)
+    home = area.local_authority
+    covering = partnership.service_covering(home)
+    knowing = {i.service for i in involvements if i.service in partnership.service_ids}
+    unknown_services = sorted({i.service for i in involvements} - set(partnership.service_ids))
+    if unknown_services:
+        raise ValueError(f"involvement names services not in the partnership: {', '.join(unknown_services)}")
+    if len(knowing) == 1:
+        service = next(iter(knowing))
+        return Route(service, KNOWN_TO_SERVICE, home, f"the child is known to {partnership.service(service).name}")
+    if len(knowing) > 1:
+        if covering is not None and covering.id in knowing:
+            return Route(covering.id, KNOWN_TO_SERVICE, home,
+                         f"the child is known to {len(knowing)} services; {covering.name} covers their home area")
+        latest = _most_recent(involvements)
+        if latest is not None:
+            return Route(latest, KNOWN_TO_SERVICE, home,
+                         f"the child is known to {len(knowing)} services; {partnership.service(latest).name} worked with them most recently")
+        return Route(None, AREA_UNKNOWN, home, f"the child is known to {len(knowing)} services and neither their home "
+                                               f"area nor the dates of involvement decide which")
+    if covering is not None:
+        return Route(covering.id, HOME_AREA, home, f"not known to any service; home area {home} is covered by {covering.name}")
+    if home is not None:
+        return Route(None, OUTSIDE_PARTNERSHIP, home, f"not known to any service; home area {home} is outside the partnership")
+    if area.reason == AREA_UNKNOWN_NOT_IN_REFERENCE:
+        # The reference lists every district touching a partnership authority (its header says
+        # so), so a real postcode in any other district is outside the partnership.
+        return Route(None, OUTSIDE_PARTNERSHIP, None, "not known to any service; the postcode is outside the districts of the partnership")
+    return Route(None, AREA_UNKNOWN, None, f"not known to any service; {area.reason}")
+
+
+def _most_recent(involvements: Iterable[Involvement]) -> str | None:
+    """The service with the latest involvement date, or None when dates are missing or tied."""
+    latest: dict[str, dt.date] = {}
+    for i in involvements:
+        if i.last_involvement is None:
+            return None
+        latest[i.service] = max(latest.get(i.service, i.last_involvement), i.last_involvement)
+    ranked = sorted(latest.items(), key=lambda item: item[1], reverse=True)
+    if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
+        return None
+    return ranked[0][0] if ranked else None
+
+
+def involvements_from_links(links: pd.DataFrame, service_children: pd.DataFrame) -> pd.DataFrame:
+    """Which services know the child behind each detention, from the matching's links.
+
+    ``links``: the custody rows of ``core_identity_link`` (``record_id`` is the custody reference,
+    ``person_key`` the person it resolved to). ``service_children``: one row per child a service
+    works with (``service``, ``person_key``, ``last_involvement``). Returns ``custody_ref``,
+    ``service``, ``last_involvement``."""
+    custody = links.loc[links["source"] == "custody", ["record_id", "person_key"]].rename(columns={"record_id": "custody_ref"})
+    known = custody.merge(service_children[["service", "person_key", "last_involvement"]], on="person_key", how="inner")
+    return known[["custody_ref", "service", "last_involvement"]].reset_index(drop=True)
+
+
+def route_detentions(detentions: pd.DataFrame, involvements: pd.DataFrame, partnership: Partnership,
+                     reference: PostcodeReference | None = None) -> pd.DataFrame:
+    """One route per detention (``detentions``: ``custody_ref``, ``postcode``; ``involvements``:
+    ``custody_ref``, ``service``, ``last_involvement``). Every detention in gets exactly one row
+    out, so the briefings of all services and the unknown-area list add up to the feed."""
+    reference = reference or postcode_reference()
+    by_ref: dict[str, list[Involvement]] = {}
+    for row in involvements.itertuples(index=False):
+        last = None if pd.isna(row.last_involvement) else pd.Timestamp(row.last_involvement).date()
+        by_ref.setdefault(row.custody_ref, []).append(Involvement(row.service, last))
+    rows = []
+    for ref, postcode in zip(detentions["custody_ref"], detentions["postcode"]):
+        route = route_detention(None if pd.isna(postcode) else postcode, by_ref.get(ref, []), partnership, reference)
+        rows.append((ref, route.service, route.routed_by, route.home_local_authority, route.reason))
+    routed = pd.DataFrame(rows, columns=ROUTE_COLUMNS)
+    if len(routed) != len(detentions) or routed["custody_ref"].duplicated().any():
+        raise ValueError("custody references must be unique: every detention is routed once")
+    return routed
+
+
+@dataclass(frozen=True)
+class ServiceShare:
+    """What one service's custody briefing and triage list may hold: its own detentions, and only
+    counts of the rest ("detained in the area, another service's child")."""
+    service: str
+    own: pd.DataFrame
+    other_services_children: int
+    outside_partnership: int
+    area_unknown: int
+
+
+def split_by_service(detentions: pd.DataFrame, routed: pd.DataFrame, partnership: Partnership) -> tuple[dict[str, ServiceShare], pd.DataFrame]:
+    """Each service's share of the feed, and the detentions no service holds yet (area unknown),
+    for the duty manager to resolve. Every detention is in exactly one service's ``own``, the
+    unresolved frame, or the outside-the-partnership count, which is checked."""
+    merged = detentions.merge(routed[["custody_ref", "service", "routed_by", "reason"]], on="custody_ref", how="left",
+                              validate="one_to_one")
+    if merged["routed_by"].isna().any():
+        raise ValueError(f"{int(merged['routed_by'].isna().sum())} detentions have no route; route every detention first")
+    unresolved = merged[merged["routed_by"] == AREA_UNKNOWN].drop(columns=["service"]).reset_index(drop=True)
+    outside = int((merged["routed_by"] == OUTSIDE_PARTNERSHIP).sum())
+    shares = {}
+    for service in partnership.services:
+        mine = merged["service"] == service.id
+        shares[service.id] = ServiceShare(
+            service=service.id, own=merged[mine].drop(columns=["service"]).reset_index(drop=True),
+            other_services_children=int((merged["service"].notna() & ~mine).sum()),
+            outside_partnership=outside, area_unknown=len(unresolved))
+    placed = sum(len(s.own) for s in shares.values()) + len(unresolved) + outside
+    if placed != len(detentions):
+        raise ValueError(f"{len(detentions)} detentions in, {placed} placed: a route names a service not in the partnership")
+    return shares, unresolved
