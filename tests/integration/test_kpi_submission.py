@@ -102,7 +102,7 @@ def test_submitted_return_is_frozen_and_regeneration_shows_revisions(tmp_path, b
     for r in revisions:
         assert str(r["submitted"]) == before[(r["measure"], r["breakdown"])][r["figure"]]
         assert str(r["now"]) == after[(r["measure"], r["breakdown"])][r["figure"]]
-        assert r["explained_by"] == "case_system: corepl-20261120 -> corepl-20261121 (extracted 2026-11-21T01:30:00)"
+        assert r["explained_by"] == "case_system: corepl-20261120 -> corepl-20261121 (extracted 2026-11-21T01:30:00+00:00)"
 
     # The next quarter compares with what was submitted, not with the regenerated figures.
     later = _yj(settings, "kpi", "--quarter", "2025Q3", "--landing", landing)
