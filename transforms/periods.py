@@ -67,6 +67,15 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def add_months_to(dates, months: int):
+    """``add_months`` for a pandas Series of timestamps, vectorised: pandas' month offset moves
+    a day the month lacks to the month's last day, the same rule (a property test checks they
+    agree)."""
+    import pandas as pd
+
+    return pd.to_datetime(dates) + pd.DateOffset(months=months)
+
+
 def quarter_containing(day: dt.date) -> Quarter:
     fy = day.year if day.month >= 4 else day.year - 1
     return Quarter(fy, (day.month - 4) % 12 // 3 + 1)

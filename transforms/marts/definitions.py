@@ -181,7 +181,8 @@ def build_performance_overview(core: CoreData) -> pd.DataFrame:
     from types import SimpleNamespace
 
     from transforms.kpis.common import population_10_17
-    from transforms.measures.offending import custodial_sentences, first_time_entrants, rolling_year
+    from transforms.measures.offending import custodial_sentences, entrants_between, first_substantive_outcomes, rolling_year
+    from transforms.measures.offending import substantive_outcomes
     from transforms.measures.reoffending import cohort_quarter, reoffending_cohort
 
     e = _episodes(core)
@@ -190,6 +191,8 @@ def build_performance_overview(core: CoreData) -> pd.DataFrame:
     stage_words = {"caseload": "Episodes open on the quarter's last day", "starts": "Episodes starting in the quarter",
                    "ends": "Episodes ending in the quarter"}
     population_inputs = SimpleNamespace(population=core["population"], service_areas=core.service_areas)
+    first = first_substantive_outcomes(core["outcome"], core["child"], core.service_areas)
+    substantive = substantive_outcomes(core["outcome"])
 
     def add(q, measure, value, numerator=None, denominator=None, definition=None):
         rows.append({"quarter": q.code, "quarter_end": pd.Timestamp(q.end), "measure": measure, "value": value,
@@ -205,15 +208,15 @@ def build_performance_overview(core: CoreData) -> pd.DataFrame:
                 add(q, f"{kind}_{stage.lower()}", float(n), definition=f"{stage_words[kind]}, stage {stage}")
         year_start, year_end = rolling_year(q.end)
         population, _ = population_10_17(population_inputs, q.end)
-        fte = len(first_time_entrants(core["outcome"], core["child"], core.service_areas, year_start, year_end))
+        fte = len(entrants_between(first, year_start, year_end))
         custody = len(custodial_sentences(core["outcome"], year_start, year_end))
         add(q, "first_time_entrants_12m", float(fte))
         add(q, "first_time_entrants_rate_per_100000", 100000 * fte / population if population else None, fte, population or None)
-        add(q, "first_time_entrants_in_quarter", float(len(first_time_entrants(core["outcome"], core["child"], core.service_areas, q.start, q.end))))
+        add(q, "first_time_entrants_in_quarter", float(len(entrants_between(first, q.start, q.end))))
         add(q, "custodial_sentences_12m", float(custody))
         add(q, "custodial_sentences_rate_per_1000", 1000 * custody / population if population else None, custody, population or None)
         add(q, "custodial_sentences_in_quarter", float(len(custodial_sentences(core["outcome"], q.start, q.end))))
-        r = reoffending_cohort(core["outcome"], core["offence"], cohort_quarter(q.end))
+        r = reoffending_cohort(core["outcome"], core["offence"], cohort_quarter(q.end), substantive)
         cq = f" (cohort {r.quarter.code})"
         add(q, "reoffending_cohort", float(r.cohort), definition=PERFORMANCE_DEFINITIONS["reoffending_cohort"] + cq)
         add(q, "reoffending_reoffenders", float(len(r.reoffenders)), definition=PERFORMANCE_DEFINITIONS["reoffending_reoffenders"] + cq)
@@ -241,12 +244,13 @@ def build_reoffending(core: CoreData) -> pd.DataFrame:
     from transforms.measures.offending import substantive_outcomes
     from transforms.measures.reoffending import reoffending_cohort, tracking_complete
 
-    dates = substantive_outcomes(core["outcome"])["outcome_date"].dropna()
+    substantive = substantive_outcomes(core["outcome"])
+    dates = substantive["outcome_date"].dropna()
     quarters = sorted({quarter_containing(d.date()) for d in dates if d.date() <= core.as_of})
     child = core["child"][["child_id", "person_key", "date_of_birth"]]
     frames = []
     for q in quarters:
-        r = reoffending_cohort(core["outcome"], core["offence"], q)
+        r = reoffending_cohort(core["outcome"], core["offence"], q, substantive)
         idx = r.entries.merge(child, on="child_id", how="left")
         frames.append(pd.DataFrame({
             "cohort_quarter": q.code, "person_key": idx["person_key"], "outcome_group": idx["group"],

@@ -40,7 +40,11 @@ def first_time_entrants(outcome: pd.DataFrame, child: pd.DataFrame, service_area
                         start: dt.date, end: dt.date) -> pd.DataFrame:
     """First-time entrants in ``start`` to ``end``: one row per child whose first ever
     substantive outcome falls in the period."""
-    first = first_substantive_outcomes(outcome, child, service_areas)
+    return entrants_between(first_substantive_outcomes(outcome, child, service_areas), start, end)
+
+
+def entrants_between(first: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Of ``first_substantive_outcomes``, those in the period (for a caller counting many periods)."""
     return first[between(first["outcome_date"], start, end)]
 
 
