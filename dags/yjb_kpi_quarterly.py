@@ -28,14 +28,14 @@ ETE, health and victims, with counts under `yj_suppression_threshold` (5) suppre
 `yj_output_dir`; a loaded case-system core.
 """
 from airflow.sdk import Param, dag, task
-from airflow.timetables.trigger import CronTriggerTimetable
 
 from yj_airflow import tasks
 from yj_airflow.defaults import START_DATE, TIMEZONE, default_args
+from yj_airflow.timetables import QuarterlyReturnTimetable
 
 
 @dag(
-    schedule=CronTriggerTimetable("0 6 1 1,4,7,10 *", timezone=TIMEZONE),
+    schedule=QuarterlyReturnTimetable("0 6 1 1,4,7,10 *", timezone=TIMEZONE),
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,

@@ -130,3 +130,19 @@ def test_custody_file_watch_pokes_continuously_and_emits_the_landing_asset(dagba
     # Reads its own earlier events (inlet) to announce each file once, through an alias.
     assert [i.uri for i in sensor.inlets] == ["yj://landing/police_custody"]
     assert [o.name for o in sensor.outlets] == ["published yj://landing/police_custody"]
+
+
+def test_kpi_scheduled_runs_are_named_after_the_quarter_they_report(dagbag):
+    import datetime as dt
+
+    from airflow.timetables.base import DataInterval
+    from airflow.utils.types import DagRunType
+
+    timetable = dagbag.dags["yjb_kpi_quarterly"].timetable
+    logical = dt.datetime(2026, 4, 1, 5, 0, tzinfo=dt.timezone.utc)  # 06:00 in London (BST)
+    name = timetable.generate_run_id(run_type=DagRunType.SCHEDULED, run_after=logical,
+                                     data_interval=DataInterval(logical, logical))
+    assert name.startswith("scheduled__2025Q4__")
+    backfill = timetable.generate_run_id(run_type=DagRunType.BACKFILL_JOB, run_after=logical,
+                                         data_interval=DataInterval(logical, logical))
+    assert backfill.startswith("backfill__2025Q4__")
