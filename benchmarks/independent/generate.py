@@ -308,6 +308,8 @@ class World:
             fam.surname = a.fam.surname if a.last == a.fam.surname else a.last
             g = a.middles[0] if a.muhammad_prefix else a.first
             b = self.new_child(fam, dob=a.dob, sex=a.sex, given=(g, a.nicknames[1:] if a.muhammad_prefix else a.nicknames))
+            if b.muhammad_prefix:
+                b.middles = b.middles[1:]
             b.first, b.last, b.muhammad_prefix, b.title = a.first, a.last, a.muhammad_prefix, a.title
             if a.muhammad_prefix:
                 b.middles = [a.middles[0]]
@@ -484,7 +486,9 @@ class Renderer:
         # forenames
         if p.nicknames and first == p.first and take("nickname"):
             first = rng.choice(p.nicknames)
-        if middles and first == p.first and not p.muhammad_prefix and middles[0] not in ("Kaur", "Singh", "Begum", "Bibi", "Khatun"):
+        personal_middle = fam.community not in ("gujarati_hindu", "somali")  # there the middle is the father's name
+        if personal_middle and middles and first == p.first and not p.muhammad_prefix and \
+                middles[0] not in ("Kaur", "Singh", "Begum", "Bibi", "Khatun"):
             if take("name_swap"):
                 first, middles[0] = middles[0], first
             elif take("name_merged"):
@@ -833,7 +837,10 @@ def generate(out: Path, children: int = 3000, seed: int = 7, as_of: str = "2026-
         part = custody_rows[i * size:(i + 1) * size]
         if not part and i:
             continue
-        stamp = datetime.combine(asof, datetime.min.time()) - timedelta(hours=8 * (chunks - 1 - i)) + timedelta(hours=7)
+        # twice-daily deliveries: yesterday 07:00 and 15:00, today 07:00
+        stamp = [datetime.combine(asof - timedelta(days=1), datetime.min.time()) + timedelta(hours=7),
+                 datetime.combine(asof - timedelta(days=1), datetime.min.time()) + timedelta(hours=15),
+                 datetime.combine(asof, datetime.min.time()) + timedelta(hours=7)][i]
         name = f"custody_{stamp:%Y%m%d_%H%M}.csv"
         _write_csv(pdir / name, custody_header, part)
         custody_files.append(name)
