@@ -926,6 +926,12 @@ def generate(out: Path, children: int = 3000, seed: int = 7, as_of: str = "2026-
     _write_csv(out / "ground_truth.csv", ["source", "record_id", "person_id"], gt)
     _write_csv(out / "relations.csv", ["person_id_a", "person_id_b", "relation"], world.relations)
     _write_csv(out / "noise.csv", ["source", "record_id", "noise"], rnd.noise)
+    _write_csv(out / "people.csv", ["person_id", "community", "sex", "date_of_birth", "first_name", "middle_names",
+                                    "last_name", "postcode", "previous_postcode", "upn", "former_upn", "pnc_id",
+                                    "family_id"],
+               ([p.pid, p.fam.community, p.sex, _iso(p.dob), p.first, " ".join(p.middles), p.last, p.fam.postcode,
+                 p.fam.prev_postcode or "", p.upn or "", p.former_upn or "", pnc_short(*p.pnc) if p.pnc else "",
+                 p.fam.fid] for p in people))
 
     counts = {s: sum(1 for g in gt if g[0] == s) for s in SOURCES}
     noise_counts: dict[str, int] = {}
