@@ -637,13 +637,24 @@ def generate(out: Path, children: int = 3000, seed: int = 7, as_of: str = "2026-
     ids = rng_ids.sample(range(100000, 999999), len(case_people))
     child_rows, tables = [], {k: [] for k in ("episode", "offence", "outcome", "assessment", "need",
                                                 "ete_status", "accommodation", "wider_services", "victim")}
+    # the force's record of each child in custody (name, DOB, postcode as given in the custody suite)
+    personas = {p.pid: (rnd.name(p, "police_custody"), rnd.dob(p, "police_custody"), rnd.postcode(p, "police_custody"))
+                for p in people if p.detentions}
     for p, num in zip(case_people, ids):
         cid = f"YJ{num}"
         p.ids["case_system"] = cid
         gt.append(("case_system", cid, p.pid))
-        fn, ln, nz = rnd.name(p, "case_system")
-        dob, nz2 = rnd.dob(p, "case_system")
-        pc, nz3 = rnd.postcode(p, "case_system")
+        if p.pid in personas and rng.random() < 0.35:
+            # the case worker typed the child in from the police referral: police spelling, DOB and address
+            (fn, ln, nz), (dob, nz2), (pc, nz3) = personas[p.pid]
+            nz = ["copied_from_police"] + list(nz)
+            if "case_upper" in nz and rng.random() < 0.6:
+                fn, ln = fn.title(), ln.title()
+                nz = [c for c in nz if c != "case_upper"] + ["title_cased"]
+        else:
+            fn, ln, nz = rnd.name(p, "case_system")
+            dob, nz2 = rnd.dob(p, "case_system")
+            pc, nz3 = rnd.postcode(p, "case_system")
         noise = nz + nz2 + nz3
         sex = p.sex
         if rnd.hit("sex_unknown", "case_system"):
@@ -756,9 +767,7 @@ def generate(out: Path, children: int = 3000, seed: int = 7, as_of: str = "2026-
     serial = 0
     cust_people = [p for p in people if p.detentions]
     for p in cust_people:
-        persona = rnd.name(p, "police_custody")
-        dob_p, dn = rnd.dob(p, "police_custody")
-        pc_p, pn = rnd.postcode(p, "police_custody")
+        persona, (dob_p, dn), (pc_p, pn) = personas[p.pid]
         pnc_form = None
         if p.pnc:
             r = rng.random()
