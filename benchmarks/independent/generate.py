@@ -663,12 +663,12 @@ def generate(out: Path, children: int = 3000, seed: int = 7, as_of: str = "2026-
         r = rng.random()
         if r < 0.22:
             upn, noise = "", noise + ["upn_missing"]
+        elif p.former_upn and rng.random() < 0.35:  # recorded before the UPN changed
+            upn, noise = p.former_upn, noise + ["upn_former_used"]
         elif r < 0.25:
             i = rng.randint(1, 11)
             upn = upn[:i] + str((int(upn[i]) + rng.randint(1, 9)) % 10) + upn[i + 1:]
             noise.append("upn_digit_mistyped")
-        elif r < 0.31 and p.former_upn:
-            upn, noise = p.former_upn, noise + ["upn_former_used"]
         pnc = ""
         if p.pnc:
             if rng.random() < 0.12:
@@ -916,12 +916,12 @@ def generate(out: Path, children: int = 3000, seed: int = 7, as_of: str = "2026-
         upn = p.upn
         if r < 0.30:
             upn, noise = "", noise + ["upn_missing"]
+        elif p.former_upn and rng.random() < 0.2:
+            upn, noise = p.former_upn, noise + ["upn_former_used"]
         elif r < 0.32:
             i = rng.randint(1, 11)
             upn = upn[:i] + str((int(upn[i]) + rng.randint(1, 9)) % 10) + upn[i + 1:]
             noise.append("upn_digit_mistyped")
-        elif r < 0.35 and p.former_upn:
-            upn, noise = p.former_upn, noise + ["upn_former_used"]
         rnd.log("ccis", cc, noise)
         code = _pick_weighted(rng, N.CCIS_ACTIVITIES if not p.in_case else
                               [(c, w * (3 if c in ("540", "550", "710", "810") else 1)) for c, w in N.CCIS_ACTIVITIES])
