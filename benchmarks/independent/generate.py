@@ -439,7 +439,6 @@ class Renderer:
 
         # community naming conventions
         if p.muhammad_prefix and middles:
-            r = rng.random()
             if take("muhammad_dropped"):
                 first = middles.pop(0)
             elif take("given_as_surname"):
