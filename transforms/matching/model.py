@@ -224,10 +224,12 @@ def level_labels(model: dict) -> dict[tuple[str, int], str]:
 
 
 def possible_surname_change(frame: pd.DataFrame) -> pd.Series:
-    """Forename agrees, same date of birth, surname different: a family change of surname,
-    which the model scores low (the surname disagrees) but a person must see."""
+    """Forename, date of birth and address (postcode or its district) agree, surname
+    different: a family change of surname, which the model scores low (the surname
+    disagrees) but a person must see. Without the address it is no evidence: at 100,000
+    children, forename and date of birth alone agree by chance thousands of times."""
     return (frame["gamma_forename"].isin(FORENAMES_AGREE) & (frame["gamma_dob"] == DOB_SAME)
-            & (frame["gamma_surname"] == SURNAMES_DIFFER))
+            & (frame["gamma_surname"] == SURNAMES_DIFFER) & (frame["gamma_postcode"] > POSTCODE_DIFFERENT_DISTRICT))
 
 
 def _tidy(scored: pd.DataFrame, model: dict, review_from: float = 0.0) -> pd.DataFrame:
