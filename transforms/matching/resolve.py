@@ -13,8 +13,8 @@ Rules that keep the automatic links safe (each sends the pair to review with its
 - a pair whose forenames disagree (twins, siblings) is never linked automatically, however
   high its score;
 - a pair whose surnames disagree while forename and date of birth agree (a family change of
-  surname) is never linked automatically and never silently dropped: it goes to review even
-  below the review threshold;
+  surname) is never linked automatically; with the address agreeing too it goes to review
+  even below the review threshold;
 - a common name with the same date of birth and postcodes in different districts is never
   linked automatically (unrelated children share common names);
 - a record with two plausible children goes to the review list rather than to either.
