@@ -18,6 +18,9 @@ from .ids import pnc_is_valid, upn_is_valid
 def check(out: Path) -> list[str]:
     out = Path(out)
     errors: list[str] = []
+    # published example (DfE guidance via python-stdnum): B801200005001 valid, A801200005001 not
+    if not upn_is_valid("B801200005001") or upn_is_valid("A801200005001"):
+        errors.append("UPN check-letter algorithm disagrees with the published example")
     gt = list(csv.DictReader((out / "ground_truth.csv").open(encoding="utf-8")))
     keys = {(r["source"], r["record_id"]) for r in gt}
     if len(keys) != len(gt):
@@ -88,7 +91,48 @@ def check(out: Path) -> list[str]:
             if r["pnc_id"] and not pnc_is_valid(r["pnc_id"]):
                 errors.append(f"custody: invalid PNC {r['pnc_id']}")
                 break
+    errors += _check_honest(out)
     return errors
+
+
+NAME_NOISE_FREE = ("postcode_", "dob_", "upn_", "pnc_", "sex_")
+
+
+def _check_honest(out: Path) -> list[str]:
+    """A record whose noise rows name no name class carries the legal first and last name; no dob class, the
+    true date of birth; no postcode class, the current postcode."""
+    people = {r["person_id"]: r for r in csv.DictReader((out / "people.csv").open(encoding="utf-8"))}
+    gt = {(r["source"], r["record_id"]): r["person_id"] for r in csv.DictReader((out / "ground_truth.csv").open(encoding="utf-8"))}
+    noise: dict = {}
+    for r in csv.DictReader((out / "noise.csv").open(encoding="utf-8")):
+        noise.setdefault((r["source"], r["record_id"]), set()).add(r["noise"])
+    recs = []
+    (delivery,) = list((out / "landing" / "case_system").iterdir())
+    for r in csv.DictReader((delivery / "YJ_Children.csv").open(encoding="utf-8-sig")):
+        d, m, y = r["Date of Birth"].split("/") if r["Date of Birth"] else ("", "", "")
+        recs.append(("case_system", r["Child ID"], r["First Name"], r["Last Name"], f"{y}-{m}-{d}" if y else "", r["Postcode"]))
+    for f in (out / "landing" / "police_custody").glob("custody_*.csv"):
+        for r in csv.DictReader(f.open(encoding="utf-8")):
+            recs.append(("police_custody", r["custody_ref"], r["forenames"], r["surname"], r["date_of_birth"], r["postcode"]))
+    (edir,) = list((out / "landing" / "education").iterdir())
+    for r in csv.DictReader((edir / "pupils.csv").open(encoding="utf-8")):
+        recs.append(("education", r["upn"], r["forename"], r["surname"], r["date_of_birth"], r["postcode"]))
+    (cf,) = list((out / "landing" / "ccis").glob("ccis_activity_*.csv"))
+    for r in csv.DictReader(cf.open(encoding="utf-8")):
+        recs.append(("ccis", r["ccis_id"], r["forename"], r["surname"], r["date_of_birth"], None))
+    bad = []
+    for src, rid, first, last, dob, pc in recs:
+        p = people[gt[(src, rid)]]
+        nz = noise.get((src, rid), set())
+        if not any(not c.startswith(NAME_NOISE_FREE) for c in nz):
+            f = first.split()[0] if src == "police_custody" and p["first_name"].count(" ") == 0 and first else first
+            if (f, last) != (p["first_name"], p["last_name"]):
+                bad.append((src, rid, "name", first, last, p["first_name"], p["last_name"]))
+        if not any(c.startswith("dob_") for c in nz) and dob != p["date_of_birth"]:
+            bad.append((src, rid, "dob", dob, p["date_of_birth"]))
+        if pc is not None and not any(c.startswith("postcode_") for c in nz) and pc != p["postcode"]:
+            bad.append((src, rid, "postcode", pc, p["postcode"]))
+    return [f"noise.csv not honest: {len(bad)} records, e.g. {bad[:3]}"] if bad else []
 
 
 if __name__ == "__main__":

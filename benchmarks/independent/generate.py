@@ -308,6 +308,8 @@ class World:
             fam.surname = a.fam.surname if a.last == a.fam.surname else a.last
             g = a.middles[0] if a.muhammad_prefix else a.first
             b = self.new_child(fam, dob=a.dob, sex=a.sex, given=(g, a.nicknames[1:] if a.muhammad_prefix else a.nicknames))
+            if b.muhammad_prefix:
+                b.middles = b.middles[1:]
             b.first, b.last, b.muhammad_prefix, b.title = a.first, a.last, a.muhammad_prefix, a.title
             if a.muhammad_prefix:
                 b.middles = [a.middles[0]]
@@ -437,7 +439,6 @@ class Renderer:
 
         # community naming conventions
         if p.muhammad_prefix and middles:
-            r = rng.random()
             if take("muhammad_dropped"):
                 first = middles.pop(0)
             elif take("given_as_surname"):
@@ -484,7 +485,9 @@ class Renderer:
         # forenames
         if p.nicknames and first == p.first and take("nickname"):
             first = rng.choice(p.nicknames)
-        if middles and first == p.first and not p.muhammad_prefix and middles[0] not in ("Kaur", "Singh", "Begum", "Bibi", "Khatun"):
+        personal_middle = fam.community not in ("gujarati_hindu", "somali")  # there the middle is the father's name
+        if personal_middle and middles and first == p.first and not p.muhammad_prefix and \
+                middles[0] not in ("Kaur", "Singh", "Begum", "Bibi", "Khatun"):
             if take("name_swap"):
                 first, middles[0] = middles[0], first
             elif take("name_merged"):
@@ -633,13 +636,24 @@ def generate(out: Path, children: int = 3000, seed: int = 7, as_of: str = "2026-
     ids = rng_ids.sample(range(100000, 999999), len(case_people))
     child_rows, tables = [], {k: [] for k in ("episode", "offence", "outcome", "assessment", "need",
                                                 "ete_status", "accommodation", "wider_services", "victim")}
+    # the force's record of each child in custody (name, DOB, postcode as given in the custody suite)
+    personas = {p.pid: (rnd.name(p, "police_custody"), rnd.dob(p, "police_custody"), rnd.postcode(p, "police_custody"))
+                for p in people if p.detentions}
     for p, num in zip(case_people, ids):
         cid = f"YJ{num}"
         p.ids["case_system"] = cid
         gt.append(("case_system", cid, p.pid))
-        fn, ln, nz = rnd.name(p, "case_system")
-        dob, nz2 = rnd.dob(p, "case_system")
-        pc, nz3 = rnd.postcode(p, "case_system")
+        if p.pid in personas and rng.random() < 0.35:
+            # the case worker typed the child in from the police referral: police spelling, DOB and address
+            (fn, ln, nz), (dob, nz2), (pc, nz3) = personas[p.pid]
+            nz = ["copied_from_police"] + list(nz)
+            if "case_upper" in nz and rng.random() < 0.6:
+                fn, ln = fn.title(), ln.title()
+                nz = [c for c in nz if c != "case_upper"] + ["title_cased"]
+        else:
+            fn, ln, nz = rnd.name(p, "case_system")
+            dob, nz2 = rnd.dob(p, "case_system")
+            pc, nz3 = rnd.postcode(p, "case_system")
         noise = nz + nz2 + nz3
         sex = p.sex
         if rnd.hit("sex_unknown", "case_system"):
@@ -648,12 +662,12 @@ def generate(out: Path, children: int = 3000, seed: int = 7, as_of: str = "2026-
         r = rng.random()
         if r < 0.22:
             upn, noise = "", noise + ["upn_missing"]
+        elif p.former_upn and rng.random() < 0.35:  # recorded before the UPN changed
+            upn, noise = p.former_upn, noise + ["upn_former_used"]
         elif r < 0.25:
             i = rng.randint(1, 11)
             upn = upn[:i] + str((int(upn[i]) + rng.randint(1, 9)) % 10) + upn[i + 1:]
             noise.append("upn_digit_mistyped")
-        elif r < 0.31 and p.former_upn:
-            upn, noise = p.former_upn, noise + ["upn_former_used"]
         pnc = ""
         if p.pnc:
             if rng.random() < 0.12:
@@ -752,9 +766,7 @@ def generate(out: Path, children: int = 3000, seed: int = 7, as_of: str = "2026-
     serial = 0
     cust_people = [p for p in people if p.detentions]
     for p in cust_people:
-        persona = rnd.name(p, "police_custody")
-        dob_p, dn = rnd.dob(p, "police_custody")
-        pc_p, pn = rnd.postcode(p, "police_custody")
+        persona, (dob_p, dn), (pc_p, pn) = personas[p.pid]
         pnc_form = None
         if p.pnc:
             r = rng.random()
@@ -833,7 +845,10 @@ def generate(out: Path, children: int = 3000, seed: int = 7, as_of: str = "2026-
         part = custody_rows[i * size:(i + 1) * size]
         if not part and i:
             continue
-        stamp = datetime.combine(asof, datetime.min.time()) - timedelta(hours=8 * (chunks - 1 - i)) + timedelta(hours=7)
+        # twice-daily deliveries: yesterday 07:00 and 15:00, today 07:00
+        stamp = [datetime.combine(asof - timedelta(days=1), datetime.min.time()) + timedelta(hours=7),
+                 datetime.combine(asof - timedelta(days=1), datetime.min.time()) + timedelta(hours=15),
+                 datetime.combine(asof, datetime.min.time()) + timedelta(hours=7)][i]
         name = f"custody_{stamp:%Y%m%d_%H%M}.csv"
         _write_csv(pdir / name, custody_header, part)
         custody_files.append(name)
@@ -900,12 +915,12 @@ def generate(out: Path, children: int = 3000, seed: int = 7, as_of: str = "2026-
         upn = p.upn
         if r < 0.30:
             upn, noise = "", noise + ["upn_missing"]
+        elif p.former_upn and rng.random() < 0.2:
+            upn, noise = p.former_upn, noise + ["upn_former_used"]
         elif r < 0.32:
             i = rng.randint(1, 11)
             upn = upn[:i] + str((int(upn[i]) + rng.randint(1, 9)) % 10) + upn[i + 1:]
             noise.append("upn_digit_mistyped")
-        elif r < 0.35 and p.former_upn:
-            upn, noise = p.former_upn, noise + ["upn_former_used"]
         rnd.log("ccis", cc, noise)
         code = _pick_weighted(rng, N.CCIS_ACTIVITIES if not p.in_case else
                               [(c, w * (3 if c in ("540", "550", "710", "810") else 1)) for c, w in N.CCIS_ACTIVITIES])
@@ -919,6 +934,12 @@ def generate(out: Path, children: int = 3000, seed: int = 7, as_of: str = "2026-
     _write_csv(out / "ground_truth.csv", ["source", "record_id", "person_id"], gt)
     _write_csv(out / "relations.csv", ["person_id_a", "person_id_b", "relation"], world.relations)
     _write_csv(out / "noise.csv", ["source", "record_id", "noise"], rnd.noise)
+    _write_csv(out / "people.csv", ["person_id", "community", "sex", "date_of_birth", "first_name", "middle_names",
+                                    "last_name", "postcode", "previous_postcode", "upn", "former_upn", "pnc_id",
+                                    "family_id"],
+               ([p.pid, p.fam.community, p.sex, _iso(p.dob), p.first, " ".join(p.middles), p.last, p.fam.postcode,
+                 p.fam.prev_postcode or "", p.upn or "", p.former_upn or "", pnc_short(*p.pnc) if p.pnc else "",
+                 p.fam.fid] for p in people))
 
     counts = {s: sum(1 for g in gt if g[0] == s) for s in SOURCES}
     noise_counts: dict[str, int] = {}

@@ -152,12 +152,13 @@ def settings():
 
 
 def train_and_predict(case: pd.DataFrame, others: pd.DataFrame, proven: pd.DataFrame,
-                      lowest_probability: float, seed: int = 20261122) -> tuple[pd.DataFrame, dict]:
+                      lowest_probability: float, seed: int = 20261122, review_from: float = 0.0) -> tuple[pd.DataFrame, dict]:
     """Score every plausible (case child, other record) pair.
 
     ``proven`` holds the deterministic links (``child_id``, ``source_dataset``, ``unique_id``)
     the m probabilities are learnt from. Returns the scored pairs at or above
-    ``lowest_probability`` and the trained model as a Splink settings dictionary.
+    ``lowest_probability`` that can matter (at or above ``review_from``, or a possible family
+    change of surname at any score) and the trained model as a Splink settings dictionary.
     """
     from splink import DuckDBAPI, Linker, block_on
 
@@ -179,10 +180,11 @@ def train_and_predict(case: pd.DataFrame, others: pd.DataFrame, proven: pd.DataF
     model = smooth_untrained_m(linker.misc.save_model_to_json(), pseudo_count=0.5 / max(len(proven), 1))
     linker = Linker([left, right], model, log_level=logging.WARNING)
     scored = linker.inference.predict(threshold_match_probability=lowest_probability).as_pandas_dataframe()
-    return _tidy(scored, model), model
+    return _tidy(scored, model, review_from), model
 
 
-def score_with_model(case: pd.DataFrame, others: pd.DataFrame, model: dict, lowest_probability: float) -> pd.DataFrame:
+def score_with_model(case: pd.DataFrame, others: pd.DataFrame, model: dict, lowest_probability: float,
+                     review_from: float = 0.0) -> pd.DataFrame:
     """Score new records (a custody refresh's detentions) with the last trained model."""
     from splink import DuckDBAPI, Linker
 
@@ -192,7 +194,7 @@ def score_with_model(case: pd.DataFrame, others: pd.DataFrame, model: dict, lowe
     right = db.register(others.drop(columns="source_dataset"), dataset_display_name="other_sources")
     linker = Linker([left, right], model, log_level=logging.WARNING)
     scored = linker.inference.predict(threshold_match_probability=lowest_probability).as_pandas_dataframe()
-    return _tidy(scored, model)
+    return _tidy(scored, model, review_from)
 
 
 def smooth_untrained_m(model: dict, pseudo_count: float) -> dict:
@@ -221,8 +223,20 @@ def level_labels(model: dict) -> dict[tuple[str, int], str]:
     return out
 
 
-def _tidy(scored: pd.DataFrame, model: dict) -> pd.DataFrame:
-    """One row per scored pair with the child, the other record and each field's agreement."""
+def possible_surname_change(frame: pd.DataFrame) -> pd.Series:
+    """Forename, date of birth and address (postcode or its district) agree, surname
+    different: a family change of surname, which the model scores low (the surname
+    disagrees) but a person must see. Without the address it is no evidence: at 100,000
+    children, forename and date of birth alone agree by chance thousands of times."""
+    return (frame["gamma_forename"].isin(FORENAMES_AGREE) & (frame["gamma_dob"] == DOB_SAME)
+            & (frame["gamma_surname"] == SURNAMES_DIFFER) & (frame["gamma_postcode"] > POSTCODE_DIFFERENT_DISTRICT))
+
+
+def _tidy(scored: pd.DataFrame, model: dict, review_from: float = 0.0) -> pd.DataFrame:
+    """One row per scored pair that can matter (see ``train_and_predict``) with the child, the
+    other record and each field's agreement. The others are dropped here: at 100,000 children
+    there are millions of them and their reasons would never be read."""
+    scored = scored[(scored["match_probability"] >= review_from) | possible_surname_change(scored)]
     source, record = scored["unique_id_r"].str.split("|", n=1).str[0], scored["unique_id_r"].str.split("|", n=1).str[1]
     out = pd.DataFrame({
         "child_id": scored["unique_id_l"].astype(str), "source": source, "record_id": record,

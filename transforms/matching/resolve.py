@@ -13,8 +13,8 @@ Rules that keep the automatic links safe (each sends the pair to review with its
 - a pair whose forenames disagree (twins, siblings) is never linked automatically, however
   high its score;
 - a pair whose surnames disagree while forename and date of birth agree (a family change of
-  surname) is never linked automatically and never silently dropped: it goes to review even
-  below the review threshold;
+  surname) is never linked automatically; with the address agreeing too it goes to review
+  even below the review threshold;
 - a common name with the same date of birth and postcodes in different districts is never
   linked automatically (unrelated children share common names);
 - a record with two plausible children goes to the review list rather than to either.
@@ -33,7 +33,7 @@ from sqlalchemy import Engine, delete, insert, select
 from transforms.identifiers import identifiers_differ_by_one_character
 from transforms.matching.model import (
     FIELDS, DOB_SAME, FORENAME_SWAPPED, FORENAMES_AGREE, NAME_MISSING, POSTCODE_DIFFERENT_DISTRICT, SURNAME_SWAPPED,
-    SURNAMES_AGREE, SURNAMES_DIFFER,
+    SURNAMES_AGREE, SURNAMES_DIFFER, possible_surname_change,
 )
 from transforms.matching.records import CASE_SYSTEM, read_people
 from transforms.warehouse.db import bulk_insert, ensure_schema
@@ -158,10 +158,6 @@ def why_review(gamma_forename: int, gamma_surname: int, gamma_dob: int, gamma_po
     return None
 
 
-def _surname_change(candidates: pd.DataFrame) -> pd.Series:
-    """Forename agrees, date of birth the same, surname different: reviewed at any score."""
-    return (candidates["gamma_forename"].isin(FORENAMES_AGREE) & (candidates["gamma_dob"] == DOB_SAME)
-            & (candidates["gamma_surname"] == SURNAMES_DIFFER))
 
 
 def decide(people: dict[str, pd.DataFrame], scored: pd.DataFrame, decisions: pd.DataFrame,
@@ -196,7 +192,7 @@ def decide(people: dict[str, pd.DataFrame], scored: pd.DataFrame, decisions: pd.
 
     if scored.empty:
         return linked, _empty_review()
-    candidates = scored[(scored["match_probability"] >= thresholds.review) | _surname_change(scored)].copy()
+    candidates = scored[(scored["match_probability"] >= thresholds.review) | possible_surname_change(scored)].copy()
     conflict, identifier_note = _identifier_evidence(candidates, people)
     candidates["reasons"] = identifier_note + candidates["reasons"]
     candidates = candidates[~conflict]
@@ -285,7 +281,8 @@ def match_people(people: dict[str, pd.DataFrame], decisions: pd.DataFrame, thres
     scored = pd.DataFrame()
     if len(proven) >= MIN_PROVEN_PAIRS and len(others):
         scored, model = train_and_predict(case, others, proven.rename(columns={"source": "source_dataset", "record_id": "unique_id"}),
-                                          lowest_probability=min(thresholds.review, LOWEST_SCORED_PROBABILITY))
+                                          lowest_probability=min(thresholds.review, LOWEST_SCORED_PROBABILITY),
+                                          review_from=thresholds.review)
     links, review = decide(people, scored, decisions, thresholds)
     counts = {s: {"records": len(people[s]), "linked": int((links["source"] == s).sum()),
                   "review": int((review["source"] == s).sum())} for s in people if s != CASE_SYSTEM}
@@ -387,7 +384,8 @@ def links_for_new_records(engine: Engine, source: str, records: pd.DataFrame, th
     case = standardise(case_raw, CASE_SYSTEM, CASE_COLUMNS)
     people = {CASE_SYSTEM: case, **{s: pd.DataFrame(columns=COLUMNS) for s in SOURCES}, source: new}
     model = latest_model(engine)
-    scored = score_with_model(case, new, model, min(thresholds.review, LOWEST_SCORED_PROBABILITY)) if model else pd.DataFrame()
+    scored = (score_with_model(case, new, model, min(thresholds.review, LOWEST_SCORED_PROBABILITY), thresholds.review)
+              if model else pd.DataFrame())
     links, _review = decide(people, scored, read_decisions(engine), thresholds)
     fresh = links[["record_id", "child_id", "method", "match_probability"]]
     if model is None:
