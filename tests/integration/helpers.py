@@ -119,8 +119,18 @@ def marts_snapshot(url: str) -> dict[str, pd.DataFrame]:
     with engine.connect() as conn:
         for name in sorted(t for t in inspect(conn).get_table_names() if t.startswith("mart_")):
             frame = pd.read_sql_query(text(f'SELECT * FROM "{name}"'), conn)
-            frame = frame.astype(object).where(frame.notna(), None).map(
-                lambda v: None if v is None else (f"{v:.9g}" if isinstance(v, float) else str(v)[:19]))
+            frame = frame.astype(object).where(frame.notna(), None).map(_mart_text)
             out[name] = frame.sort_values(list(frame.columns)).reset_index(drop=True)
     engine.dispose()
     return out
+
+
+def _mart_text(v) -> str | None:
+    # SQLite returns booleans as 0/1 and whole numbers as int or float; PostgreSQL as bool.
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return str(int(v))
+    if isinstance(v, float):
+        return f"{v:.9g}"
+    return str(v)[:19]

@@ -1,0 +1,279 @@
+"""The production stack of docker-compose.yml, started from the project's virtual environment:
+Airflow's metadata in a fresh PostgreSQL database, a Redis broker, the API server, scheduler,
+DAG processor, triggerer and two Celery workers with their own hostnames, each a process
+group of its own so that stopping the stack stops every child it forked.
+
+Used by ``test_celery_stack.py``. Every setting the compose file sets for Celery and the
+worker-loss behaviour (``deploy/airflow.env``) is read from that one file, so the test runs
+the configuration production runs."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parents[2]
+AIRFLOW_ENV_FILE = ROOT / "deploy" / "airflow.env"
+
+
+def spare_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def production_airflow_settings() -> dict[str, str]:
+    """The AIRFLOW__ settings production uses (deploy/airflow.env), without comments."""
+    settings = {}
+    for line in AIRFLOW_ENV_FILE.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            name, _, value = line.partition("=")
+            settings[name.strip()] = value.strip()
+    return settings
+
+
+@dataclass
+class CeleryStack:
+    base: Path
+    postgres_admin_url: str
+    yj_env: dict[str, str]
+    workers: tuple[str, ...] = ("worker-a", "worker-b")
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    metadata_url: str = ""
+    _metadata_db: str = ""
+    _redis_dir: Path | None = None
+
+    # --- start
+
+    def start(self, timeout: float = 180) -> "CeleryStack":
+        self.base.mkdir(parents=True, exist_ok=True)
+        self._create_metadata_db()
+        broker = self._start_redis()
+        api_port = spare_port()
+        home = self.base / "airflow_home"
+        home.mkdir(exist_ok=True)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "YJ_"))}
+        env.update(production_airflow_settings())
+        env.update(self.yj_env)
+        env.update({
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+            "AIRFLOW__CORE__PARALLELISM": "4",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.metadata_url,
+            "AIRFLOW__CELERY__BROKER_URL": broker,
+            "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + self.metadata_url.replace("+psycopg2", ""),
+            "AIRFLOW__CELERY__WORKER_CONCURRENCY": "1",
+            "AIRFLOW__API__PORT": str(api_port),
+            "AIRFLOW__API__WORKERS": "1",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{api_port}/execution/",
+            "AIRFLOW__API_AUTH__JWT_SECRET": uuid.uuid4().hex,
+            "AIRFLOW__CORE__FERNET_KEY": "",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+            "AIRFLOW__LOGGING__TRIGGERER_LOG_SERVER_PORT": str(spare_port()),
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            "GX_ANALYTICS_ENABLED": "False",
+            "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+        })
+        self.env = env
+        self.airflow("db", "migrate", timeout=300)
+        self._spawn("api-server", "api-server")
+        self._spawn("scheduler", "scheduler")
+        self._spawn("dag-processor", "dag-processor")
+        self._spawn("triggerer", "triggerer")
+        for name in self.workers:
+            worker_env = {"AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(spare_port())}
+            self._spawn(name, "celery", "worker", "--celery-hostname", f"{name}@%h", "--concurrency", "1",
+                        extra_env=worker_env)
+        self._wait_for_dags(timeout)
+        return self
+
+    def _create_metadata_db(self) -> None:
+        self._metadata_db = f"yj_airflow_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(self.postgres_admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{self._metadata_db}"'))
+        admin.dispose()
+        server = self.postgres_admin_url.split("://", 1)[1].rsplit("/", 1)[0]
+        self.metadata_url = f"postgresql+psycopg2://{server}/{self._metadata_db}"
+
+    def _start_redis(self) -> str:
+        """A private redis-server on a spare port (nothing shared with other test runs); the
+        loopback server on 6379 with a private database number when no binary is installed."""
+        binary = shutil.which("redis-server")
+        if binary is None:
+            return f"redis://127.0.0.1:6379/{uuid.uuid4().int % 14 + 2}"
+        port = spare_port()
+        self._redis_dir = self.base / "redis"
+        self._redis_dir.mkdir(exist_ok=True)
+        self.processes["redis"] = subprocess.Popen(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self._redis_dir)],
+            stdout=open(self.base / "redis.log", "w"), stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    return f"redis://127.0.0.1:{port}/0"
+            time.sleep(0.2)
+        raise RuntimeError("redis-server did not start")
+
+    def _spawn(self, name: str, *args: str, extra_env: dict | None = None) -> None:
+        log = open(self.base / f"{name}.log", "w")
+        self.processes[name] = subprocess.Popen([sys.executable, "-m", "airflow", *args],
+                                                env={**self.env, **(extra_env or {})}, stdout=log,
+                                                stderr=subprocess.STDOUT, start_new_session=True)
+
+    def _wait_for_dags(self, timeout: float) -> None:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            self.check_alive()
+            with self.metadata() as conn:
+                try:
+                    n = conn.execute(text("SELECT count(*) FROM dag WHERE is_stale = false")).scalar_one()
+                except Exception:
+                    n = 0
+            if n >= 7 and self._workers_ready():
+                return
+            time.sleep(2)
+        raise RuntimeError(f"the stack did not come up in {timeout}s; logs in {self.base}")
+
+    def _workers_ready(self) -> bool:
+        return all("ready." in (self.base / f"{w}.log").read_text(errors="replace") for w in self.workers)
+
+    def check_alive(self) -> None:
+        for name, proc in self.processes.items():
+            if proc.poll() is not None:
+                tail = (self.base / f"{name}.log").read_text(errors="replace")[-3000:] \
+                    if (self.base / f"{name}.log").exists() else ""
+                raise RuntimeError(f"{name} exited with {proc.returncode}:\n{tail}")
+
+    # --- use
+
+    def airflow(self, *args: str, timeout: float = 120) -> str:
+        result = subprocess.run([sys.executable, "-m", "airflow", *args], env=self.env, capture_output=True,
+                                text=True, timeout=timeout)
+        if result.returncode != 0:
+            raise RuntimeError(f"airflow {' '.join(args)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}")
+        return result.stdout
+
+    def metadata(self):
+        if not hasattr(self, "_engine"):
+            self._engine = create_engine(self.metadata_url.replace("+psycopg2", "+psycopg"), pool_pre_ping=True)
+        return self._engine.connect()
+
+    def trigger(self, dag_id: str, conf: str | None = None) -> str:
+        """Trigger ``dag_id``. While a DAG is paused its run is dated at the slot the scheduler
+        would otherwise run on unpausing (the DAGs do not catch up, but they do run the slot
+        they last missed), so the scheduler finds that slot taken and does not run it twice."""
+        run_id = f"test__{dag_id}__{uuid.uuid4().hex[:8]}"
+        args = ["dags", "trigger", dag_id, "--run-id", run_id]
+        with self.metadata() as conn:
+            paused, next_slot = conn.execute(text("SELECT is_paused, next_dagrun FROM dag WHERE dag_id = :d"),
+                                             {"d": dag_id}).one()
+        if paused and next_slot is not None and next_slot.timestamp() <= time.time():
+            args += ["--logical-date", next_slot.isoformat()]
+        if conf:
+            args += ["--conf", conf]
+        self.airflow(*args)
+        return run_id
+
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 300) -> str:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            self.check_alive()
+            with self.metadata() as conn:
+                state = conn.execute(text("SELECT state FROM dag_run WHERE dag_id = :d AND run_id = :r"),
+                                     {"d": dag_id, "r": run_id}).scalar()
+            if state in ("success", "failed"):
+                return state
+            time.sleep(1)
+        raise TimeoutError(f"{dag_id} {run_id} did not finish in {timeout}s; logs in {self.base}")
+
+    def wait_until_idle(self, timeout: float = 300) -> None:
+        """Until no DAG run is queued or running (asset-triggered runs included)."""
+        deadline = time.time() + timeout
+        quiet_since = None
+        while time.time() < deadline:
+            self.check_alive()
+            with self.metadata() as conn:
+                busy = conn.execute(text("SELECT count(*) FROM dag_run WHERE state IN ('queued', 'running')")).scalar_one()
+                pending = conn.execute(text("SELECT count(*) FROM asset_dag_run_queue")).scalar_one()
+            if busy == 0 and pending == 0:
+                quiet_since = quiet_since or time.time()
+                if time.time() - quiet_since > 6:  # the scheduler has had a loop to start asset runs
+                    return
+            else:
+                quiet_since = None
+            time.sleep(1)
+        raise TimeoutError(f"runs still under way after {timeout}s; logs in {self.base}")
+
+    def task_instances(self, dag_id: str | None = None) -> list[dict]:
+        sql = "SELECT dag_id, run_id, task_id, state, try_number, hostname, pid, id::text AS id FROM task_instance"
+        with self.metadata() as conn:
+            rows = conn.execute(text(sql + (" WHERE dag_id = :d" if dag_id else "")), {"d": dag_id}).mappings().all()
+        return [dict(r) for r in rows]
+
+    def workers_that_ran(self) -> dict[str, set[str]]:
+        """Task instance ids each worker received, read from the worker's own log."""
+        seen = {}
+        for name in self.workers:
+            log = (self.base / f"{name}.log").read_text(errors="replace")
+            seen[name] = set(re.findall(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", log))
+        return seen
+
+    def descendants(self, name: str) -> set[int]:
+        """Process ids of one component and every process it forked."""
+        import psutil
+
+        root = psutil.Process(self.processes[name].pid)
+        return {root.pid} | {p.pid for p in root.children(recursive=True)}
+
+    # --- stop
+
+    def stop(self) -> None:
+        """SIGTERM each process group, then SIGKILL what is left; drop the metadata database."""
+        for proc in self.processes.values():
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        deadline = time.time() + 20
+        for proc in self.processes.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.time()))
+            except subprocess.TimeoutExpired:
+                pass
+        for proc in self.processes.values():
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)  # children left behind in the group, too
+            except ProcessLookupError:
+                pass
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        if hasattr(self, "_engine"):
+            self._engine.dispose()
+        if self._metadata_db:
+            admin = create_engine(self.postgres_admin_url, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{self._metadata_db}" WITH (FORCE)'))
+            admin.dispose()
