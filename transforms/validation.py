@@ -120,7 +120,7 @@ def run_suite(name: str, frame: pd.DataFrame, parameters: dict[str, Any], *,
             continue
         reason_template = meta.get("reason", config.type)
         if meta.get("level") == "table":
-            known = set(headers) | set(headers.values()) | set(frame.columns)
+            known = {c for c in set(headers) | set(headers.values()) | set(frame.columns) if not str(c).startswith("_")}
             outcome.table_failures.append(f"{rule}: " + reason_template.format(column=shown, value="",
                                                                                **_observed(r.result, known)))
             continue

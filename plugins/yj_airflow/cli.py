@@ -141,7 +141,7 @@ def cmd_load_case_system(args) -> int:
 def cmd_kpi(args) -> int:
     from transforms.kpis.produce import produce_return
     from transforms.periods import BadQuarter, Quarter
-    from transforms.reference_sources import ReferenceFileError, load_reference_sources
+    from transforms.ingest.sources import load_reference_sources
     from transforms.settings import load_settings
     from transforms.warehouse.db import ensure_schema, make_engine
 
@@ -153,12 +153,8 @@ def cmd_kpi(args) -> int:
     settings = load_settings()
     engine = make_engine(settings.warehouse_url)
     ensure_schema(engine)
-    try:
-        loaded = load_reference_sources(engine, settings.landing_dir)
-    except ReferenceFileError as exc:
-        raise UserError(str(exc)) from None
-    for problem in loaded["board_problems"]:
-        print(f"board register: {problem}", file=sys.stderr)
+    for report in load_reference_sources(settings, engine).values():
+        print(report.summary(), file=sys.stderr if report.failed else sys.stdout)
     _progress(f"computing the {quarter.label} return")
     result = produce_return(settings, quarter, engine)
     print(f"{quarter.label}: {result.status} ({result.seconds:.1f}s)")
