@@ -82,6 +82,7 @@ def cmd_run(args) -> int:
     migrate_metadata_db(home)
     dags = load_dags()
     results = []
+    started = dt.datetime.now(dt.timezone.utc)
     for dag_id in CHAIN:
         _progress(f"running {dag_id}")
         conf = {"quarter": args.quarter} if dag_id == "yjb_kpi_quarterly" and args.quarter else {}
@@ -91,7 +92,29 @@ def cmd_run(args) -> int:
         if not result["ok"]:
             break
     _print_summary(results, settings)
+    _print_not_loaded(settings, started)
     return 0 if all(r["ok"] for r in results) and len(results) == len(CHAIN) else 1
+
+
+def _print_not_loaded(settings, since) -> None:
+    """Every delivery or file this run did not load, with its one-line reason (from the audit,
+    so a failed task's reason is shown too)."""
+    from sqlalchemy import select
+
+    from transforms.warehouse.db import ensure_schema, make_engine
+    from transforms.warehouse.schema import audit_delivery
+
+    engine = make_engine(settings.warehouse_url)
+    ensure_schema(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(select(audit_delivery.c.source, audit_delivery.c.delivery_id, audit_delivery.c.outcome,
+                                   audit_delivery.c.reason).where(
+            (audit_delivery.c.started_at >= since) & (audit_delivery.c.outcome != "LOADED"))
+            .order_by(audit_delivery.c.started_at)).all()
+    if rows:
+        print("\nNot loaded in this run")
+        for r in rows:
+            print(f"  {r.source} {r.delivery_id}: {r.outcome} - {r.reason}")
 
 
 def _print_summary(results: list[dict], settings) -> None:
@@ -237,10 +260,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("sample", help="write a synthetic landing folder for every source")
     p.add_argument("--out", required=True, help="folder to write (landing/ and ground_truth/ go inside)")
-    p.add_argument("--children", type=int, default=2000)
-    p.add_argument("--years", type=int, default=5)
+    p.add_argument("--children", type=int, default=2000, help="number of children in the case system (default 2000)")
+    p.add_argument("--years", type=int, default=5, help="years of history (default 5)")
     p.add_argument("--layout", default="corepl", help="case-system supplier layout: corepl or childview")
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seed", type=int, default=1, help="random seed: the same seed gives the same files (default 1)")
     p.add_argument("--defects", action="store_true", help="add realistic data-quality problems")
     p.add_argument("--as-of", help="extract date of the sample (default 2026-11-20)")
     p.set_defaults(func=cmd_sample)
@@ -253,8 +276,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("kpi", help="produce a quarter's YJB KPI return from the warehouse")
     p.add_argument("--quarter", required=True, help="e.g. 2025Q2 or '2025-26 Q2'")
     p.add_argument("--landing", help="landing folder with board/ and reference/ (default: $YJ_LANDING_DIR or var/landing)")
-    p.add_argument("--warehouse")
-    p.add_argument("--out")
+    p.add_argument("--warehouse", help="SQLAlchemy URL of the warehouse (default: $YJ_WAREHOUSE_URL or a SQLite file in var/)")
+    p.add_argument("--out", help="output folder (default: $YJ_OUTPUT_DIR or var/output)")
     p.set_defaults(func=cmd_kpi)
     p = sub.add_parser("match", help="match children across sources now (imports landing/match_review decisions)")
     p.add_argument("--landing", help="landing folder (default: $YJ_LANDING_DIR or var/landing)")
@@ -266,13 +289,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quarter", required=True, help="e.g. 2025Q2 or '2025-26 Q2'")
     p.add_argument("--rebuild", action="store_true", help="rebuild the marts from the core first")
     p.add_argument("--threshold", type=int, help="suppress counts below this (default: $YJ_SUPPRESSION_THRESHOLD or 5)")
-    p.add_argument("--warehouse")
-    p.add_argument("--out")
+    p.add_argument("--warehouse", help="SQLAlchemy URL of the warehouse (default: $YJ_WAREHOUSE_URL or a SQLite file in var/)")
+    p.add_argument("--out", help="output folder (default: $YJ_OUTPUT_DIR or var/output)")
     p.set_defaults(func=cmd_board_pack)
     p = sub.add_parser("load-case-system", help="load the newest case-system delivery without Airflow")
-    p.add_argument("--landing")
-    p.add_argument("--warehouse")
-    p.add_argument("--out")
+    p.add_argument("--landing", help="landing folder (default: $YJ_LANDING_DIR or var/landing)")
+    p.add_argument("--warehouse", help="SQLAlchemy URL of the warehouse (default: $YJ_WAREHOUSE_URL or a SQLite file in var/)")
+    p.add_argument("--out", help="output folder (default: $YJ_OUTPUT_DIR or var/output)")
     p.set_defaults(func=cmd_load_case_system)
     return parser
 
