@@ -216,6 +216,8 @@ def scrub_values(outcome: ValidationOutcome) -> None:
     for r in outcome.gx_result.results:
         for key in _VALUE_KEYS:
             r.result.pop(key, None)
+        if isinstance(r.result.get("observed_value"), (list, dict)):
+            r.result.pop("observed_value", None)  # a file's column names: a data row when the header is missing
         if r.expectation_config.kwargs.get("value_set") and len(r.expectation_config.kwargs["value_set"]) > 50:
             r.expectation_config.kwargs["value_set"] = r.expectation_config.kwargs["value_set"][:0]
 

@@ -267,8 +267,9 @@ def _note_extra_columns(delivery: Delivery, source: TableSource, headers: dict[s
     expected = set(headers.values())
     extra = [h for h in source.headers if h not in expected]
     if extra:
-        delivery.notes.append(f"{source.file_name}: {len(extra)} extra column(s) ignored: "
-                              + ", ".join(h[:40] for h in extra[:10]))
+        # Named by letter only: in a file sent without its header, the "headers" are a person's data.
+        delivery.notes.append(f"{source.file_name}: {len(extra)} extra column(s) ignored (column "
+                              + ", ".join(source.column_letter(h) for h in extra[:10]) + ")")
 
 
 def key_hashes(keys: pd.Series) -> np.ndarray:
