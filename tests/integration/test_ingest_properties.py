@@ -210,3 +210,39 @@ def test_identical_custody_files_under_two_names_load_once_and_a_same_name_corre
     _, held = audit(settings)
     assert held.empty
     assert "R3" in live_state(settings, "police_custody")["core_custody_detention"]
+
+
+# --- outputs never overwrite each other -------------------------------------------------------
+
+def test_education_and_ccis_back_to_back_keep_every_alert(tmp_path, sample_dir):
+    """Both loads raise alerts in the same second: two workbooks, every alert recorded as
+    raised is in one of them."""
+    import datetime as dt
+
+    from openpyxl import load_workbook
+    from sqlalchemy import func, select
+
+    from tests.conftest import copy_landing
+    from transforms.education.alerts import raise_alerts
+    from transforms.ingest.sources import load_case_system, load_ccis, load_education
+    from transforms.matching.run import run_matching
+    from transforms.warehouse.db import make_engine
+    from transforms.warehouse.schema import alert_raised
+
+    landing = copy_landing(sample_dir, tmp_path / "landing")
+    settings = settings_for(tmp_path, landing)
+    load_case_system(settings)
+    engine = make_engine(settings.warehouse_url)
+    now = dt.datetime(2026, 11, 20, 6, 0, 0)
+    books = []
+    for load in (load_education, load_ccis):
+        assert load(settings).outcome == "LOADED"
+        run_matching(settings)
+        run = raise_alerts(engine, settings.output_dir / "education_alerts", now)  # the same second
+        if run.workbook:
+            books.append(run.workbook)
+    assert len(books) == 2 and books[0] != books[1] and all(b.exists() for b in books)
+    shown = sum(load_workbook(b, read_only=True)["New alerts"].max_row - 3 for b in books)
+    with engine.connect() as conn:
+        raised = conn.execute(select(func.count()).select_from(alert_raised)).scalar_one()
+    assert shown == raised > 0
