@@ -107,6 +107,11 @@ def load_case_system(settings: Settings, engine: Engine | None = None) -> Ingest
             if not entry.is_dir():
                 strays.append(_not_a_delivery(engine, CASE_SYSTEM.name, entry,
                                               "a file where a delivery folder (with manifest.json) should be"))
+            elif not (entry / "manifest.json").is_file():
+                # Recorded once; when its manifest arrives the delivery loads as usual.
+                strays.append(_not_a_delivery(engine, CASE_SYSTEM.name, entry,
+                                              "no manifest.json: an incomplete delivery, not loaded until its "
+                                              "manifest arrives"))
     deliveries = find_deliveries(folder, settings.mappings_dir)
     if not deliveries:
         return _nothing(CASE_SYSTEM.name, folder, strays)
