@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.custody_latency
 	$(BIN)/python -m benchmarks.matching --county
 	$(BIN)/python -m benchmarks.marts
+	$(BIN)/python -m benchmarks.ingest
 
 clean:
 	rm -rf var .airflow

@@ -24,7 +24,7 @@ from transforms.marts.build import rebuild_marts
 from transforms.marts.core import read_core
 from transforms.matching.run import run_matching
 from transforms.periods import Quarter
-from transforms.reference_sources import load_reference_sources
+from transforms.ingest.sources import load_reference_sources
 from transforms.sample.landing import generate_landing
 from transforms.settings import load_settings
 from transforms.warehouse.db import make_engine
@@ -50,7 +50,7 @@ def main() -> None:
         load_education(settings)
         load_ccis(settings)
         load_new_custody_files(settings, engine)
-        load_reference_sources(engine, settings.landing_dir)
+        load_reference_sources(settings, engine)
         run_matching(settings)
         print(f"sample generated, loaded and matched in {time.perf_counter() - started:.0f}s")
 

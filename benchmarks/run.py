@@ -60,11 +60,11 @@ def main() -> None:
     from transforms.kpis.common import load_inputs
     from transforms.kpis.produce import produce_return
     from transforms.periods import Quarter
-    from transforms.reference_sources import load_reference_sources
+    from transforms.ingest.sources import load_reference_sources
     from transforms.warehouse.db import make_engine
 
     engine = make_engine(settings.warehouse_url)
-    load_reference_sources(engine, settings.landing_dir)
+    load_reference_sources(settings, engine)
     quarter = Quarter.parse("2025Q2")
     read_inputs = statistics.median(_timed(lambda: load_inputs(engine, settings.service_areas)) for _ in range(args.repeat))
     kpi_s = statistics.median(_timed(lambda: produce_return(settings, quarter, engine)) for _ in range(args.repeat))

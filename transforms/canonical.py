@@ -24,6 +24,7 @@ class Column:
     pii: bool = False
     min: int | None = None
     max: int | None = None
+    normalise: str | None = None  # upper, or upper_snake ("Childrens social care" -> CHILDRENS_SOCIAL_CARE)
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,7 @@ def cmd_run(args) -> int:
     migrate_metadata_db(home)
     dags = load_dags()
     results = []
+    started = dt.datetime.now(dt.timezone.utc)
     for dag_id in CHAIN:
         _progress(f"running {dag_id}")
         conf = {"quarter": args.quarter} if dag_id == "yjb_kpi_quarterly" and args.quarter else {}
@@ -101,7 +102,29 @@ def cmd_run(args) -> int:
         if not result["ok"]:
             break
     _print_summary(results, settings)
+    _print_not_loaded(settings, started)
     return 0 if all(r["ok"] for r in results) and len(results) == len(CHAIN) else 1
+
+
+def _print_not_loaded(settings, since) -> None:
+    """Every delivery or file this run did not load, with its one-line reason (from the audit,
+    so a failed task's reason is shown too)."""
+    from sqlalchemy import select
+
+    from transforms.warehouse.db import ensure_schema, make_engine
+    from transforms.warehouse.schema import audit_delivery
+
+    engine = make_engine(settings.warehouse_url)
+    ensure_schema(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(select(audit_delivery.c.source, audit_delivery.c.delivery_id, audit_delivery.c.outcome,
+                                   audit_delivery.c.reason).where(
+            (audit_delivery.c.started_at >= since) & (audit_delivery.c.outcome != "LOADED"))
+            .order_by(audit_delivery.c.started_at)).all()
+    if rows:
+        print("\nNot loaded in this run")
+        for r in rows:
+            print(f"  {r.source} {r.delivery_id}: {r.outcome} - {r.reason}")
 
 
 def _print_summary(results: list[dict], settings) -> None:
@@ -169,7 +192,7 @@ def cmd_kpi(args) -> int:
     from transforms.kpis.produce import produce_return
     from transforms.kpis.submission import SubmissionError, submit_return
     from transforms.periods import BadQuarter, Quarter
-    from transforms.reference_sources import ReferenceFileError, load_reference_sources
+    from transforms.ingest.sources import load_reference_sources
     from transforms.settings import load_settings
 
     try:
@@ -179,13 +202,10 @@ def cmd_kpi(args) -> int:
     _apply_locations(args)
     settings = load_settings()
     engine = _open_warehouse(settings)
-    try:
-        with _locked("reference", settings, "kpi"):
-            loaded = load_reference_sources(engine, settings.landing_dir)
-    except ReferenceFileError as exc:
-        raise UserError(str(exc)) from None
-    for problem in loaded["board_problems"]:
-        print(f"board register: {problem}", file=sys.stderr)
+    with _locked("reference", settings, "kpi"):
+        reports = load_reference_sources(settings, engine)
+    for report in reports.values():
+        print(report.summary(), file=sys.stderr if report.failed else sys.stdout)
     _progress(f"computing the {quarter.label} return")
     with _locked("kpi_return", settings, "kpi"):
         result = produce_return(settings, quarter, engine)
@@ -318,10 +338,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("sample", help="write a synthetic landing folder for every source")
     p.add_argument("--out", required=True, help="folder to write (landing/ and ground_truth/ go inside)")
-    p.add_argument("--children", type=int, default=2000)
-    p.add_argument("--years", type=int, default=5)
+    p.add_argument("--children", type=int, default=2000, help="number of children in the case system (default 2000)")
+    p.add_argument("--years", type=int, default=5, help="years of history (default 5)")
     p.add_argument("--layout", default="corepl", help="case-system supplier layout: corepl or childview")
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seed", type=int, default=1, help="random seed: the same seed gives the same files (default 1)")
     p.add_argument("--defects", action="store_true", help="add realistic data-quality problems")
     p.add_argument("--as-of", help="extract date of the sample (default 2026-11-20)")
     p.set_defaults(func=cmd_sample)
@@ -334,15 +354,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("kpi", help="produce a quarter's YJB KPI return from the warehouse")
     p.add_argument("--quarter", required=True, help="e.g. 2025Q2 or '2025-26 Q2'")
     p.add_argument("--landing", help="landing folder with board/ and reference/ (default: $YJ_LANDING_DIR or var/landing)")
-    p.add_argument("--warehouse")
-    p.add_argument("--out")
+    p.add_argument("--warehouse", help="SQLAlchemy URL of the warehouse (default: $YJ_WAREHOUSE_URL or a SQLite file in var/)")
+    p.add_argument("--out", help="output folder (default: $YJ_OUTPUT_DIR or var/output)")
     p.add_argument("--submit", action="store_true",
                    help="mark the return as submitted: freeze its figures and archive the workbook unchanged")
     p.set_defaults(func=cmd_kpi)
     p = sub.add_parser("submit-return", help="mark the quarter's return, as last produced, as submitted to the YJB")
     p.add_argument("--quarter", required=True, help="e.g. 2025Q2 or '2025-26 Q2'")
-    p.add_argument("--warehouse")
-    p.add_argument("--out")
+    p.add_argument("--warehouse", help="SQLAlchemy URL of the warehouse (default: $YJ_WAREHOUSE_URL or a SQLite file in var/)")
+    p.add_argument("--out", help="output folder (default: $YJ_OUTPUT_DIR or var/output)")
     p.set_defaults(func=cmd_submit_return)
     p = sub.add_parser("match", help="match children across sources now (imports landing/match_review decisions)")
     p.add_argument("--landing", help="landing folder (default: $YJ_LANDING_DIR or var/landing)")
@@ -354,13 +374,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quarter", required=True, help="e.g. 2025Q2 or '2025-26 Q2'")
     p.add_argument("--rebuild", action="store_true", help="rebuild the marts from the core first")
     p.add_argument("--threshold", type=int, help="suppress counts below this (default: $YJ_SUPPRESSION_THRESHOLD or 5)")
-    p.add_argument("--warehouse")
-    p.add_argument("--out")
+    p.add_argument("--warehouse", help="SQLAlchemy URL of the warehouse (default: $YJ_WAREHOUSE_URL or a SQLite file in var/)")
+    p.add_argument("--out", help="output folder (default: $YJ_OUTPUT_DIR or var/output)")
     p.set_defaults(func=cmd_board_pack)
     p = sub.add_parser("load-case-system", help="load the newest case-system delivery without Airflow")
-    p.add_argument("--landing")
-    p.add_argument("--warehouse")
-    p.add_argument("--out")
+    p.add_argument("--landing", help="landing folder (default: $YJ_LANDING_DIR or var/landing)")
+    p.add_argument("--warehouse", help="SQLAlchemy URL of the warehouse (default: $YJ_WAREHOUSE_URL or a SQLite file in var/)")
+    p.add_argument("--out", help="output folder (default: $YJ_OUTPUT_DIR or var/output)")
     p.set_defaults(func=cmd_load_case_system)
     return parser
 

@@ -203,17 +203,22 @@ def core_inventory() -> dict:
 
 
 def load_reference_sources() -> dict:
-    from transforms.reference_sources import load_reference_sources as load
-    from transforms.warehouse.db import ensure_schema, make_engine
+    """The board register and the population reference. A rejected one is logged with its
+    reason and its report, and its previous data stays live; the quarterly return still runs
+    (its Checks sheet shows what data it used)."""
+    from transforms.ingest.sources import load_reference_sources as load
+    from transforms.reports import write_ingest_outputs
 
     settings = task_settings()
-    engine = make_engine(settings.warehouse_url)
-    ensure_schema(engine)
     with _locked("reference", settings):
-        result = load(engine, settings.landing_dir)
-    for problem in result["board_problems"]:
-        log.warning(problem)
-    return result
+        reports = load(settings)
+    outputs = []
+    for report in reports.values():
+        (log.error if report.failed else log.info)(report.summary())
+        outputs += write_ingest_outputs(report, settings)
+    return {"summary": "; ".join(r.summary() for r in reports.values()), "outputs": outputs,
+            "sources": {name: {"outcome": r.outcome, "reason": r.reason} for name, r in reports.items()},
+            "counts": {t: vars(c) for r in reports.values() for t, c in r.counts.items()}}
 
 
 def produce_kpi_return(quarter: dict, submit: bool = False) -> dict:

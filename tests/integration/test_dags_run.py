@@ -40,7 +40,8 @@ def test_case_system_dag_loads_a_delivery(airflow_db, yj_env, tmp_path):
     assert result["tasks"]["load_case_system_delivery"]["state"] == "success"
     summary = result["tasks"]["load_case_system_delivery"]["result"]
     assert summary["outcome"] == "LOADED" and summary["counts"]["child"]["loaded"] == 300
-    assert (tmp_path / "output" / "data_docs" / "case_system" / summary["delivery_id"] / "index.html").exists()
+    docs = tmp_path / "output" / "data_docs" / "case_system" / summary["delivery_id"]
+    assert len(list(docs.glob("*/index.html"))) == 1  # one attempt, one Data Docs folder
     assert (tmp_path / "output" / "core_inventory.json").exists()
 
 
@@ -91,7 +92,7 @@ def test_yj_run_runs_the_whole_chain_and_lists_outputs(tmp_path, sample_dir, air
     for dag_id in ("case_system_nightly", "police_custody_refresh", "education_nightly", "ccis_weekly",
                    "marts_rebuild", "yjb_kpi_quarterly"):
         assert f"  {dag_id}: success" in out.stdout
-    assert "quarantine_report.xlsx" in out.stdout
+    assert "quarantine_report_" in out.stdout
     assert "2026-27 Q1: DRAFT" in out.stdout or "2026-27 Q1: READY" in out.stdout
     assert "yjb_kpi_return_leicestershire_2026-27_Q1.xlsx" in out.stdout
     assert (tmp_path / "out" / "core_inventory.json").exists()

@@ -76,7 +76,7 @@ def test_kpi3_counts_formal_plans_once_pupils_are_loaded(tmp_path):
     from transforms.kpis.produce import produce_return
     from transforms.periods import Quarter
     from transforms.matching.run import run_matching
-    from transforms.reference_sources import load_reference_sources
+    from transforms.ingest.sources import load_reference_sources
 
     generate_landing(tmp_path, children=1500, years=4, seed=13)
     settings = make_settings(tmp_path, tmp_path / "landing")
@@ -86,7 +86,7 @@ def test_kpi3_counts_formal_plans_once_pupils_are_loaded(tmp_path):
     report = run_matching(settings)
     methods = set(report.result.links.loc[report.result.links["source"] == "education", "method"])
     assert {"upn", "probabilistic"} <= methods  # a third of the case records carry no UPN
-    load_reference_sources(engine, settings.landing_dir)
+    load_reference_sources(settings, engine)
     # The sample's only snapshot is dated 20 November 2026: KPI 3 reads it for a quarter whose
     # report date is on or after that (issue 12, as at the report date), so 2026-27 Q3.
     result = produce_return(settings, Quarter.parse("2026Q3"), engine)

@@ -18,7 +18,7 @@ from tests.conftest import copy_landing, make_settings
 from transforms.ingest.sources import load_case_system
 from transforms.kpis.produce import FIGURE_COLUMNS, SHEETS, produce_return
 from transforms.periods import Quarter
-from transforms.reference_sources import load_reference_sources
+from transforms.ingest.sources import load_reference_sources
 from transforms.sample.landing import generate_landing
 from transforms.warehouse.db import ensure_schema, make_engine
 from transforms.warehouse.schema import child_key, kpi_figure
@@ -32,7 +32,7 @@ def _produce(root, landing, quarter=QUARTER):
     assert load_case_system(settings).outcome in ("LOADED", "ALREADY_LOADED")
     engine = make_engine(settings.warehouse_url)
     ensure_schema(engine)
-    load_reference_sources(engine, landing)
+    load_reference_sources(settings, engine)
     return settings, produce_return(settings, quarter, engine)
 
 

@@ -23,7 +23,7 @@ from transforms.marts.build import build_marts
 from transforms.marts.definitions import MARTS
 from transforms.matching.run import run_matching
 from transforms.periods import Quarter
-from transforms.reference_sources import load_reference_sources
+from transforms.ingest.sources import load_reference_sources
 from transforms.sample.landing import generate_landing
 from transforms.warehouse.db import make_engine
 
@@ -40,7 +40,7 @@ def _load_everything(settings):
     load_ccis(settings)
     refresh_custody(settings, now=dt.datetime(2026, 11, 20, 16, 0))
     run_matching(settings)
-    load_reference_sources(make_engine(settings.warehouse_url), settings.landing_dir)
+    load_reference_sources(settings)
 
 
 def _personal_values(url: str) -> set[str]:

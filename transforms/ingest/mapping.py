@@ -312,6 +312,10 @@ def to_canonical_text(raw: pd.DataFrame, table: Table, mapping: SupplierMapping,
         elif col.code_list and mapping.codes.get(col.code_list):
             labels = {k.strip().upper(): c for k, c in mapping.codes[col.code_list].items()}
             stripped = upper.map(labels).where(lambda s: s.notna(), stripped).where(stripped.notna(), None)
+        if col.normalise in ("upper", "upper_snake"):
+            stripped = stripped.str.upper().where(stripped.notna(), None)
+            if col.normalise == "upper_snake":
+                stripped = stripped.str.replace(r"[\s-]+", "_", regex=True).where(stripped.notna(), None)
         if col.name == "postcode":
             stripped = stripped.map(lambda v: normalise_postcode(v) if isinstance(v, str) else v)
         elif col.name in ("upn", "pnc_id"):

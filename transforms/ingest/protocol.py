@@ -29,7 +29,7 @@ from transforms.canonical import Table, code_lists, load_model
 from transforms.identifiers import upn_is_valid
 from transforms.ingest.delivery import Delivery, file_sha256
 from transforms.ingest.mapping import to_canonical_text, to_canonical_types
-from transforms.ingest.readers import MALFORMED_ATTR, TableSource, csv_chunks, open_csv, read_sheet
+from transforms.ingest.readers import MALFORMED_ATTR, TableSource, csv_chunks, match_headers, open_csv, read_sheet
 from transforms.ingest.report import DeliveryRejected, IngestReport, TableCount
 from transforms.settings import Settings
 from transforms.validation import RowFailure, quarantine_rows, run_suite
@@ -128,12 +128,15 @@ def _open_table(delivery: Delivery, table: Table, chunk_rows: int) -> _TableRun:
     if mapping.format == "csv":
         path = delivery.path_of(source_name)
         source = open_csv(path, mapping)
+        match_headers(source, list(mapping.tables[table.name].columns.values()))
         delivery.notes.extend(source.notes)
         return _TableRun(table, source, lambda: csv_chunks(path, source, mapping, chunk_rows))
     path = delivery.path_of(mapping.workbook)
     # A workbook is parsed once per delivery; each sheet is read when first asked for.
     if source_name not in delivery.sheet_cache:
-        delivery.sheet_cache[source_name] = read_sheet(path, source_name)
+        lenient = source_name == "*"  # a hand-kept sheet: find its header row, skip blank lines
+        delivery.sheet_cache[source_name] = read_sheet(
+            path, source_name, list(mapping.tables[table.name].columns.values()) if lenient else None)
     frame = delivery.sheet_cache[source_name]
     source = TableSource(file_name=f"{mapping.workbook} [{source_name}]", headers=list(frame.columns))
     return _TableRun(table, source, lambda: iter([frame]))
@@ -267,8 +270,9 @@ def _note_extra_columns(delivery: Delivery, source: TableSource, headers: dict[s
     expected = set(headers.values())
     extra = [h for h in source.headers if h not in expected]
     if extra:
-        delivery.notes.append(f"{source.file_name}: {len(extra)} extra column(s) ignored: "
-                              + ", ".join(h[:40] for h in extra[:10]))
+        # Named by letter only: in a file sent without its header, the "headers" are a person's data.
+        delivery.notes.append(f"{source.file_name}: {len(extra)} extra column(s) ignored (column "
+                              + ", ".join(source.column_letter(h) for h in extra[:10]) + ")")
 
 
 def key_hashes(keys: pd.Series) -> np.ndarray:

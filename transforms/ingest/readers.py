@@ -113,7 +113,7 @@ def open_csv(path: Path, mapping: SupplierMapping) -> TableSource:
         if other:
             raise DeliveryRejected(f"{path.name}: the header row is not split by the expected delimiter "
                                    f"{mapping.delimiter!r} (it looks {other!r}-separated)")
-    return TableSource(file_name=path.name, headers=headers, encoding=encoding, notes=[note] if note else [])
+    return TableSource(file_name=path.name, headers=_unique(headers), encoding=encoding, notes=[note] if note else [])
 
 
 def csv_chunks(path: Path, source: TableSource, mapping: SupplierMapping, chunk_rows: int) -> Iterator[pd.DataFrame]:
@@ -122,15 +122,25 @@ def csv_chunks(path: Path, source: TableSource, mapping: SupplierMapping, chunk_
     hands rows with more fields than the header back as malformed (``frame.attrs``) instead of
     stopping: they are quarantined, the other rows load."""
     headers = source.headers
+    # pandas takes a first data row longer than the header as an index column (and drops
+    # data); such a file goes straight to the careful reader.
+    with open(path, encoding=source.encoding, newline="") as f:
+        rows = csv.reader(f, delimiter=mapping.delimiter, quotechar=mapping.quotechar, strict=False)
+        next(rows, None)
+        first = next(rows, [])
+    if len(first) > len(headers):
+        yield from _python_csv_chunks(path, source, mapping, chunk_rows, skip=0)
+        return
     reader = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding=source.encoding,
-                         chunksize=chunk_rows, skip_blank_lines=False, header=0, names=headers,
+                         chunksize=chunk_rows, skip_blank_lines=False, header=0, names=headers, index_col=False,
                          on_bad_lines="error", engine="c", sep=mapping.delimiter, quotechar=mapping.quotechar)
     done = 0
     try:
         for chunk in reader:
             chunk.index = pd.RangeIndex(2 + done, 2 + done + len(chunk))
-            chunk.attrs[MALFORMED_ATTR] = {}
             done += len(chunk)
+            chunk = _without_blank_lines(chunk)
+            chunk.attrs[MALFORMED_ATTR] = {}
             yield chunk
         return
     except (pd.errors.ParserError, csv.Error, ValueError):
@@ -164,6 +174,7 @@ def _python_csv_chunks(path: Path, source: TableSource, mapping: SupplierMapping
                 if not body:
                     return
                 chunk = pd.DataFrame(body, columns=headers, index=pd.Index(index), dtype=str)
+                chunk = chunk[chunk.index.isin(list(malformed)) | ~_blank(chunk)]
                 chunk.attrs[MALFORMED_ATTR] = malformed
                 yield chunk
         except csv.Error as exc:
@@ -171,8 +182,42 @@ def _python_csv_chunks(path: Path, source: TableSource, mapping: SupplierMapping
                                    f"the file is cut off or is not CSV") from exc
 
 
-def read_sheet(path: Path, sheet: str) -> pd.DataFrame:
-    """A workbook sheet as raw cell values (dates stay dates, numbers stay numbers)."""
+def _blank(chunk: pd.DataFrame) -> pd.Series:
+    """Rows whose every field is empty or spaces (checked fully only where the first is)."""
+    result = pd.Series(False, index=chunk.index)
+    if chunk.empty or not len(chunk.columns):
+        return result
+    first = chunk.iloc[:, 0].fillna("").astype(str).str.strip() == ""
+    if first.any():
+        rest = chunk[first].fillna("").astype(str)
+        result[first] = rest.apply(lambda c: c.str.strip() == "").all(axis=1)
+    return result
+
+
+def _without_blank_lines(chunk: pd.DataFrame) -> pd.DataFrame:
+    """A wholly blank line (often trailing, left by an editor or a transfer) is not a record."""
+    return chunk[~_blank(chunk)] if len(chunk) else chunk
+
+
+def match_headers(source: TableSource, expected: list[str]) -> None:
+    """Headers that differ from the mapping's only in case, spaces or punctuation are taken as
+    the mapping's (noted); the file's own spelling stays in ``original_headers``."""
+    wanted = {_header_key(h): h for h in expected}
+    renamed = []
+    for i, h in enumerate(source.headers):
+        target = wanted.get(_header_key(h))
+        if target and target != h and target not in source.headers:
+            renamed.append(f"'{h[:30]}' as '{target}'")
+            source.headers[i] = target
+    if renamed:
+        source.notes.append(f"{source.file_name}: header(s) read as the mapping's: " + ", ".join(renamed[:10]))
+
+
+def read_sheet(path: Path, sheet: str, expected_headers: list[str] | None = None) -> pd.DataFrame:
+    """A workbook sheet as raw cell values (dates stay dates, numbers stay numbers). ``sheet``
+    ``*`` is the first sheet. The header row is the first of the top 20 rows holding every
+    expected header (ignoring case and spaces), so title rows above a hand-kept table are
+    skipped; row numbers stay the sheet's own."""
     from python_calamine import CalamineWorkbook
 
     check_is_readable_file(path)
@@ -182,7 +227,8 @@ def read_sheet(path: Path, sheet: str) -> pd.DataFrame:
     except Exception as exc:  # calamine raises its own error types for a broken archive
         raise DeliveryRejected(f"{path.name} is not a valid Excel workbook (.xlsx archive); "
                                f"it may be cut off or another kind of file") from exc
-    match = sheet if sheet in names else next((n for n in names if n.strip().lower() == sheet.lower()), None)
+    match = (names[0] if sheet == "*" and names else sheet if sheet in names
+             else next((n for n in names if n.strip().lower() == sheet.lower()), None))
     if match is None:
         raise DeliveryRejected(f"{path.name} has no sheet '{sheet}' (sheets: {', '.join(names)})")
     try:
@@ -191,12 +237,48 @@ def read_sheet(path: Path, sheet: str) -> pd.DataFrame:
         raise DeliveryRejected(f"{path.name}: sheet '{sheet}' cannot be read") from exc
     if not rows:
         return pd.DataFrame()
-    headers = [str(h).strip() for h in rows[0]]
-    body = [list(r)[:len(headers)] + [""] * (len(headers) - len(r)) for r in rows[1:]]
-    frame = pd.DataFrame(body, columns=headers, dtype=object)
-    frame.index = pd.RangeIndex(2, 2 + len(frame))
+    at = 0
+    if expected_headers:
+        wanted = {_header_key(h) for h in expected_headers}
+        at = next((i for i, r in enumerate(rows[:20])
+                   if len(wanted & {_header_key(c) for c in r}) >= min(3, len(wanted))), 0)
+        canonical = {_header_key(h): h for h in expected_headers}
+        headers = [canonical.get(_header_key(h), str(h).strip()) for h in rows[at]]
+    else:
+        headers = [str(h).strip() for h in rows[at]]
+    body = [list(r)[:len(headers)] + [""] * (len(headers) - len(r)) for r in rows[at + 1:]]
+    frame = pd.DataFrame(body, columns=_unique(headers), dtype=object)
+    frame.index = pd.RangeIndex(at + 2, at + 2 + len(frame))
+    if expected_headers:
+        # A hand-kept sheet: wholly blank lines between entries are not rows.
+        blank = frame.map(lambda v: v is None or (isinstance(v, str) and not v.strip()))
+        frame = frame[~blank.all(axis=1)]
+        # Merged cells (one meeting date over its partners' rows) hold their value only in the
+        # first row: the first column is filled down, as a person reading the sheet would.
+        first = frame.columns[0]
+        empty = blank.loc[frame.index, first]
+        if empty.any() and not empty.iloc[0]:
+            frame[first] = frame[first].where(~empty).ffill()
     # Trailing blank rows a spreadsheet keeps after deleting data are not rows.
     while len(frame) and frame.iloc[-1].map(lambda v: v in ("", None)).all():
         frame = frame.iloc[:-1]
     frame.attrs[MALFORMED_ATTR] = {}
     return frame.replace({"": None})
+
+
+def _header_key(value) -> str:
+    """A header as a person means it: case, spaces, underscores and punctuation ignored."""
+    import re
+
+    return re.sub(r"[^a-z0-9]", "", str(value or "").lower())
+
+
+def _unique(headers: list[str]) -> list[str]:
+    """Blank or repeated headers get a suffix, so every column can be addressed."""
+    seen: dict[str, int] = {}
+    out = []
+    for h in headers:
+        h = h or "unnamed"
+        seen[h] = seen.get(h, 0) + 1
+        out.append(h if seen[h] == 1 else f"{h}.{seen[h]}")
+    return out

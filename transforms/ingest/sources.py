@@ -107,6 +107,11 @@ def load_case_system(settings: Settings, engine: Engine | None = None) -> Ingest
             if not entry.is_dir():
                 strays.append(_not_a_delivery(engine, CASE_SYSTEM.name, entry,
                                               "a file where a delivery folder (with manifest.json) should be"))
+            elif not (entry / "manifest.json").is_file():
+                # Recorded once; when its manifest arrives the delivery loads as usual.
+                strays.append(_not_a_delivery(engine, CASE_SYSTEM.name, entry,
+                                              "no manifest.json: an incomplete delivery, not loaded until its "
+                                              "manifest arrives"))
     deliveries = find_deliveries(folder, settings.mappings_dir)
     if not deliveries:
         return _nothing(CASE_SYSTEM.name, folder, strays)
@@ -220,3 +225,55 @@ def _mapping(supplier: str, settings: Settings):
         return load_mapping(supplier, settings.mappings_dir)
     except MappingError as exc:
         raise DeliveryRejected(str(exc)) from exc
+
+
+# --- board register and population reference ----------------------------------------------
+
+def load_board(settings: Settings, engine: Engine | None = None) -> IngestReport:
+    """``landing/board/board_attendance.xlsx``, the hand-kept register."""
+    return _load_single_file(BOARD, "board_register", settings.landing_dir / "board", "board_attendance.xlsx",
+                             settings, engine)
+
+
+def load_population(settings: Settings, engine: Engine | None = None) -> IngestReport:
+    """``landing/reference/population.csv``."""
+    return _load_single_file(POPULATION, "population", settings.landing_dir / "reference", "population.csv",
+                             settings, engine)
+
+
+def _load_single_file(source: Source, supplier: str, landing: Path, contract: str, settings: Settings,
+                      engine: Engine | None) -> IngestReport:
+    """A source that is one file replaced now and then: its delivery id is the file's name and
+    the start of its SHA-256, so a changed file is a new delivery and the same file a rerun."""
+    engine = _prepare(settings, engine)
+    strays, found = [], None
+    for entry in sorted(landing.iterdir()) if landing.is_dir() else []:
+        if entry.name.startswith(("~$", ".~lock")):
+            strays.append(_not_a_delivery(engine, source.name, entry, "an office lock file, not data"))
+        elif normalise_name(entry.name) == normalise_name(contract) and found is None:
+            found = entry
+        else:
+            strays.append(_not_a_delivery(engine, source.name, entry, f"not {contract}"))
+    if found is None:
+        return _nothing(source.name, landing, strays)
+    mapping = _mapping(supplier, settings)
+    digest = file_sha256(found) if found.is_file() else "unreadable"
+    stamp = dt.datetime.fromtimestamp(found.lstat().st_mtime, tz=LONDON)
+    delivery = Delivery(folder=landing, delivery_id=f"{Path(contract).stem}-{digest[:12]}", supplier=mapping.supplier,
+                        extracted_at=stamp, files=[], mapping=mapping,
+                        paths={(mapping.workbook or next(iter(mapping.tables.values())).source): found})
+    if found.name != contract:
+        delivery.notes.append(f"{found.name} taken as {contract} (the name differs only in case or separators)")
+    return _finish(load_snapshot(source, delivery, settings, engine), strays)
+
+
+def load_reference_sources(settings: Settings, engine: Engine | None = None) -> dict[str, IngestReport]:
+    """The board register and the population reference, each through the protocol. A source
+    that is rejected is reported and leaves its previous data live; the other still loads."""
+    reports = {}
+    for name, load in (("board", load_board), ("population", load_population)):
+        try:
+            reports[name] = load(settings, engine)
+        except DeliveryRejected as exc:
+            reports[name] = getattr(exc, "report", None) or IngestReport(name, None, "REJECTED", str(exc))
+    return reports

@@ -58,14 +58,14 @@ def write_delivery(tables: dict[str, pd.DataFrame], folder: Path, supplier: str,
     files = []
     if mapping.format == "csv":
         for table, df in tables.items():
-            frame = _supplier_values(df, table, mapping, "%d/%m/%Y")
+            frame = _supplier_values(df, table, mapping, mapping.date_formats[0])
             frame = frame.rename(columns=mapping.tables[table].columns)
             frame.attrs["layout"] = "csv"
             if corrupt:
                 frame = corrupt(table, frame)
             target = folder / mapping.tables[table].source
-            encoding = frame.attrs.get("encoding", "utf-8-sig")
-            frame.to_csv(target, index=False, encoding=encoding, lineterminator="\r\n")
+            encoding = frame.attrs.get("encoding", mapping.encoding)
+            frame.to_csv(target, index=False, encoding=encoding, lineterminator="\r\n", sep=mapping.delimiter)
             files.append({"name": target.name, "sha256": file_sha256(target), "rows": {table: len(frame)}})
     else:
         target = folder / mapping.workbook
