@@ -17,7 +17,7 @@ from tests.conftest import make_settings
 from transforms.ingest.sources import load_case_system
 from transforms.ingest.sources import load_education
 from transforms.matching.run import run_matching
-from transforms.reference_sources import load_reference_sources
+from transforms.ingest.sources import load_reference_sources
 from transforms.sample.landing import generate_landing
 from transforms.warehouse.db import ensure_schema, make_engine
 
@@ -62,7 +62,7 @@ def build_warehouse(root: Path, layout: str = "corepl", warehouse_url: str | Non
         assert load_education(settings, engine).outcome == "LOADED"
     run_matching(settings)
     ensure_schema(engine)
-    load_reference_sources(engine, landing)
+    load_reference_sources(settings, engine)
     return settings, engine
 
 
