@@ -5,6 +5,7 @@
     ccis         landing/ccis/ccis_activity_<yyyymmdd>.csv
     board        landing/board/board_attendance.xlsx
     population   landing/reference/population.csv
+    looked_after landing/reference/looked_after.csv (optional)
 
 Every entry of a source's landing folder is accounted for: the newest delivery is loaded (or
 rejected with its reason), a name that does not follow the contract is audited as
@@ -30,7 +31,7 @@ from transforms.warehouse.audit import audited, record_outcome
 from transforms.warehouse.db import ensure_schema, make_engine
 from transforms.warehouse.reference import load_reference_tables
 from transforms.warehouse.schema import (
-    CORE_TABLES, EDUCATION_TABLES, child_key, core_board_attendance, ref_population,
+    CORE_TABLES, EDUCATION_TABLES, child_key, core_board_attendance, ref_looked_after, ref_population,
 )
 
 
@@ -60,6 +61,7 @@ EDUCATION = Source("education", lambda: {n: EDUCATION_TABLES[n] for n in ("pupil
 CCIS = Source("ccis", lambda: {"ccis_activity": EDUCATION_TABLES["ccis_activity"]}, "education", keep_history=True)
 BOARD = Source("board", lambda: {"board_attendance": core_board_attendance}, "reference")
 POPULATION = Source("population", lambda: {"population": ref_population}, "reference")
+LOOKED_AFTER = Source("looked_after", lambda: {"looked_after": ref_looked_after}, "reference")
 
 
 def _prepare(settings: Settings, engine: Engine | None) -> Engine:
@@ -241,6 +243,17 @@ def load_population(settings: Settings, engine: Engine | None = None) -> IngestR
                              settings, engine)
 
 
+# Folders several single-file sources share: each leaves the others' files to them.
+SHARED_FOLDERS = {"reference": ("population.csv", "looked_after.csv")}
+
+
+def load_looked_after(settings: Settings, engine: Engine | None = None) -> IngestReport:
+    """``landing/reference/looked_after.csv`` (optional: without it the looked-after dimension of
+    disproportionality is not assessed)."""
+    return _load_single_file(LOOKED_AFTER, "looked_after", settings.landing_dir / "reference", "looked_after.csv",
+                             settings, engine)
+
+
 def _load_single_file(source: Source, supplier: str, landing: Path, contract: str, settings: Settings,
                       engine: Engine | None) -> IngestReport:
     """A source that is one file replaced now and then: its delivery id is the file's name and
@@ -252,6 +265,8 @@ def _load_single_file(source: Source, supplier: str, landing: Path, contract: st
             strays.append(_not_a_delivery(engine, source.name, entry, "an office lock file, not data"))
         elif normalise_name(entry.name) == normalise_name(contract) and found is None:
             found = entry
+        elif normalise_name(entry.name) in {normalise_name(n) for n in SHARED_FOLDERS.get(landing.name, ())}:
+            continue  # another source's file in the same folder: that source accounts for it
         else:
             strays.append(_not_a_delivery(engine, source.name, entry, f"not {contract}"))
     if found is None:
@@ -271,7 +286,7 @@ def load_reference_sources(settings: Settings, engine: Engine | None = None) -> 
     """The board register and the population reference, each through the protocol. A source
     that is rejected is reported and leaves its previous data live; the other still loads."""
     reports = {}
-    for name, load in (("board", load_board), ("population", load_population)):
+    for name, load in (("board", load_board), ("population", load_population), ("looked_after", load_looked_after)):
         try:
             reports[name] = load(settings, engine)
         except DeliveryRejected as exc:
