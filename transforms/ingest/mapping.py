@@ -218,6 +218,12 @@ def case_system_layouts(folder: Path | None = None) -> list[str]:
     return layouts
 
 
+def _serial_cell_as_date(value):
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 2_958_466:
+        return EXCEL_EPOCH + dt.timedelta(days=int(value))
+    return value
+
+
 def _as_text(value) -> str | None:
     """A supplier cell as text, whatever the reader returned (Excel cells may be numbers or dates)."""
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
@@ -295,7 +301,12 @@ def to_canonical_text(raw: pd.DataFrame, table: Table, mapping: SupplierMapping,
         if header not in raw.columns or (only is not None and col.name not in only):
             continue
         values = raw[header]
+        date_formats = mapping.date_formats
         if mapping.format != "csv":  # spreadsheet cells may be numbers or dates
+            if col.type == "date" and "excel" in date_formats:
+                # Only a number cell is an Excel date serial; the same digits typed as text are not.
+                values = values.map(_serial_cell_as_date)
+                date_formats = tuple(f for f in date_formats if f != "excel")
             values = values.map(_as_text)
         text = values.astype("object").where(values.notna(), None)
         text = pd.Series(text, index=raw.index, dtype="object")
@@ -304,7 +315,7 @@ def to_canonical_text(raw: pd.DataFrame, table: Table, mapping: SupplierMapping,
         upper = stripped.str.upper()
         stripped = stripped.where(~upper.isin(markers), None)
         if col.type == "date":
-            stripped = _normalise_dates(stripped, mapping.date_formats)
+            stripped = _normalise_dates(stripped, date_formats)
         elif col.type == "datetime":
             stripped = _normalise_datetimes(stripped, mapping.datetime_formats)
         elif col.type == "bool":
