@@ -87,8 +87,6 @@ def test_a_load_that_publishes_nothing_emits_no_event(airflow_db, tmp_path, samp
     assert _events("yj://warehouse/core/case_system", {newest}) == []
 
 
-@pytest.mark.xfail(reason="content-hash dedupe of custody files is the ingest branch's (issue 17 protocol); "
-                          "passes once merged", strict=False)
 def test_identical_custody_bytes_under_two_names_load_once(airflow_db, tmp_path, sample_dir, monkeypatch):
     from sqlalchemy import func, select
 

@@ -210,8 +210,6 @@ def test_a_worker_killed_mid_load_keeps_the_live_data_and_the_retry_completes(ki
     assert _staging_tables(warehouse_url) == []
 
 
-@pytest.mark.xfail(reason="needs the ingest branch's audit contract (STARTED at attempt start, turned ABANDONED "
-                          "by the next attempt); passes once merged", strict=False)
 def test_a_worker_killed_mid_load_leaves_an_audit_row_for_each_attempt(killed_load, warehouse_url):
     engine = make_engine(warehouse_url)
     with engine.connect() as conn:
