@@ -163,9 +163,10 @@ def _python_csv_chunks(path: Path, source: TableSource, mapping: SupplierMapping
             while True:
                 body, index, malformed = [], [], {}
                 for record in rows:
-                    if len(record) > width and any(v.strip() for v in record[width:]):
-                        malformed[line] = record
-                        record = record[:width]
+                    if len(record) > width:
+                        if any(v.strip() for v in record[width:]):
+                            malformed[line] = record
+                        record = record[:width]  # trailing empty fields (a stray delimiter) carry nothing
                     body.append(record + [""] * (width - len(record)))
                     index.append(line)
                     line += 1
