@@ -164,9 +164,10 @@ def _python_csv_chunks(path: Path, source: TableSource, mapping: SupplierMapping
                 body, index, malformed = [], [], {}
                 for record in rows:
                     if len(record) > width:
-                        if any(v.strip() for v in record[width:]):
-                            malformed[line] = record
-                        record = record[:width]  # trailing empty fields (a stray delimiter) carry nothing
+                        # Even empty extra fields mean the values shifted (an unquoted delimiter
+                        # moves the row's empty last field past the header).
+                        malformed[line] = record
+                        record = record[:width]
                     body.append(record + [""] * (width - len(record)))
                     index.append(line)
                     line += 1
