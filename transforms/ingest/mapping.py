@@ -349,6 +349,8 @@ def to_canonical_types(text: pd.DataFrame, table: Table) -> pd.DataFrame:
             out[col.name] = pd.Series(parsed.dt.to_pydatetime(), index=text.index, dtype=object).where(values.notna(), None)
         elif col.type == "int":
             out[col.name] = pd.array(pd.to_numeric(values), dtype="Int64")
+        elif col.type == "float":
+            out[col.name] = pd.to_numeric(values).astype(object).where(values.notna(), None)
         elif col.type == "bool":
             out[col.name] = values.map({"true": True, "false": False}).astype(object).where(values.notna(), None)
         else:
