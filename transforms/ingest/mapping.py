@@ -164,6 +164,8 @@ def parse_mapping(path: Path) -> SupplierMapping:
         missing = [c for c in model[name].column_names if c not in mapped]
         if missing:
             raise _fail(path, f"key 'tables.{name}.columns' does not map {', '.join(missing)}")
+        if "start_columns" in spec or "end_columns" in spec:
+            raise _fail(path, f"key 'tables.{name}.start_columns': START and END in one row is not supported yet")
         if ("start_columns" in spec) != ("end_columns" in spec):
             raise _fail(path, f"key 'tables.{name}': start_columns and end_columns go together")
         tables[name] = TableMapping(source=str(spec["source"]), columns={k: str(v) for k, v in spec["columns"].items()},
