@@ -49,11 +49,6 @@ DATETIME_COLUMNS = ("arrest_datetime", "arrival_datetime", "detention_authorised
 BOOL_COLUMNS = ("strip_search", "pace_transfer_requested", "pace_transfer_achieved")
 log = logging.getLogger(__name__)
 
-# Kept for callers that name the report and rejection of a custody file: the one ingest types.
-CustodyFileReport = IngestReport
-CustodyFileRejected = DeliveryRejected
-
-
 def extract_time_of(path: Path) -> dt.datetime:
     """The file's own extract time, from its name (Europe/London wall-clock time)."""
     m = FILE_PATTERN.match(normalise_name(path.name))

@@ -11,7 +11,8 @@ from sqlalchemy import Engine, select
 
 from transforms.custody.briefing import write_refresh_outputs
 from transforms.custody.enrich import enrich
-from transforms.custody.load import SOURCE, CustodyFileReport, live_detentions, load_new_custody_files
+from transforms.custody.load import SOURCE, live_detentions, load_new_custody_files
+from transforms.ingest.report import IngestReport
 from transforms.matching.resolve import links_for_new_records
 from transforms.matching.run import thresholds_from
 from transforms.settings import Settings
@@ -21,7 +22,7 @@ from transforms.warehouse.schema import CORE_TABLES, audit_delivery
 
 @dataclass
 class RefreshReport:
-    files: list[CustodyFileReport]
+    files: list[IngestReport]
     as_at: dt.datetime | None
     outputs: list[Path] = field(default_factory=list)
     live: int = 0

@@ -68,7 +68,7 @@ def find_alerts(open_children: pd.DataFrame, pupils: pd.DataFrame, suspensions: 
         add(child_of_upn[r.upn], kind, r.start_date, detail, f"{r.category}|{r.start_date}")
     for r in pupils.itertuples(index=False):
         if r.part_time_timetable:
-            hours = f" ({int(r.part_time_hours)} hours a week)" if pd.notna(r.part_time_hours) else ""
+            hours = f" ({float(r.part_time_hours):g} hours a week)" if pd.notna(r.part_time_hours) else ""
             add(r.child_id, "PART_TIME_TIMETABLE", None, f"On a part-time timetable{hours}", f"PTT|{year}")
         if r.ehe:
             add(r.child_id, "EHE", r.ehe_start_date, "Electively home educated" + (

@@ -164,6 +164,8 @@ def parse_mapping(path: Path) -> SupplierMapping:
         missing = [c for c in model[name].column_names if c not in mapped]
         if missing:
             raise _fail(path, f"key 'tables.{name}.columns' does not map {', '.join(missing)}")
+        if "start_columns" in spec or "end_columns" in spec:
+            raise _fail(path, f"key 'tables.{name}.start_columns': START and END in one row is not supported yet")
         if ("start_columns" in spec) != ("end_columns" in spec):
             raise _fail(path, f"key 'tables.{name}': start_columns and end_columns go together")
         tables[name] = TableMapping(source=str(spec["source"]), columns={k: str(v) for k, v in spec["columns"].items()},
@@ -349,6 +351,8 @@ def to_canonical_types(text: pd.DataFrame, table: Table) -> pd.DataFrame:
             out[col.name] = pd.Series(parsed.dt.to_pydatetime(), index=text.index, dtype=object).where(values.notna(), None)
         elif col.type == "int":
             out[col.name] = pd.array(pd.to_numeric(values), dtype="Int64")
+        elif col.type == "float":
+            out[col.name] = pd.to_numeric(values).astype(object).where(values.notna(), None)
         elif col.type == "bool":
             out[col.name] = values.map({"true": True, "false": False}).astype(object).where(values.notna(), None)
         else:

@@ -163,7 +163,9 @@ def _python_csv_chunks(path: Path, source: TableSource, mapping: SupplierMapping
             while True:
                 body, index, malformed = [], [], {}
                 for record in rows:
-                    if len(record) > width and any(v.strip() for v in record[width:]):
+                    if len(record) > width:
+                        # Even empty extra fields mean the values shifted (an unquoted delimiter
+                        # moves the row's empty last field past the header).
                         malformed[line] = record
                         record = record[:width]
                     body.append(record + [""] * (width - len(record)))

@@ -16,7 +16,7 @@ from transforms.canonical import Table as ModelTable, canonical_tables, load_mod
 
 metadata = MetaData()
 
-SQL_TYPES = {"str": Text, "int": Integer, "date": Date, "bool": Boolean}
+SQL_TYPES = {"str": Text, "int": Integer, "float": Float, "date": Date, "bool": Boolean}
 
 
 def core_table_name(canonical_name: str) -> str:
