@@ -22,6 +22,7 @@ from yj_airflow.defaults import START_DATE, TIMEZONE, default_args
 
 
 @dag(
+    description="Morning summary of the last 24 hours of loads, rejections and quarantines, sent to the BI team",
     schedule=CronTriggerTimetable("0 7 * * *", timezone=TIMEZONE),
     start_date=START_DATE,
     catchup=False,
