@@ -240,13 +240,12 @@ def test_a_submitted_return_is_what_the_pack_shows(warehouse, tmp_path):
     """kpi_figure_submitted (issue 12's table of returns marked submitted) wins over the figures
     stored when the return was produced; a quarter with neither is recomputed and marked."""
     settings, engine = warehouse
-    produce_return(settings, Q, engine)
+    from transforms.kpis.submission import submit_return
+
+    result = produce_return(settings, Q, engine)
+    submit_return(engine, Q, result.workbook, result.status, "test")  # issue 12's submission
     rebuild_marts(engine, tmp_path / "marts", AS_OF, AREAS)
     with engine.begin() as conn:
-        conn.execute(text("CREATE TABLE IF NOT EXISTS kpi_figure_submitted AS SELECT * FROM kpi_figure WHERE 0 = 1"))
-        conn.execute(text("ALTER TABLE kpi_figure_submitted ADD COLUMN submitted_at TIMESTAMP"))
-        conn.execute(text("INSERT INTO kpi_figure_submitted SELECT *, '2025-10-20 10:00:00' FROM kpi_figure WHERE quarter = :q"),
-                     {"q": Q.code})
         # As submitted, before a later correction of the data: 7 first-time entrants, not 9.
         conn.execute(text("UPDATE kpi_figure_submitted SET value = 7 WHERE measure = 'ni.fte.count'"))
     pack = _pack(engine, tmp_path / "pack")
