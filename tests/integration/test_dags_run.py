@@ -74,6 +74,8 @@ def test_case_system_dag_against_postgresql(airflow_db, yj_env, postgres_url, mo
 def test_kpi_dag_takes_the_quarter_param(airflow_db, yj_env):
     from yj_airflow.runner import run_dag
 
+    # Data first: the board pack refuses a quarter with no data in the warehouse.
+    assert run_dag(_dags()["case_system_nightly"])["ok"]
     result = run_dag(_dags()["yjb_kpi_quarterly"], {"quarter": "2025Q2"})
     assert result["ok"]
     assert result["tasks"]["resolve_quarter"]["result"] == {"quarter": "2025-26 Q2", "start": "2025-07-01",
