@@ -24,6 +24,9 @@ from transforms.warehouse.schema import CORE_TABLES, audit_delivery, quarantine
 
 PASS, FAIL, WARN, NOT_COMPARED = "PASS", "FAIL", "WARN", "NOT_COMPARED"
 CHECK_COLUMNS = ["check", "kpi", "result", "detail"]
+# Sources whose extract time says how far the events go. The reference files (board register,
+# population, looked-after) carry only the time the file was saved, which says nothing of that.
+EVENT_SOURCES = ("case_system", "police_custody", "education", "ccis")
 GROUP_SUMMED = ("kpi1", "kpi2", "kpi3", "kpi4", "kpi5", "kpi7")
 QUARANTINE_COLUMNS = ["quarantine_id", "source", "delivery_id", "table_name", "file_name", "line_number", "rules", "reason"]
 
@@ -32,7 +35,7 @@ QUARANTINE_COLUMNS = ["quarantine_id", "source", "delivery_id", "table_name", "f
 class DataFacts:
     """What the warehouse holds, for the readiness checks (no personal data)."""
     children: int
-    newest_extract: dt.date | None  # the newest extract date of any loaded delivery
+    newest_extract: dt.date | None  # the newest extract date of any loaded delivery of EVENT_SOURCES
     sources: dict[str, tuple[str, str]]  # source -> (delivery id, extracted at) read by the return
     quarantined: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=QUARANTINE_COLUMNS))
 
@@ -53,7 +56,8 @@ def extract_date(text: str | None) -> dt.date | None:
 def gather_facts(engine: Engine, quarter: Quarter, sources: dict[str, tuple[str, str]]) -> DataFacts:
     with engine.connect() as conn:
         children = conn.execute(select(func.count()).select_from(CORE_TABLES["child"])).scalar_one()
-        stamps = conn.execute(select(audit_delivery.c.extracted_at).where(audit_delivery.c.outcome == "LOADED")).scalars()
+        stamps = conn.execute(select(audit_delivery.c.extracted_at).where(
+            (audit_delivery.c.outcome == "LOADED") & audit_delivery.c.source.in_(EVENT_SOURCES))).scalars()
         dates = [d for d in (extract_date(s) for s in stamps) if d]
         held = []
         for source, (delivery_id, _) in sources.items():
