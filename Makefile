@@ -8,7 +8,7 @@ SAMPLE_SEED ?= 20261122
 SAMPLE_CHILDREN ?= 2000
 SAMPLE_YEARS ?= 5
 
-.PHONY: setup run test test-fast bench sample clean
+.PHONY: setup run test test-corpus test-fast bench sample clean
 
 setup: $(STAMP)
 
@@ -25,7 +25,11 @@ run: sample
 	$(BIN)/yj run --landing var/landing --out var/output
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not corpus"
+
+# The independent corpus of malformed deliveries (tests/corpus/), every case through the real loads.
+test-corpus: $(STAMP)
+	$(BIN)/python -m pytest -q -m corpus
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not integration"

@@ -655,7 +655,10 @@ def education_rows(cohort):
                        "Y" if ehe else "N", "2026-01-05" if ehe else "", "N", "Y" if ptt else "N",
                        "12.5" if ptt else ""])
         if not ehe:
-            att.append([c["upn"], "2026-09-03", "2026-11-20", "104", str(104 - (k * 7) % 40), str((k * 3) % 15)])
+            # Sessions attended plus unauthorised absences never exceed the sessions possible (DfE:
+            # possible = attended + authorised absence + unauthorised absence).
+            attended = 104 - (k * 7) % 40
+            att.append([c["upn"], "2026-09-03", "2026-11-20", "104", str(attended), str(min((k * 3) % 15, 104 - attended))])
             if k % 3 == 0:
                 susp.append([c["upn"], urn, f"2026-{9 + k % 3:02d}-{10 + k:02d}",
                              "PERMANENT_EXCLUSION" if k == 9 else "SUSPENSION", str(2 + k % 6),

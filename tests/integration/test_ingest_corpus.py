@@ -13,7 +13,8 @@ import pytest
 from tests.corpus.build import build_corpus
 from tests.integration.ingest_harness import audit, live_state, run_source, settings_for, visible_text
 
-pytestmark = pytest.mark.integration
+# About 15 minutes for all its cases: run by `make test-corpus`, not by `make test` (see README, Tests).
+pytestmark = [pytest.mark.integration, pytest.mark.corpus]
 
 _CORPUS: dict[str, Path] = {}
 
