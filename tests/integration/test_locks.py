@@ -130,7 +130,7 @@ def test_cli_and_dag_loading_the_same_source_at_once_load_it_once(airflow_db, jo
     out, err = cli.communicate(timeout=300)
     assert cli.returncode == 0, err
     assert result["ok"], result
-    assert out.startswith("LOADED")
+    assert out.startswith("case_system LOADED: ")
     assert result["tasks"]["load_case_system_delivery"]["result"]["outcome"] == "ALREADY_LOADED"
     deliveries, counts, live = audit_rows(url)
     assert list(deliveries["outcome"]) == ["LOADED"]
