@@ -52,8 +52,8 @@ def readable_reason(error: BaseException | None) -> str:
 def latest_attempt(engine: Engine, source: str, since: dt.datetime | None = None) -> dict | None:
     """The newest audited attempt of ``source`` (started at or after ``since``): delivery,
     outcome, reason and row counts."""
-    query = select(audit_delivery.c.delivery_id, audit_delivery.c.outcome, audit_delivery.c.reason)\
-        .where(audit_delivery.c.source == source)
+    query = select(audit_delivery.c.attempt_id, audit_delivery.c.delivery_id, audit_delivery.c.outcome,
+                   audit_delivery.c.reason).where(audit_delivery.c.source == source)
     if since is not None:
         query = query.where(audit_delivery.c.started_at >= since)
     with engine.connect() as conn:
@@ -62,8 +62,7 @@ def latest_attempt(engine: Engine, source: str, since: dt.datetime | None = None
             return None
         counts = conn.execute(select(audit_table_count.c.table_name, audit_table_count.c.rows_read,
                                      audit_table_count.c.rows_loaded, audit_table_count.c.rows_quarantined)
-                              .where((audit_table_count.c.source == source)
-                                     & (audit_table_count.c.delivery_id == row.delivery_id))
+                              .where(audit_table_count.c.attempt_id == row.attempt_id)
                               .order_by(audit_table_count.c.table_name)).all()
     return {"delivery_id": row.delivery_id, "outcome": row.outcome, "reason": row.reason or "",
             "counts": {c.table_name: (c.rows_read, c.rows_loaded, c.rows_quarantined) for c in counts}}
@@ -122,8 +121,8 @@ def health_summary(engine: Engine, service: str, now: dt.datetime, sources: list
                                          .group_by(audit_delivery.c.outcome)).all())
             quarantined = conn.execute(
                 select(func.coalesce(func.sum(audit_table_count.c.rows_quarantined), 0))
-                .select_from(audit_table_count.join(audit_delivery, (audit_delivery.c.delivery_id == audit_table_count.c.delivery_id)
-                                                    & (audit_delivery.c.source == audit_table_count.c.source)))
+                .select_from(audit_table_count.join(audit_delivery,
+                                                    audit_delivery.c.attempt_id == audit_table_count.c.attempt_id))
                 .where((audit_delivery.c.source == source) & (audit_delivery.c.started_at >= since))).scalar_one()
             attempts = ", ".join(f"{n} {o}" for o, n in sorted(outcomes.items())) or "no attempt"
             published = live.get(source)

@@ -148,12 +148,12 @@ def test_the_daily_health_summary_counts_the_last_24_hours(tmp_path):
             ("c2.csv", "police_custody", now - dt.timedelta(hours=1), "LOADED")]
     with engine.begin() as conn:
         for delivery, source, started, outcome in rows:
-            conn.execute(insert(audit_delivery).values(delivery_id=delivery, source=source, started_at=started,
-                                                       outcome=outcome))
+            conn.execute(insert(audit_delivery).values(attempt_id=f"a-{delivery}", delivery_id=delivery, source=source,
+                                                       started_at=started, outcome=outcome))
         conn.execute(insert(audit_table_count), [
-            {"delivery_id": "d1", "source": "case_system", "table_name": "child", "rows_read": 10, "rows_loaded": 7,
+            {"attempt_id": "a-d1", "delivery_id": "d1", "source": "case_system", "table_name": "child", "rows_read": 10, "rows_loaded": 7,
              "rows_quarantined": 3},
-            {"delivery_id": "d0", "source": "case_system", "table_name": "child", "rows_read": 10, "rows_loaded": 0,
+            {"attempt_id": "a-d0", "delivery_id": "d0", "source": "case_system", "table_name": "child", "rows_read": 10, "rows_loaded": 0,
              "rows_quarantined": 9}])
         conn.execute(insert(core_publication).values(source="case_system", delivery_id="d1",
                                                      published_at=now - dt.timedelta(hours=4)))

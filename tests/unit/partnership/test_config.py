@@ -98,7 +98,7 @@ def test_shipped_example_loads(settings):
     (TWO_SERVICES.replace("local_authorities: [LEICESTER]", "local_authorities: LEICESTER"),
      r"key 'services\[0\].local_authorities' must be a list, not text"),
     (TWO_SERVICES.replace("case_system: corepl", "case_system: careworks"),
-     r"key 'services\[0\].case_system': no case-system mapping 'careworks'.*known: childview, corepl"),
+     r"key 'services\[0\].case_system': no case-system mapping 'careworks'.*known: caseflow, childview, corepl"),
     (TWO_SERVICES.replace("case_system: corepl", "case_system: la_education"),
      r"key 'services\[0\].case_system': no case-system mapping 'la_education'"),  # a mapping, but not of the case-system model
     (TWO_SERVICES.replace("landing: /srv/yj/county", "landing: city"), r"key 'services\[1\].landing': the folder is also service 'city''s"),
