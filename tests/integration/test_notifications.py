@@ -173,7 +173,9 @@ def test_a_rejected_custody_file_is_told_once_and_the_health_summary_is_sent(air
 
     custody = tmp_path / "landing" / "police_custody"
     newest = sorted(custody.glob("custody_*.csv"))[-1]
-    shutil.copy(newest, custody / "custody_20991231_0700.csv")  # from the future: rejected
+    # From the future: rejected. One byte more than the newest file, so it is not the same
+    # bytes under another name (that would be recorded as a duplicate, not rejected).
+    (custody / "custody_20991231_0700.csv").write_bytes(newest.read_bytes() + b"\n")
     dags = load_dags()
     assert run_dag(dags["police_custody_refresh"])["ok"]
     assert run_dag(dags["police_custody_refresh"])["ok"]  # tries the file again: no second message
