@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from tests.integration.kpi_fixtures import build_warehouse, edit_corepl_table, uk_date
 from transforms.ingest.sources import load_case_system
-from transforms.kpis.submission import file_sha256
+from transforms.ingest.delivery import file_sha256
 from transforms.warehouse.schema import kpi_figure_submitted, kpi_submission
 
 pytestmark = pytest.mark.integration

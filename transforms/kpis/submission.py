@@ -9,7 +9,6 @@ quarter's "change from the previous quarter" compares with the submitted figures
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Engine, insert, select
 
+from transforms.ingest.delivery import file_sha256
 from transforms.periods import Quarter
 from transforms.warehouse.schema import kpi_figure, kpi_figure_submitted, kpi_return_source, kpi_submission
 
@@ -35,14 +35,6 @@ class Submission:
     workbook_sha256: str
     status_at_submission: str
     sources: dict
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def submission_of(engine: Engine, quarter: Quarter) -> Submission | None:
