@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pandas as pd
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
@@ -37,7 +38,7 @@ def write_table(ws: Worksheet, frame: pd.DataFrame, table_name: str, *, start_ro
     first column to a number format for the rest of that row (rates on a pivoted sheet)."""
     headers = [str(c) for c in frame.columns]
     for c, name in enumerate(headers, start=1):
-        ws.cell(row=start_row, column=c, value=name)
+        ws.cell(row=start_row, column=c, value=_cell_value(name))
     for r, record in enumerate(frame.itertuples(index=False, name=None), start=start_row + 1):
         row_format = (value_formats or {}).get(record[0]) if record else None
         for c, value in enumerate(record, start=1):
@@ -73,6 +74,10 @@ def _cell_value(value):
         return None
     if isinstance(value, float) and value != value:
         return None
+    if isinstance(value, str):
+        # Control characters (a UTF-16 file read as bytes, a NUL from a transfer) cannot be
+        # stored in a workbook: each is shown as U+FFFD, so the cell still says something was there.
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
     return value
 
 
