@@ -32,6 +32,17 @@ def _locked(resource: str, settings, command: str):
                           describe_process(f"yj {command}"))
 
 
+def _quarter(text: str):
+    """The ``--quarter`` argument as a Quarter; a mistyped one is a one-line user error."""
+    from transforms.periods import BadQuarter, Quarter
+
+
+    try:
+        return Quarter.parse(text)
+    except BadQuarter as exc:
+        raise UserError(str(exc)) from None
+
+
 def _progress(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
@@ -73,15 +84,11 @@ def _apply_locations(args) -> None:
 
 
 def cmd_run(args) -> int:
-    from transforms.periods import BadQuarter, Quarter
     from yj_airflow.runner import CHAIN, load_dags, migrate_metadata_db, prepare_airflow_env, run_dag
 
     _apply_locations(args)
     if args.quarter:
-        try:
-            Quarter.parse(args.quarter)
-        except BadQuarter as exc:
-            raise UserError(str(exc)) from None
+        _quarter(args.quarter)
     home = prepare_airflow_env()
     from transforms.settings import load_settings
 
@@ -191,14 +198,10 @@ def _open_warehouse(settings):
 def cmd_kpi(args) -> int:
     from transforms.kpis.produce import produce_return
     from transforms.kpis.submission import SubmissionError, submit_return
-    from transforms.periods import BadQuarter, Quarter
     from transforms.ingest.sources import load_reference_sources
     from transforms.settings import load_settings
 
-    try:
-        quarter = Quarter.parse(args.quarter)
-    except BadQuarter as exc:
-        raise UserError(str(exc)) from None
+    quarter = _quarter(args.quarter)
     _apply_locations(args)
     settings = load_settings()
     engine = _open_warehouse(settings)
@@ -228,13 +231,9 @@ def cmd_kpi(args) -> int:
 def cmd_submit_return(args) -> int:
     from transforms.kpis.produce import return_paths
     from transforms.kpis.submission import SubmissionError, submit_return
-    from transforms.periods import BadQuarter, Quarter
     from transforms.settings import load_settings
 
-    try:
-        quarter = Quarter.parse(args.quarter)
-    except BadQuarter as exc:
-        raise UserError(str(exc)) from None
+    quarter = _quarter(args.quarter)
     _apply_locations(args)
     settings = load_settings()
     engine = _open_warehouse(settings)
@@ -295,14 +294,10 @@ def cmd_match(args) -> int:
 
 def cmd_board_pack(args) -> int:
     from transforms.marts.board_pack import MartsNotBuilt, QuarterRefused, write_board_pack
-    from transforms.periods import BadQuarter, Quarter
     from transforms.settings import load_settings
     from transforms.warehouse.db import make_engine
 
-    try:
-        quarter = Quarter.parse(args.quarter)
-    except BadQuarter as exc:
-        raise UserError(str(exc)) from None
+    quarter = _quarter(args.quarter)
     if args.threshold is not None and args.threshold < 1:
         raise UserError("--threshold must be 1 or more (1 suppresses nothing)")
     _apply_locations(args)
