@@ -58,6 +58,17 @@ def copy_landing(sample: Path, target: Path) -> Path:
     return target
 
 
+@pytest.fixture
+def yj_env(tmp_path, sample_dir, monkeypatch):
+    """Point every task at a private landing copy, warehouse and output folder."""
+    landing = copy_landing(sample_dir, tmp_path / "landing")
+    env = {"YJ_LANDING_DIR": str(landing), "YJ_OUTPUT_DIR": str(tmp_path / "output"),
+           "YJ_RAW_ARCHIVE_DIR": str(tmp_path / "raw"), "YJ_WAREHOUSE_URL": f"sqlite:///{tmp_path / 'wh.sqlite'}"}
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    return env
+
+
 # --- PostgreSQL: the machine's server when one answers on 127.0.0.1:5432, else a private one.
 
 def _port_open(host: str, port: int) -> bool:

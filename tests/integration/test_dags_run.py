@@ -15,17 +15,6 @@ from transforms.sample import defects
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def yj_env(tmp_path, sample_dir, monkeypatch):
-    """Point every task at a private landing copy, warehouse and output folder."""
-    landing = copy_landing(sample_dir, tmp_path / "landing")
-    env = {"YJ_LANDING_DIR": str(landing), "YJ_OUTPUT_DIR": str(tmp_path / "output"),
-           "YJ_RAW_ARCHIVE_DIR": str(tmp_path / "raw"), "YJ_WAREHOUSE_URL": f"sqlite:///{tmp_path / 'wh.sqlite'}"}
-    for k, v in env.items():
-        monkeypatch.setenv(k, v)
-    return env
-
-
 def _dags():
     from yj_airflow.runner import load_dags
 

@@ -12,7 +12,6 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from tests.conftest import copy_landing
 from tests.integration.helpers import core_snapshot, derive_delivery
 from transforms.sample import defects
 
@@ -67,16 +66,6 @@ def webhook(monkeypatch):
     monkeypatch.setenv("YJ_NOTIFY_WEBHOOK_URL", f"http://127.0.0.1:{server.server_port}/hook")
     yield posts
     server.shutdown()
-
-
-@pytest.fixture
-def yj_env(tmp_path, sample_dir, monkeypatch):
-    landing = copy_landing(sample_dir, tmp_path / "landing")
-    env = {"YJ_LANDING_DIR": str(landing), "YJ_OUTPUT_DIR": str(tmp_path / "output"),
-           "YJ_RAW_ARCHIVE_DIR": str(tmp_path / "raw"), "YJ_WAREHOUSE_URL": f"sqlite:///{tmp_path / 'wh.sqlite'}"}
-    for k, v in env.items():
-        monkeypatch.setenv(k, v)
-    return env
 
 
 def _body(message) -> str:
