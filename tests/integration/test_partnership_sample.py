@@ -28,7 +28,7 @@ def test_files_and_partnership_file(sample):
     partnership = parse_partnership(sample.partnership_file, settings)
     assert partnership.service_ids == ("leicester_city", "leicestershire")
     for service in partnership.services:
-        (delivery,) = service.landing_dir.iterdir()
+        (delivery,) = (service.landing_dir / "case_system").iterdir()
         assert (delivery / "manifest.json").exists()
     assert any(partnership.custody_landing_dir.glob("custody_*.csv"))
 

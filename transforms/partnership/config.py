@@ -10,7 +10,8 @@ services:
     name: Leicester City                 #   and folder names
     local_authorities: [LEICESTER]       # codes, GSS codes or names from local_authorities.csv
     case_system: corepl                  # a supplier mapping file (mappings/corepl.yaml)
-    landing: city                        # relative to the landing folder, or absolute
+    landing: city                        # its deliveries (city/case_system/, city/education/, ...),
+                                         #   relative to the landing folder, or absolute
   - id: leicestershire
     name: Leicestershire
     local_authorities: [LEICESTERSHIRE, RUTLAND]
@@ -38,8 +39,9 @@ from transforms.settings import Settings
 
 # Service ids become PostgreSQL role names (yj_<id>_analyst, 63 bytes at most) and folder names.
 SERVICE_ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+# Names the shared area's warehouse and folders (transforms/partnership/scope.py).
+RESERVED_SERVICE_IDS = ("partnership",)
 DEFAULT_CUSTODY_LANDING = "police_custody"
-DEFAULT_CASE_SYSTEM_LANDING = "case_system"
 
 _TOP_KEYS = {"partnership": str, "custody_landing": str, "services": list}
 _SERVICE_KEYS = {"id": str, "name": str, "local_authorities": list, "case_system": str, "landing": str}
@@ -55,7 +57,9 @@ class Service:
     id: str
     name: str
     local_authorities: tuple[str, ...]  # canonical codes, e.g. ("LEICESTERSHIRE", "RUTLAND")
-    landing_dir: Path  # the service's case-system deliveries
+    # The folder of the service's deliveries, in the landing layout (case_system/, education/,
+    # ccis/, reference/); for the one-service default, the landing folder itself.
+    landing_dir: Path
     # Supplier mapping of the case system; None: named by each delivery's manifest (today's default).
     case_system: str | None = None
 
@@ -100,7 +104,7 @@ def default_partnership(settings: Settings, authorities: LocalAuthorities | None
                 f"setting service_areas: '{area}' is not an English or Welsh local authority in local_authorities.csv")
         codes.append(authority.code)
     service = Service(id=settings.service_slug or "service", name=settings.service_name,
-                      local_authorities=tuple(codes), landing_dir=settings.landing_dir / DEFAULT_CASE_SYSTEM_LANDING)
+                      local_authorities=tuple(codes), landing_dir=settings.landing_dir)
     return Partnership(name=settings.service_name, services=(service,),
                        custody_landing_dir=settings.landing_dir / DEFAULT_CUSTODY_LANDING)
 
@@ -161,6 +165,8 @@ def parse_partnership(path: Path, settings: Settings, authorities: LocalAuthorit
         if not SERVICE_ID.match(service_id):
             raise _fail(path, f"key '{where}.id': '{service_id}' must start with a lower-case letter and hold only "
                               f"lower-case letters, digits and underscores (40 at most): it names database roles and folders")
+        if service_id in RESERVED_SERVICE_IDS:
+            raise _fail(path, f"key '{where}.id': '{service_id}' is reserved for the partnership's shared area")
         if service_id in (s.id for s in services):
             raise _fail(path, f"key '{where}.id': '{service_id}' is used by another service")
         codes = []

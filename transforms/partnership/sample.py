@@ -168,7 +168,7 @@ def generate_partnership_landing(out: Path, partnership: Partnership = LEICESTER
     partnership_file.write_text(yaml.safe_dump({
         "partnership": partnership.name, "custody_landing": "police_custody",
         "services": [{"id": s.id, "name": s.name, "local_authorities": list(s.local_authorities),
-                      "case_system": s.case_system or "corepl", "landing": f"{s.id}/case_system"} for s in partnership.services],
+                      "case_system": s.case_system or "corepl", "landing": s.id} for s in partnership.services],
     }, sort_keys=False), encoding="utf-8")
     identity_truth = pd.concat(
         [pd.DataFrame({"source": f"case_system:{sid}", "record_id": p["child_id"], "person_id": p["person_id"]})

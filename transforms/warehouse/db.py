@@ -36,6 +36,17 @@ def ensure_schema(engine: Engine) -> None:
         db = engine.url.database
         if db and db != ":memory:":
             Path(db).parent.mkdir(parents=True, exist_ok=True)
+    if engine.url.get_backend_name() == "postgresql":
+        # A service's warehouse in a partnership is a schema named by the URL's search_path
+        # (transforms/partnership/scope.py); it is created with the tables.
+        from sqlalchemy import text
+
+        from transforms.partnership.scope import warehouse_schema
+
+        schema = warehouse_schema(engine.url)
+        if schema:
+            with engine.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
     metadata.create_all(engine)
 
 

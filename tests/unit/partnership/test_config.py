@@ -45,7 +45,7 @@ def test_no_file_gives_todays_one_service(settings):
     assert partnership.is_single_service and partnership.source is None
     (service,) = partnership.services
     assert (service.id, service.name, service.local_authorities) == ("leicestershire", "Leicestershire", ("LEICESTERSHIRE", "RUTLAND"))
-    assert service.landing_dir == settings.landing_dir / "case_system"
+    assert service.landing_dir == settings.landing_dir
     assert service.case_system is None  # the manifest names the layout, as today
     assert partnership.custody_landing_dir == settings.landing_dir / "police_custody"
 
