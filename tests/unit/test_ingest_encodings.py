@@ -66,3 +66,11 @@ def test_a_mark_over_text_that_is_not_in_its_encoding_is_refused_in_one_line(tmp
     with pytest.raises(DeliveryRejected, match=wanted) as exc:
         detect_encoding(path, "utf-8-sig", "cp1252")
     assert "\n" not in str(exc.value)
+
+
+def test_a_utf8_mark_over_windows_1252_text_is_refused_not_guessed(tmp_path):
+    # The mark says UTF-8, the bytes after it are not: the fallback is not tried behind the mark.
+    path = tmp_path / "f.csv"
+    path.write_bytes(codecs.BOM_UTF8 + "name\nZoë\n".encode("cp1252"))
+    with pytest.raises(DeliveryRejected, match="starts with a UTF-8 byte-order mark but is not UTF-8 text"):
+        detect_encoding(path, "utf-8-sig", "cp1252")
