@@ -24,10 +24,11 @@ sample: $(STAMP)
 run: sample
 	$(BIN)/yj run --landing var/landing --out var/output
 
+# Every test, the independent corpus of malformed deliveries (tests/corpus/) included.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not corpus"
+	$(BIN)/python -m pytest -q
 
-# The independent corpus of malformed deliveries (tests/corpus/), every case through the real loads.
+# The corpus alone: every case through the real loads.
 test-corpus: $(STAMP)
 	$(BIN)/python -m pytest -q -m corpus
 

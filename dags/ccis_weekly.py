@@ -5,8 +5,8 @@ Runs on **Mondays at 04:00 Europe/London**, after the weekly `ccis_activity_<yyy
 
 Loads the newest file through the same protocol as the nightly education load: validated by
 `expectations/education.ccis_activity.json` (activity codes from the mapping file
-`transforms/reference/ccis_activity_codes.csv`, which also groups them into education,
-employment, training, NEET and not known; UPN format and check letter; dates), bad rows
+`transforms/reference/ccis_activity_codes.csv`, the DfE NCCIS list, which also groups them into
+education, employment, training, NEET, other and not known; UPN format and check letter; dates), bad rows
 quarantined with a reason, `core_ccis_activity` replaced in one transaction. Then rematches
 children across sources and raises NEET / not-known alerts (each once), as the nightly
 education DAG does.

@@ -66,20 +66,38 @@ def load_model(file_name: str) -> dict[str, Table]:
     return tables
 
 
+def reference_rows(file_name: str) -> list[dict[str, str]]:
+    """A CSV in ``reference/`` as rows; lines starting with ``#`` (the header comment naming
+    where a published code list comes from) are skipped."""
+    with open(REFERENCE_DIR / file_name, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(line for line in f if not line.startswith("#")))
+
+
 @lru_cache(maxsize=1)
 def code_lists() -> dict[str, dict[str, str]]:
-    """Canonical code lists: list name -> {code: label}, from ``reference/codes.csv``."""
+    """Canonical code lists: list name -> {code: label}, from ``reference/codes.csv``, plus the
+    two published lists shipped in files of their own: the CCIS activity codes
+    (``ccis_activity_codes.csv``) and the DfE ethnicity codes (``dfe_ethnicity_codes.csv``)."""
     lists: dict[str, dict[str, str]] = {}
-    with open(REFERENCE_DIR / "codes.csv", newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            lists.setdefault(row["code_list"], {})[row["code"]] = row["corepl_label"]
+    for row in reference_rows("codes.csv"):
+        lists.setdefault(row["code_list"], {})[row["code"]] = row["corepl_label"]
+    lists["ccis_activity"] = {r["code"]: f"{r['description']} ({r['activity_group']})"
+                              for r in reference_rows("ccis_activity_codes.csv")}
+    lists["dfe_ethnicity"] = {r["code"]: r["label"] for r in reference_rows("dfe_ethnicity_codes.csv")}
     return lists
 
 
 @lru_cache(maxsize=1)
 def ethnicity_crosswalk() -> list[dict[str, str]]:
-    with open(REFERENCE_DIR / "ethnicity_crosswalk.csv", newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
+    """Rows of ``ethnicity_crosswalk.csv``; a DfE extended code with no row of its own takes
+    the row of the main code it rolls up to (``dfe_ethnicity_codes.csv``)."""
+    rows = reference_rows("ethnicity_crosswalk.csv")
+    dfe = {r["source_code"]: r for r in rows if r["scheme"] == "DfE"}
+    for r in reference_rows("dfe_ethnicity_codes.csv"):
+        main = dfe.get(r["main_code"])
+        if r["code"] not in dfe and main is not None:
+            rows.append({**main, "source_code": r["code"], "note": f"extended code of {r['main_code']}"})
+    return rows
 
 
 def ethnic_group_of(code: str | None) -> str:

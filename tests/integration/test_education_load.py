@@ -68,7 +68,7 @@ def test_education_dag_quarantines_bad_rows_with_reasons(airflow_db, tmp_path, m
         ccis = pd.read_sql_query(select(quarantine.c.reason).where(quarantine.c.source == "ccis"), conn)
         groups = pd.read_sql_query("SELECT DISTINCT activity_group FROM ref_ccis_activity", conn)
     assert ccis["reason"].str.contains("'999' is not in the ccis_activity code list").any()
-    assert set(groups["activity_group"]) == {"EDUCATION", "TRAINING", "EMPLOYMENT", "NEET", "NOT_KNOWN"}
+    assert set(groups["activity_group"]) == {"EDUCATION", "TRAINING", "EMPLOYMENT", "NEET", "OTHER", "NOT_KNOWN"}
 
 
 def test_kpi3_counts_formal_plans_once_pupils_are_loaded(tmp_path):

@@ -19,8 +19,12 @@ import pandas as pd
 from transforms.ingest.mapping import SupplierMapping
 from transforms.ingest.report import DeliveryRejected
 
-# A file with these first bytes says its own encoding; the mapping's is then overruled.
-_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+# A file with these first bytes says its own encoding; the mapping's is then overruled. The
+# UTF-32 LE mark begins with the UTF-16 LE one, so it is tried first. The codec named reads the
+# mark and drops it; the third field is how the encoding is reported.
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32", "UTF-32 LE"), (codecs.BOM_UTF32_BE, "utf-32", "UTF-32 BE"),
+         (codecs.BOM_UTF8, "utf-8-sig", "UTF-8"), (codecs.BOM_UTF16_LE, "utf-16", "UTF-16 LE"),
+         (codecs.BOM_UTF16_BE, "utf-16", "UTF-16 BE"))
 MALFORMED_ATTR = "malformed_rows"
 
 
@@ -76,18 +80,27 @@ def _decodes_as(path: Path, encoding: str) -> bool:
         return False
 
 
-def detect_encoding(path: Path, preferred: str, fallback: str | None) -> tuple[str, str | None]:
-    """The encoding to read with and a note when it is not the declared one: a byte-order mark
-    wins; else the supplier's declared encoding when the whole file decodes in it, else the
-    fallback (Windows-1252 exports are common after a desktop tool has touched a file)."""
+def bom_encoding(path: Path) -> tuple[str, str] | None:
+    """The codec and the name of the encoding a file's byte-order mark declares, if it has one."""
     with open(path, "rb") as f:
         start = f.read(4)
-    for bom, encoding in _BOMS:
-        if start.startswith(bom):
-            if encoding.replace("-sig", "") == preferred.replace("-sig", ""):
-                return preferred, None
-            if _decodes_as(path, encoding):
-                return encoding, f"{path.name} was read as {encoding} (its byte-order mark says so), not {preferred}"
+    return next(((codec, name) for bom, codec, name in _BOMS if start.startswith(bom)), None)
+
+
+def detect_encoding(path: Path, preferred: str, fallback: str | None) -> tuple[str, str | None]:
+    """The encoding to read with and a note when it is not the declared one: a byte-order mark
+    wins, before any fallback (a file that has one but does not decode in it is refused);
+    else the supplier's declared encoding when the whole file decodes in it, else the fallback
+    (Windows-1252 exports are common after a desktop tool has touched a file)."""
+    declared = bom_encoding(path)
+    if declared:
+        codec, name = declared
+        if codec.replace("-sig", "") == preferred.replace("-sig", "") and _decodes_as(path, preferred):
+            return preferred, None
+        if _decodes_as(path, codec):
+            return codec, f"{path.name} was read as {name} (its byte-order mark says so), not {preferred}"
+        raise DeliveryRejected(f"{path.name} starts with a {name} byte-order mark but is not {name} text "
+                               f"(cut off, or re-encoded); ask the supplier to re-export it")
     if _decodes_as(path, preferred):
         return preferred, None
     if fallback and _decodes_as(path, fallback):

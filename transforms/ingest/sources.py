@@ -144,18 +144,24 @@ def load_education(settings: Settings, engine: Engine | None = None) -> IngestRe
     """The newest nightly snapshot: pupils, suspensions and attendance, published together."""
     engine = _prepare(settings, engine)
     landing = settings.landing_dir / "education"
+    mapping = _mapping("la_education", settings)
+    contract = {normalise_name(t.source) for t in mapping.tables.values()}
     strays, snapshots = [], []
     for entry in sorted(landing.iterdir()) if landing.is_dir() else []:
         stamp = _dated(entry.name) if entry.is_dir() else None
         if stamp is None:
             strays.append(_not_a_delivery(engine, EDUCATION.name, entry,
                                           "not a snapshot folder named <yyyymmdd> (a valid date)"))
+        elif not any(normalise_name(e.name) in contract for e in entry.iterdir()):
+            # Only what a desktop leaves behind (.DS_Store, Thumbs.db): not a night's snapshot,
+            # so the previous one stays live (a folder with some of the files is rejected below).
+            strays.append(_not_a_delivery(engine, EDUCATION.name, entry,
+                                          "a snapshot folder with none of " + ", ".join(sorted(contract))))
         else:
             snapshots.append((stamp, entry))
     if not snapshots:
         return _nothing(EDUCATION.name, landing, strays)
     stamp, folder = max(snapshots)
-    mapping = _mapping("la_education", settings)
     delivery = Delivery(folder=folder, delivery_id=f"education-{folder.name}", supplier=mapping.supplier,
                         extracted_at=stamp, files=[], mapping=mapping)
     wanted = {t.source: t.source for t in mapping.tables.values()}

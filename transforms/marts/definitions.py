@@ -422,7 +422,7 @@ def build_health(core: CoreData) -> pd.DataFrame:
        Col("ehe", "bool", "Electively home educated (pupil record).", "core_pupil", "via the person key"),
        Col("part_time_timetable", "bool", "On a part-time timetable (pupil record).", "core_pupil", "via the person key"),
        Col("sen_provision", "str", "E (EHCP), K (SEN support), N (none).", "core_pupil", "via the person key"),
-       Col("post16_activity_group", "str", "Post-16 activity group (EDUCATION, TRAINING, EMPLOYMENT, NEET, NOT_KNOWN).", "core_ccis_activity, ref_ccis_activity", "via the person key")])
+       Col("post16_activity_group", "str", "Post-16 activity group (EDUCATION, TRAINING, EMPLOYMENT, NEET, OTHER, NOT_KNOWN).", "core_ccis_activity, ref_ccis_activity", "via the person key")])
 def build_ete(core: CoreData) -> pd.DataFrame:
     e = _episodes(core)
     ete = core["ete_status"]

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, delete, insert
 
-from transforms.canonical import code_lists, ethnicity_crosswalk
-import csv
-
-from transforms.settings import REFERENCE_DIR
+from transforms.canonical import code_lists, ethnicity_crosswalk, reference_rows
 from transforms.warehouse.schema import ref_ccis_activity, ref_code, ref_ethnicity
 
 
@@ -20,7 +17,6 @@ def load_reference_tables(engine: Engine) -> None:
         conn.execute(insert(ref_code), codes)
         conn.execute(delete(ref_ethnicity))
         conn.execute(insert(ref_ethnicity), crosswalk)
-        with open(REFERENCE_DIR / "ccis_activity_codes.csv", newline="", encoding="utf-8") as f:
-            activity = list(csv.DictReader(f))
+        activity = reference_rows("ccis_activity_codes.csv")
         conn.execute(delete(ref_ccis_activity))
         conn.execute(insert(ref_ccis_activity), activity)
