@@ -168,7 +168,10 @@ def _load(source: Source, delivery: Delivery, settings: Settings, engine: Engine
             duplicated = _duplicated_keys(run, delivery)
             keys_here: list[np.ndarray] = []
             count = counts[name]
+            log.info("%s %s: reading %s", source.name, name, run.source.file_name)
             for raw in run.chunks():
+                if count.read:  # a long file: say how far it has got
+                    log.info("%s %s: %s rows read so far", source.name, name, f"{count.read:,}")
                 count.read += len(raw)
                 text = to_canonical_text(raw, table, delivery.mapping)
                 checks = derived_checks(text, table, duplicated, loaded_keys, context)
