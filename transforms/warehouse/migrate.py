@@ -18,6 +18,7 @@ import logging
 
 from sqlalchemy import Engine, MetaData, Table, create_engine, event, insert, inspect, select, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from transforms.warehouse.schema import audit_delivery, audit_table_count, warehouse_schema_version
 
@@ -51,11 +52,19 @@ def upgrade_audit_tables(engine: Engine) -> bool:
     try:
         with migrating.begin() as conn:
             if not sqlite:
-                conn.execute(text("LOCK TABLE audit_delivery IN ACCESS EXCLUSIVE MODE"))
+                for name in _old_shape(conn):
+                    conn.execute(text(f'LOCK TABLE "{name}" IN ACCESS EXCLUSIVE MODE'))
             old = _old_shape(conn)  # again, inside the lock: another process may have done it
             if not old:
                 return False
             _migrate(conn, old)
+    except DBAPIError:
+        # Waiting on PostgreSQL's lock while another process upgraded and dropped the table:
+        # done by the other. Anything else is a real failure (and nothing was changed).
+        with engine.connect() as conn:
+            if _old_shape(conn):
+                raise
+        return False
     finally:
         if migrating is not engine:
             migrating.dispose()
@@ -88,11 +97,14 @@ def _migrate(conn: Connection, old: list[str]) -> None:
 
 def record_audit_version(engine: Engine) -> None:
     """A new warehouse is made at the current version: say so, once."""
-    with engine.begin() as conn:
-        present = conn.execute(select(warehouse_schema_version.c.version).where(
-            warehouse_schema_version.c.component == "audit")).first()
-        if present is None:
-            _record_version(conn, note="created at this version")
+    try:
+        with engine.begin() as conn:
+            present = conn.execute(select(warehouse_schema_version.c.version).where(
+                warehouse_schema_version.c.component == "audit")).first()
+            if present is None:
+                _record_version(conn, note="created at this version")
+    except IntegrityError:
+        pass  # another process starting on the same new warehouse recorded it first
 
 
 def _record_version(conn: Connection, note: str) -> None:
