@@ -103,12 +103,17 @@ def _widen(caseflow: Path, target: Path, spoil_end_of_row: int | None = None) ->
     (target / "manifest.json").write_text(json.dumps(manifest))
 
 
-def test_start_and_end_in_one_row_load_by_a_mapping_file_alone_and_match_corepl(tmp_path):
+def _corepl_and_caseflow(tmp_path: Path) -> tuple[Path, Path]:
+    """The independent corpus's good corepl delivery, and its caseflow copy."""
     corpus = tmp_path / "corpus"
     build_corpus(corpus)
     corepl = next((corpus / "cs-corepl-good" / "landing" / "case_system").iterdir())
-    caseflow = tmp_path / "caseflow"
-    _to_caseflow(corepl, caseflow)
+    _to_caseflow(corepl, tmp_path / "caseflow")
+    return corepl, tmp_path / "caseflow"
+
+
+def test_start_and_end_in_one_row_load_by_a_mapping_file_alone_and_match_corepl(tmp_path):
+    corepl, caseflow = _corepl_and_caseflow(tmp_path)
     wide_landing = tmp_path / "wide" / "landing"
     _widen(caseflow, wide_landing / "case_system" / corepl.name.replace("corepl", "caseflow_wide"))
     mappings = _mappings_folder(tmp_path / "mappings")
@@ -127,11 +132,7 @@ def test_start_and_end_in_one_row_load_by_a_mapping_file_alone_and_match_corepl(
 
 
 def test_a_row_with_a_bad_end_half_is_quarantined_whole(tmp_path):
-    corpus = tmp_path / "corpus"
-    build_corpus(corpus)
-    corepl = next((corpus / "cs-corepl-good" / "landing" / "case_system").iterdir())
-    caseflow = tmp_path / "caseflow"
-    _to_caseflow(corepl, caseflow)
+    corepl, caseflow = _corepl_and_caseflow(tmp_path)
     header, body = _read_tsv(caseflow / "CF_ETE.tsv")
     # A closed episode: its row has both halves, so both records are held back together.
     closed = [r[header.index("EPISODE_ID")] for r in body if r[header.index("RECORDED_AT")] == "End"][0]
