@@ -183,10 +183,10 @@ def parse_mapping(path: Path) -> SupplierMapping:
         missing = [c for c in model[name].column_names if c not in mapped]
         if missing:
             raise _fail(path, f"key 'tables.{name}.columns' does not map {', '.join(missing)}")
-        text = lambda headers: {str(k): str(v) for k, v in headers.items()} if headers is not None else None  # noqa: E731
-        tables[name] = TableMapping(source=str(spec["source"]), columns=text(spec["columns"]),
+        tables[name] = TableMapping(source=str(spec["source"]), columns=_headers_text(spec["columns"]),
                                     start_end_column=spec.get("start_end_column"),
-                                    start_columns=text(spec.get("start_columns")), end_columns=text(spec.get("end_columns")))
+                                    start_columns=_headers_text(spec.get("start_columns")),
+                                    end_columns=_headers_text(spec.get("end_columns")))
     return SupplierMapping(
         supplier=str(raw["supplier"]), description=str(raw.get("description", "")), format=fmt,
         date_formats=tuple(str(f) for f in raw.get("date_formats") or ["%Y-%m-%d"]),
@@ -230,6 +230,11 @@ def _check_start_end(path: Path, name: str, spec: dict, table: Table) -> bool:
             if not isinstance(header, (str, int)) or isinstance(header, bool):
                 raise _fail(path, f"key 'tables.{name}.{key}.{column_name}' must be a supplier header (text)")
     return True
+
+
+def _headers_text(headers: dict | None) -> dict[str, str] | None:
+    """Canonical column -> supplier header, as text (a header may be written as a number)."""
+    return None if headers is None else {str(k): str(v) for k, v in headers.items()}
 
 
 def _yaml_text(value) -> str:
