@@ -7,16 +7,26 @@
   yj board-pack --quarter 2025Q2 [--rebuild] [--threshold N] [--warehouse URL] [--out DIR]
   yj load-case-system [--landing DIR] [--warehouse URL] [--out DIR]
 
+Progress lines inside each step (tables and rows read, matching stages) unless ``yj -q``;
+library deprecation and future warnings are not shown (``YJ_SHOW_WARNINGS=1`` shows them).
 User mistakes get a plain one-line error and exit code 2, never a traceback.
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
+
+# Libraries whose warnings speak to their own developers, not to someone running ``yj``.
+QUIET_LIBRARIES = ("airflow", "great_expectations", "pandas", "numpy", "sqlalchemy", "splink", "duckdb", "openpyxl",
+                   "python_calamine", "fastapi", "starlette", "pydantic", "structlog", "altair")
+# Our loggers whose INFO lines are progress inside a step: tables and rows read, matching stages.
+PROGRESS_LOGGERS = ("transforms.ingest", "transforms.custody", "transforms.matching")
 
 
 class UserError(Exception):
@@ -45,6 +55,48 @@ def _quarter(text: str):
 
 def _progress(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def quiet_library_warnings() -> None:
+    """Deprecation and future warnings, and any warning raised inside a library, are not
+    shown (``YJ_SHOW_WARNINGS=1`` shows them, for whoever upgrades a library). Called again
+    after Airflow is imported: its configuration module turns its own deprecation warnings
+    back on."""
+    if os.environ.get("YJ_SHOW_WARNINGS"):
+        return
+    for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
+        warnings.filterwarnings("ignore", category=category)
+    for library in QUIET_LIBRARIES:
+        warnings.filterwarnings("ignore", module=rf"{library}(\.|$)")
+    # The same for the subprocesses yj starts (``airflow db migrate``).
+    os.environ["PYTHONWARNINGS"] = "ignore::DeprecationWarning,ignore::PendingDeprecationWarning,ignore::FutureWarning"
+
+
+class _ProgressLines(logging.Handler):
+    """Our INFO log lines as ``[hh:mm:ss]`` progress lines on standard output."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        _progress(record.getMessage())
+
+
+def _show_progress():
+    """Progress inside each step while a command runs; returns the undo. The lines are not
+    passed on to Airflow's handlers as well (they would print each one twice)."""
+    handler = _ProgressLines(logging.INFO)
+    saved = []
+    for name in PROGRESS_LOGGERS:
+        logger = logging.getLogger(name)
+        saved.append((logger, logger.level, logger.propagate))
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+        logger.addHandler(handler)
+
+    def undo() -> None:
+        for logger, level, propagate in saved:
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+            logger.propagate = propagate
+    return undo
 
 
 def cmd_sample(args) -> int:
@@ -97,6 +149,9 @@ def cmd_run(args) -> int:
         raise UserError(f"landing folder {settings.landing_dir} does not exist (make one with: yj sample --out DIR)")
     _progress(f"Airflow home {home}; preparing the metadata database")
     migrate_metadata_db(home)
+    import airflow.configuration  # noqa: F401  (it turns Airflow's deprecation warnings on: off again)
+
+    quiet_library_warnings()
     dags = load_dags()
     results = []
     started = dt.datetime.now(dt.timezone.utc)
@@ -330,6 +385,8 @@ def _parse_date(text: str) -> dt.date:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="yj", description="Youth justice data platform")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="print results only, without the progress lines inside each step")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("sample", help="write a synthetic landing folder for every source")
     p.add_argument("--out", required=True, help="folder to write (landing/ and ground_truth/ go inside)")
@@ -383,8 +440,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from transforms.warehouse.locks import WarehouseBusy
 
+    quiet_library_warnings()
     parser = build_parser()
     args = parser.parse_args(argv)
+    undo_progress = (lambda: None) if args.quiet else _show_progress()
     try:
         return args.func(args)
     except UserError as exc:
@@ -396,6 +455,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("yj: interrupted", file=sys.stderr)
         return 130
+    finally:
+        undo_progress()
 
 
 if __name__ == "__main__":

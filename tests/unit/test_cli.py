@@ -68,3 +68,51 @@ def test_the_embedded_warehouse_is_created_on_first_use_and_says_so(tmp_path):
     assert (tmp_path / "var" / "warehouse.sqlite").exists()
     # Nothing was produced, so nothing can be submitted: a plain error, not a traceback.
     assert result.returncode == 2 and "no return has been produced for 2025-26 Q2" in result.stderr
+
+
+def _options_without_help(parser, path: str = "yj") -> list[str]:
+    """Every subcommand and option, anywhere in the argparse tree, that has no help text."""
+    import argparse
+
+    missing = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helped = {choice.dest for choice in action._choices_actions if choice.help}
+            for name, sub in action.choices.items():
+                if name not in helped:
+                    missing.append(f"{path} {name}")
+                missing += _options_without_help(sub, f"{path} {name}")
+        elif action.option_strings and not action.help:
+            missing.append(f"{path} {'/'.join(action.option_strings)}")
+    return missing
+
+
+def test_every_option_of_every_subcommand_has_help():
+    import argparse
+
+    from yj_airflow.cli import build_parser
+
+    assert _options_without_help(build_parser()) == []
+    # The walk does find what lacks help, at any depth.
+    parser = argparse.ArgumentParser(prog="x")
+    sub = parser.add_subparsers().add_parser("load")
+    sub.add_argument("--fast", action="store_true")
+    assert _options_without_help(parser) == ["yj load", "yj load --fast"]
+
+
+def test_library_warnings_are_quiet_and_ours_are_not(monkeypatch):
+    import warnings
+
+    from yj_airflow.cli import quiet_library_warnings
+
+    monkeypatch.delenv("YJ_SHOW_WARNINGS", raising=False)
+    monkeypatch.delenv("PYTHONWARNINGS", raising=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        quiet_library_warnings()
+        for category, module in ((DeprecationWarning, "transforms.marts"), (FutureWarning, "transforms.kpis"),
+                                 (UserWarning, "great_expectations.expectations.metrics"),
+                                 (UserWarning, "airflow.providers.standard.sensors.python"),
+                                 (UserWarning, "pandas.core.strings"), (UserWarning, "transforms.ingest.protocol")):
+            warnings.warn_explicit("a warning", category, "file.py", 1, module=module)
+    assert [(w.category, str(w.message)) for w in caught] == [(UserWarning, "a warning")]  # transforms.ingest's own

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from transforms.canonical import Table, load_model
+from transforms.canonical import Table, code_lists, load_model
 from transforms.identifiers import normalise_postcode
 from transforms.settings import REFERENCE_DIR
 
@@ -32,22 +32,37 @@ class MappingError(ValueError):
     """A mapping file that cannot be used; the message names the file and the key."""
 
 
+START_END = ("START", "END")
+
+
 @dataclass(frozen=True)
 class TableMapping:
     source: str  # file name (csv) or sheet name (xlsx)
-    columns: dict[str, str]  # canonical column -> supplier header
-    # A table whose START and END records sit in one supplier row: the columns of each half
-    # (canonical column -> supplier header); the shared ones are in ``columns``.
+    columns: dict[str, str]  # canonical column -> supplier header (with START/END in one row: the shared ones)
+    # A table whose START and END records sit in one supplier row (``start_end_column``,
+    # ``start_columns``, ``end_columns`` in the file): the canonical column that says which
+    # record a half is (filled with START or END) and each half's columns.
+    start_end_column: str | None = None
     start_columns: dict[str, str] | None = None
     end_columns: dict[str, str] | None = None
 
     @property
     def start_end_in_one_row(self) -> bool:
-        return self.start_columns is not None
+        return self.start_end_column is not None
 
-    def all_headers(self) -> dict[str, str]:
-        return {**self.columns, **{f"start.{k}": v for k, v in (self.start_columns or {}).items()},
-                **{f"end.{k}": v for k, v in (self.end_columns or {}).items()}}
+    def file_headers(self) -> list[str]:
+        """Every header the supplier's file carries for this table."""
+        return [*self.columns.values(), *(self.start_columns or {}).values(), *(self.end_columns or {}).values()]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Canonical column -> the header a person fixing the file looks at. A column split
+        into halves is named by both headers (``ETE_START / ETE_END``); the START/END column,
+        which the supplier does not write, by the halves' description."""
+        if not self.start_end_in_one_row:
+            return self.columns
+        halves = {c: f"{self.start_columns[c]} / {self.end_columns[c]}" for c in self.start_columns}
+        return {**self.columns, **halves, self.start_end_column: "(START and END in one row)"}
 
 
 @dataclass(frozen=True)
@@ -84,7 +99,8 @@ _TOP_KEYS = {"supplier": str, "description": str, "format": str, "date_formats":
              "null_markers": list, "codes": dict, "tables": dict, "workbook": str, "encoding": str,
              "fallback_encoding": str, "delimiter": str, "quotechar": str, "datetime_formats": list, "model": str}
 _REQUIRED = ("supplier", "format", "tables")
-_TABLE_KEYS = {"source": str, "columns": dict, "start_columns": dict, "end_columns": dict}
+_TABLE_KEYS = {"source": str, "columns": dict, "start_end_column": str, "start_columns": dict, "end_columns": dict}
+_START_END_KEYS = ("start_end_column", "start_columns", "end_columns")
 
 
 def _fail(path: Path, message: str) -> MappingError:
@@ -157,19 +173,20 @@ def parse_mapping(path: Path) -> SupplierMapping:
                 raise _fail(path, f"key 'tables.{name}.{key}' must be a {_TABLE_KEYS[key].__name__}")
         if "source" not in spec or "columns" not in spec:
             raise _fail(path, f"key 'tables.{name}' must have 'source' and 'columns'")
+        start_end = _check_start_end(path, name, spec, model[name])
         mapped = {**spec["columns"], **(spec.get("start_columns") or {})}
+        if start_end:
+            mapped[spec["start_end_column"]] = "(START and END in one row)"
         for column in mapped:
             if column not in model[name].column_names:
                 raise _fail(path, f"key 'tables.{name}.columns.{column}': the table has no column '{column}'")
         missing = [c for c in model[name].column_names if c not in mapped]
         if missing:
             raise _fail(path, f"key 'tables.{name}.columns' does not map {', '.join(missing)}")
-        if "start_columns" in spec or "end_columns" in spec:
-            raise _fail(path, f"key 'tables.{name}.start_columns': START and END in one row is not supported yet")
-        if ("start_columns" in spec) != ("end_columns" in spec):
-            raise _fail(path, f"key 'tables.{name}': start_columns and end_columns go together")
-        tables[name] = TableMapping(source=str(spec["source"]), columns={k: str(v) for k, v in spec["columns"].items()},
-                                    start_columns=spec.get("start_columns"), end_columns=spec.get("end_columns"))
+        tables[name] = TableMapping(source=str(spec["source"]), columns=_headers_text(spec["columns"]),
+                                    start_end_column=spec.get("start_end_column"),
+                                    start_columns=_headers_text(spec.get("start_columns")),
+                                    end_columns=_headers_text(spec.get("end_columns")))
     return SupplierMapping(
         supplier=str(raw["supplier"]), description=str(raw.get("description", "")), format=fmt,
         date_formats=tuple(str(f) for f in raw.get("date_formats") or ["%Y-%m-%d"]),
@@ -179,6 +196,45 @@ def parse_mapping(path: Path) -> SupplierMapping:
         fallback_encoding=raw.get("fallback_encoding"), delimiter=DELIMITERS[delimiter], quotechar=quotechar,
         datetime_formats=tuple(str(f) for f in raw.get("datetime_formats") or ["ISO8601"]), model=model_file,
     )
+
+
+def _check_start_end(path: Path, name: str, spec: dict, table: Table) -> bool:
+    """The three keys of a table whose START and END records sit in one row go together: the
+    column saying START or END (one the model codes START/END and the file does not carry),
+    and the same canonical columns in each half, none of them also in ``columns``."""
+    given = [k for k in _START_END_KEYS if k in spec]
+    if not given:
+        return False
+    if len(given) != len(_START_END_KEYS):
+        lacking = [k for k in _START_END_KEYS if k not in spec]
+        raise _fail(path, f"key 'tables.{name}.{given[0]}' needs {', '.join(f'tables.{name}.{k}' for k in lacking)} "
+                          f"(START and END in one row)")
+    column = spec["start_end_column"]
+    if column not in table.column_names:
+        raise _fail(path, f"key 'tables.{name}.start_end_column': the table has no column '{column}'")
+    codes = code_lists().get(table.column(column).code_list or "", set())
+    if not set(START_END) <= set(codes):
+        raise _fail(path, f"key 'tables.{name}.start_end_column': '{column}' is not a START/END column "
+                          f"(its codes do not include START and END)")
+    if column in spec["columns"] or column in spec["start_columns"]:
+        raise _fail(path, f"key 'tables.{name}.start_end_column': '{column}' is filled with START or END, "
+                          f"so it cannot also be mapped to a supplier column")
+    if set(spec["start_columns"]) != set(spec["end_columns"]) or not spec["start_columns"]:
+        raise _fail(path, f"key 'tables.{name}.end_columns' must map the same canonical columns as start_columns")
+    shared = sorted(set(spec["columns"]) & set(spec["start_columns"]))
+    if shared:
+        raise _fail(path, f"key 'tables.{name}.start_columns.{shared[0]}' is also in columns; "
+                          f"a column is either shared by both records or split into halves")
+    for key in ("columns", "start_columns", "end_columns"):
+        for column_name, header in spec[key].items():
+            if not isinstance(header, (str, int)) or isinstance(header, bool):
+                raise _fail(path, f"key 'tables.{name}.{key}.{column_name}' must be a supplier header (text)")
+    return True
+
+
+def _headers_text(headers: dict | None) -> dict[str, str] | None:
+    """Canonical column -> supplier header, as text (a header may be written as a number)."""
+    return None if headers is None else {str(k): str(v) for k, v in headers.items()}
 
 
 def _yaml_text(value) -> str:
@@ -287,14 +343,61 @@ def _normalise_datetimes(values: pd.Series, formats: tuple[str, ...]) -> pd.Seri
     return values.map(lambda v: one(v) if isinstance(v, str) else v)
 
 
+def one_record_per_half(raw: pd.DataFrame, table_mapping: TableMapping, null_markers: tuple[str, ...]) -> pd.DataFrame:
+    """A supplier frame holding START and END in one row -> one record per half, columns named
+    by ``TableMapping.headers``, each record indexed by its row's number (so a row's two
+    records share it: a fault in either holds the whole row back, as sent).
+
+    A half whose own cells are all empty is no record (an episode still open has no END);
+    a row with both halves empty gives its START record, which validation then quarantines,
+    so no row is ever dropped unseen."""
+    headers = table_mapping.headers
+    markers = {m.strip().upper() for m in null_markers}
+
+    def has_values(half: dict[str, str]) -> pd.Series:
+        present = [h for h in half.values() if h in raw.columns]
+        if not present:
+            return pd.Series(False, index=raw.index)
+        cells = raw[present].astype("string").apply(lambda c: c.str.strip().str.upper())
+        return (cells.notna() & ~cells.isin(markers)).any(axis=1)
+
+    end_present = has_values(table_mapping.end_columns)
+    start_present = has_values(table_mapping.start_columns) | ~end_present
+    shared = [h for h in table_mapping.columns.values() if h in raw.columns]
+    records = []
+    for marker, half, keep in (("START", table_mapping.start_columns, start_present),
+                               ("END", table_mapping.end_columns, end_present)):
+        part = raw.loc[keep.to_numpy(), shared].copy()
+        for column, header in half.items():
+            other = (table_mapping.end_columns if marker == "START" else table_mapping.start_columns)[column]
+            if header in raw.columns and other in raw.columns:  # a missing half is reported as a missing column
+                part[headers[column]] = raw.loc[keep.to_numpy(), header]
+        part[headers[table_mapping.start_end_column]] = marker
+        records.append(part)
+    return pd.concat(records).sort_index(kind="stable")
+
+
 def to_canonical_text(raw: pd.DataFrame, table: Table, mapping: SupplierMapping,
                       only: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Rename a supplier frame to canonical columns and normalise every value to canonical
     text: codes translated, booleans as ``true``/``false``, dates ISO, empty markers as null.
     Values that cannot be translated are kept as they are so validation can name them.
     Columns the file lacks are left out, for the table-level expectation to report;
-    ``only`` limits the work to some canonical columns (e.g. the key)."""
-    headers = mapping.tables[table.name].columns
+    ``only`` limits the work to some canonical columns (e.g. the key). A table whose START
+    and END sit in one row becomes one record per half first (``one_record_per_half``)."""
+    table_mapping = mapping.tables[table.name]
+    if table_mapping.start_end_in_one_row:
+        records = one_record_per_half(raw, table_mapping, mapping.null_markers)
+        # Converted with a plain index (pandas cannot align on repeated labels), then given
+        # back the row numbers.
+        text = _to_canonical_text(records.reset_index(drop=True), table, mapping, table_mapping.headers, only)
+        text.index = records.index
+        return text
+    return _to_canonical_text(raw, table, mapping, table_mapping.columns, only)
+
+
+def _to_canonical_text(raw: pd.DataFrame, table: Table, mapping: SupplierMapping, headers: dict[str, str],
+                       only: tuple[str, ...] | None) -> pd.DataFrame:
     out = pd.DataFrame(index=raw.index)
     markers = [m.strip().upper() for m in mapping.null_markers]
     bool_map = {k.upper(): ("true" if v else "false") for k, v in mapping.booleans.items()}

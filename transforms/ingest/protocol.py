@@ -125,10 +125,11 @@ def _loaded_with_same_bytes(engine: Engine, source: str, delivery_id: str, hashe
 def _open_table(delivery: Delivery, table: Table, chunk_rows: int) -> _TableRun:
     mapping = delivery.mapping
     source_name = mapping.tables[table.name].source
+    file_headers = mapping.tables[table.name].file_headers()
     if mapping.format == "csv":
         path = delivery.path_of(source_name)
         source = open_csv(path, mapping)
-        match_headers(source, list(mapping.tables[table.name].columns.values()))
+        match_headers(source, file_headers)
         delivery.notes.extend(source.notes)
         return _TableRun(table, source, lambda: csv_chunks(path, source, mapping, chunk_rows))
     path = delivery.path_of(mapping.workbook)
@@ -136,7 +137,7 @@ def _open_table(delivery: Delivery, table: Table, chunk_rows: int) -> _TableRun:
     if source_name not in delivery.sheet_cache:
         lenient = source_name == "*"  # a hand-kept sheet: find its header row, skip blank lines
         delivery.sheet_cache[source_name] = read_sheet(
-            path, source_name, list(mapping.tables[table.name].columns.values()) if lenient else None)
+            path, source_name, file_headers if lenient else None)
     frame = delivery.sheet_cache[source_name]
     source = TableSource(file_name=f"{mapping.workbook} [{source_name}]", headers=list(frame.columns))
     return _TableRun(table, source, lambda: iter([frame]))
@@ -147,6 +148,8 @@ def _load(source: Source, delivery: Delivery, settings: Settings, engine: Engine
     live = source.live_tables()
     tables = {name: model[name] for name in live}
     counts = {t: TableCount() for t in tables}
+    # Records written to staging: the loaded rows, except where a row holds START and END.
+    staged = {t: 0 for t in tables}
     quarantined: list[dict] = []
     validations = []
     loaded_keys: dict[str, np.ndarray] = {}
@@ -159,12 +162,16 @@ def _load(source: Source, delivery: Delivery, settings: Settings, engine: Engine
     with SnapshotLoad(engine, live, attempt_id) as snapshot:
         for name, table in tables.items():
             run = _open_table(delivery, table, settings.csv_chunk_rows)
-            headers = delivery.mapping.tables[name].columns
-            _note_extra_columns(delivery, run.source, headers)
+            table_mapping = delivery.mapping.tables[name]
+            headers = table_mapping.headers
+            _note_extra_columns(delivery, run.source, table_mapping.file_headers())
             duplicated = _duplicated_keys(run, delivery)
             keys_here: list[np.ndarray] = []
             count = counts[name]
+            log.info("%s %s: reading %s", source.name, name, run.source.file_name)
             for raw in run.chunks():
+                if count.read:  # a long file: say how far it has got
+                    log.info("%s %s: %s rows read so far", source.name, name, f"{count.read:,}")
                 count.read += len(raw)
                 text = to_canonical_text(raw, table, delivery.mapping)
                 checks = derived_checks(text, table, duplicated, loaded_keys, context)
@@ -182,24 +189,27 @@ def _load(source: Source, delivery: Delivery, settings: Settings, engine: Engine
                 _link_orphans(text, table, bad, quarantined_keys, headers)
                 if len(table.key) == 1 and table.key[0] in text.columns:
                     for line, failures in bad.items():
-                        key = text.at[line, table.key[0]]
+                        key = _cell(text, line, table.key[0])
                         if isinstance(key, str):
                             quarantined_keys.setdefault(name, {})[key] = (
                                 f"{run.source.file_name} row {line} [{','.join(sorted({f.rule for f in failures}))}]")
                 good = text.loc[~text.index.isin(list(bad))]
                 typed = to_canonical_types(good, table)
                 snapshot.write(name, typed)
-                count.loaded += len(typed)
+                staged[name] += len(typed)
+                # Counts are of the supplier's rows (as the manifest's are); a row holding START
+                # and END is two records under one row number.
+                count.loaded += good.index.nunique() if table_mapping.start_end_in_one_row else len(typed)
                 count.quarantined += len(bad)
                 quarantined.extend(quarantine_rows(
                     source=source.name, delivery_id=delivery.delivery_id, table=name, file_label=run.source.file_name,
-                    headers=headers, column_letter=run.source.column_letter, raw=raw, bad=bad,
+                    headers=headers, column_letter=lambda label: _column_letters(run.source, label), raw=raw, bad=bad,
                     malformed=raw.attrs.get(MALFORMED_ATTR, {})))
                 if len(table.key) == 1:
                     keys_here.append(key_hashes(good[table.key[0]]))
                 if name == "child":
                     context["dob_by_child"].update(zip(good["child_id"], good["date_of_birth"]))
-            _check_table(delivery, run, count, settings, engine, live[name])
+            _check_table(delivery, run, count, staged[name], settings, engine, live[name])
             loaded_keys[name] = np.unique(np.concatenate(keys_here)) if keys_here else np.array([], dtype="uint64")
             delivery.sheet_cache.pop(delivery.mapping.tables[name].source, None)
             log.info("%s %s: read %d, loaded %d, quarantined %d", source.name, name, count.read, count.loaded,
@@ -221,7 +231,7 @@ def _load(source: Source, delivery: Delivery, settings: Settings, engine: Engine
             conn.execute(insert(core_publication).values(source=source.name, delivery_id=delivery.delivery_id,
                                                          published_at=dt.datetime.now(dt.timezone.utc)))
 
-        snapshot.publish({t: c.loaded for t, c in counts.items()}, also)
+        snapshot.publish(staged, also)
     return IngestReport(source.name, delivery.delivery_id, "LOADED", "", counts, notes=delivery.notes,
                         validations=validations, attempt_id=attempt_id, extracted_at=delivery.extracted_at)
 
@@ -235,13 +245,27 @@ def _link_orphans(text: pd.DataFrame, table: Table, bad: dict, quarantined_keys:
         if not held or fk not in text.columns:
             continue
         for line, failures in bad.items():
-            where = held.get(text.at[line, fk])
+            where = held.get(_cell(text, line, fk))
             if where and any(f.column == fk for f in failures):
                 failures.append(RowFailure("ORPHAN", fk, f"its {parent} row is quarantined ({where}); fix that row first"))
 
 
-def _check_table(delivery: Delivery, run: _TableRun, count: TableCount, settings: Settings, engine: Engine,
-                 live: SqlTable) -> None:
+def _cell(text: pd.DataFrame, line, column: str):
+    """A row's value; a row holding START and END has two records, sharing their key columns."""
+    value = text.at[line, column]
+    return value.iloc[0] if isinstance(value, pd.Series) else value
+
+
+def _column_letters(source, label: str) -> str:
+    """Excel column letters for a header, or for both halves of a column split into START
+    and END (``ETE_START / ETE_END`` -> ``D / H``)."""
+    if label in source.headers or " / " not in label:
+        return source.column_letter(label)
+    return " / ".join(source.column_letter(part) for part in label.split(" / "))
+
+
+def _check_table(delivery: Delivery, run: _TableRun, count: TableCount, staged: int, settings: Settings,
+                 engine: Engine, live: SqlTable) -> None:
     """Reconciliation and the table-level rules that protect live data."""
     file_name, name = run.source.file_name, run.table.name
     expected = delivery.expected_rows(name)
@@ -259,15 +283,16 @@ def _check_table(delivery: Delivery, run: _TableRun, count: TableCount, settings
                                f"the {limit:.0%} allowed for {name} (setting max_quarantined_share)")
     with engine.connect() as conn:
         live_rows = conn.execute(select(func.count()).select_from(live)).scalar_one()
-    if live_rows and count.loaded < live_rows * (1 - settings.max_shrink_share):
-        raise DeliveryRejected(f"{file_name}: {count.loaded:,} {name} rows would replace {live_rows:,} live ones, "
+    # Against the live table's records (a row holding START and END stages two).
+    if live_rows and staged < live_rows * (1 - settings.max_shrink_share):
+        raise DeliveryRejected(f"{file_name}: {staged:,} {name} rows would replace {live_rows:,} live ones, "
                                f"a fall of more than {settings.max_shrink_share:.0%} (setting max_shrink_share)")
 
 
-def _note_extra_columns(delivery: Delivery, source: TableSource, headers: dict[str, str]) -> None:
+def _note_extra_columns(delivery: Delivery, source: TableSource, file_headers: list[str]) -> None:
     """Extra columns are tolerated and noted (a supplier adding a field should not stop the
     night's load); missing ones are left for the table-level expectation to reject."""
-    expected = set(headers.values())
+    expected = set(file_headers)
     extra = [h for h in source.headers if h not in expected]
     if extra:
         # Named by letter only: in a file sent without its header, the "headers" are a person's data.

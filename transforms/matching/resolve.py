@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import secrets
 from dataclasses import dataclass, field
 
@@ -40,6 +41,8 @@ from transforms.warehouse.db import bulk_insert, ensure_schema
 from transforms.warehouse.schema import (
     child_key, identity_link, match_decision, match_model, match_review_pair, person_key,
 )
+
+log = logging.getLogger(__name__)
 
 ONE_RECORD_PER_CHILD = ("education", "ccis")
 MIN_PROVEN_PAIRS = 30
@@ -274,15 +277,19 @@ def match_people(people: dict[str, pd.DataFrame], decisions: pd.DataFrame, thres
     """Deterministic links, a model trained on them, and the decisions; no database."""
     from transforms.matching.model import train_and_predict
 
+    log.info("matching: %s record(s) to match; finding exact identifier links",
+             f"{sum(len(f) for s, f in people.items() if s != CASE_SYSTEM):,}")
     proven = deterministic_links(people)
     case = people[CASE_SYSTEM]
     others = pd.concat([people[s] for s in people if s != CASE_SYSTEM], ignore_index=True)
     model = None
     scored = pd.DataFrame()
     if len(proven) >= MIN_PROVEN_PAIRS and len(others):
+        log.info("matching: %s proven pair(s); training the model and scoring candidate pairs", f"{len(proven):,}")
         scored, model = train_and_predict(case, others, proven.rename(columns={"source": "source_dataset", "record_id": "unique_id"}),
                                           lowest_probability=min(thresholds.review, LOWEST_SCORED_PROBABILITY),
                                           review_from=thresholds.review)
+    log.info("matching: deciding links and the pairs to review")
     links, review = decide(people, scored, decisions, thresholds)
     counts = {s: {"records": len(people[s]), "linked": int((links["source"] == s).sum()),
                   "review": int((review["source"] == s).sum())} for s in people if s != CASE_SYSTEM}

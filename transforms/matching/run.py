@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from transforms.matching.resolve import MatchResult, Thresholds, resolve_identit
 from transforms.matching.review import write_review_workbook
 from transforms.settings import Settings
 from transforms.warehouse.db import make_engine
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -37,8 +40,11 @@ def run_matching(settings: Settings, now: dt.datetime | None = None) -> Matching
     started = dt.datetime.now()
     now = now or started.replace(microsecond=0)
     engine = make_engine(settings.warehouse_url)
+    log.info("matching: importing review decisions")
     imported = import_decisions(engine, settings.landing_dir / "match_review", now)
+    log.info("matching: reading people, scoring candidate pairs and linking")
     result = resolve_identities(engine, thresholds_from(settings), now)
+    log.info("matching: %d linked, %d pair(s) to review; writing the review workbook", len(result.links), len(result.review))
     out = settings.output_dir / "matching"
     workbook = write_review_workbook(result.review, result.people, out / f"match_review_{now:%Y%m%d_%H%M}_INTERNAL.xlsx", now)
     summary = out / "matching_summary.json"

@@ -29,7 +29,8 @@ def make_engine(url: str) -> Engine:
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Create every warehouse table that does not exist yet."""
+    """Create every warehouse table that does not exist yet, after upgrading tables an older
+    version made (``transforms/warehouse/migrate.py``)."""
     if engine.url.get_backend_name() == "sqlite":
         from pathlib import Path
 
@@ -47,7 +48,11 @@ def ensure_schema(engine: Engine) -> None:
         if schema:
             with engine.begin() as conn:
                 conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    from transforms.warehouse.migrate import record_audit_version, upgrade_audit_tables
+
+    upgrade_audit_tables(engine)  # a warehouse made by an older version keeps its history
     metadata.create_all(engine)
+    record_audit_version(engine)
 
 
 def _records(df: pd.DataFrame) -> list[dict]:

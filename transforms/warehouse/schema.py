@@ -118,6 +118,17 @@ audit_table_count = Table(
     Column("rows_quarantined", Integer, nullable=False),
 )
 
+# The version of parts of the warehouse whose shape changed after warehouses were in use, so
+# an older warehouse is upgraded on first use (transforms/warehouse/migrate.py): audit 2 is
+# the attempt-keyed audit tables above (1: keyed by delivery).
+warehouse_schema_version = Table(
+    "warehouse_schema_version", metadata,
+    Column("component", Text, primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("note", Text),
+)
+
 # Rows that failed row-level validation. The raw record is kept (this table is in the core
 # layer, with the same protection as the personal data) so nothing is lost; the reason is
 # written for the person fixing the source and never holds personal data.
