@@ -20,6 +20,10 @@ def is_small_count(n, threshold: int = SUPPRESSION_THRESHOLD) -> bool:
 # --- Disclosure control for outputs with linked figures (issue 13, ADR 0040) -------------
 
 SHOWN, SMALL, WITHHELD, NO_DATA = "SHOWN", "SMALL", "WITHHELD", "NO_DATA"
+# The last resort: cells printed as "not published", so every relation through them tells a
+# reader nothing (e.g. a table whose counts are all small: 1 + 1 = "<3" pins both ones).
+NOT_PUBLISHED = "NOT_PUBLISHED"
+HIDDEN = (SMALL, WITHHELD, NOT_PUBLISHED)
 
 
 class DisclosureControl:
@@ -84,7 +88,14 @@ class DisclosureControl:
                     status[complement] = WITHHELD
                     added = True
             if not added:
-                raise RuntimeError(f"cannot protect {sorted(exposed)}: every related cell is already hidden")
+                # Nothing shown is left to withhold around these cells: publish none of the
+                # hidden cells related to them, which cuts every relation that pinned them.
+                for key in exposed:
+                    for total, parts in self.relations:
+                        if key in (total, *parts):
+                            for k in (total, *parts):
+                                if status[k] in (SMALL, WITHHELD):
+                                    status[k] = NOT_PUBLISHED
         self.status = status
         return status
 
@@ -115,6 +126,8 @@ class DisclosureControl:
             return f"&lt;{self.threshold}" if html else f"<{self.threshold}"
         if s == WITHHELD:
             return "withheld"
+        if s == NOT_PUBLISHED:
+            return "not published"
         return f"{self.values[key]:,}"
 
     def shown(self, key: str) -> bool:
@@ -126,7 +139,7 @@ class DisclosureControl:
 
     @property
     def hidden(self) -> int:
-        return sum(s in (SMALL, WITHHELD) for s in self.status.values())
+        return sum(s in HIDDEN for s in self.status.values())
 
 
 def _as_count(value) -> int | None:
@@ -161,6 +174,8 @@ def attacker_bounds(values: dict[str, int | None], status: dict[str, str], relat
 
     touching = []
     for total, parts in relations:
+        if any(status.get(k) == NOT_PUBLISHED for k in (total, *parts)):
+            continue  # a relation through a cell not printed tells the reader nothing
         cells = [k for k in (total, *parts) if k in parent]
         if cells:
             touching.append((total, parts))

@@ -226,7 +226,7 @@ td,th{{border:1px solid #d5dde3;padding:3px 8px;text-align:left}} th{{background
 <div class="meta">Quarter {quarter.start:%d/%m/%Y} to {quarter.end:%d/%m/%Y}: events after {quarter.end:%d/%m/%Y} are not counted.
 Data as at {html.escape(as_at)} (deliveries used: {used}). KPI and national-indicator figures {origin}. Produced {produced:%d/%m/%Y %H:%M}.
 <br>Counts from 1 to {threshold - 1} show as &lt;{threshold}; a few more are "withheld" so that those cannot be worked out
-from totals ({page.control.hidden} cells hidden). "no data" means the source does not cover the period; it is not a zero.</div>
+from totals, and where even that is not enough a group of small counts is "not published" ({page.control.hidden} cells hidden). "no data" means the source does not cover the period; it is not a zero.</div>
 {body}</body></html>"""
     out_dir.mkdir(parents=True, exist_ok=True)
     slug = "".join(c if c.isalnum() else "_" for c in service_name.lower()).strip("_")
