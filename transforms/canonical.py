@@ -24,7 +24,7 @@ class Column:
     pii: bool = False
     min: int | None = None
     max: int | None = None
-    normalise: str | None = None  # upper, or upper_snake ("Childrens social care" -> CHILDRENS_SOCIAL_CARE)
+    normalise: str | None = None  # upper, upper_snake ("Childrens social care" -> CHILDRENS_SOCIAL_CARE) or local_authority
 
 
 @dataclass(frozen=True)
@@ -68,11 +68,17 @@ def load_model(file_name: str) -> dict[str, Table]:
 
 @lru_cache(maxsize=1)
 def code_lists() -> dict[str, dict[str, str]]:
-    """Canonical code lists: list name -> {code: label}, from ``reference/codes.csv``."""
+    """Canonical code lists: list name -> {code: label}, from ``reference/codes.csv``; the
+    ``local_authority`` list is every English and Welsh authority of
+    ``reference/partnership/local_authorities.csv`` (a child placed or living out of area is still
+    the service's child, sources.md), not a copy of the service's own."""
+    from transforms.partnership.local_authorities import local_authorities
+
     lists: dict[str, dict[str, str]] = {}
     with open(REFERENCE_DIR / "codes.csv", newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f):
             lists.setdefault(row["code_list"], {})[row["code"]] = row["corepl_label"]
+    lists["local_authority"] = {la.code: la.name for la in local_authorities().by_code.values()}
     return lists
 
 
