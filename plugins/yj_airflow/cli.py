@@ -126,15 +126,18 @@ def _per_service(args) -> int:
     from transforms.settings import load_settings
 
     _apply_locations(args)
+    settings = load_settings()
+    if settings.partnership_file is None and not args.service:
+        return args.func(args)  # one service: exactly today's command
     try:
-        chosen = selected_services(load_settings(), args.service)
+        chosen = selected_services(settings, args.service)
     except (PartnershipConfigError, UnknownService) as exc:
         raise UserError(str(exc)) from None
     codes = []
-    for service, settings in chosen:
+    for service, service_settings in chosen:
         if len(chosen) > 1 or args.service:
             _progress(f"service {service.id} ({service.name})")
-        args.for_service = settings
+        args.for_service = service_settings
         codes.append(args.func(args))
     return max(codes)
 
