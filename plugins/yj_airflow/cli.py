@@ -359,7 +359,8 @@ def cmd_board_pack(args) -> int:
 
         _progress("rebuilding the marts from the core")
         with _locked("marts", settings, "board-pack --rebuild"):
-            print(rebuild_marts(engine, settings.output_dir / "marts", dt.date.today()).summary())
+            # The service's own areas (residence measures): read_core's fallback is the environment's.
+            print(rebuild_marts(engine, settings.output_dir / "marts", dt.date.today(), settings.service_areas).summary())
     try:
         pack = write_board_pack(engine, quarter, settings.output_dir / "board_pack", settings.service_name,
                                 settings.service_areas, settings.suppression_threshold)

@@ -85,6 +85,23 @@ def test_kpi_return_for_one_service_is_named_by_its_id_under_its_folder(partners
     assert not (root / "output" / "leicester_city" / "kpi").exists()
 
 
+def test_marts_and_board_pack_per_service_count_that_services_residents(partnership):
+    root, env = partnership
+    assert _yj(env, "load-case-system", "--service", "leicester_city").returncode == 0
+    result = _yj(env, "board-pack", "--quarter", "2026Q2", "--rebuild", "--service", "leicester_city")
+    assert result.returncode == 0, result.stderr
+    assert (root / "output" / "leicester_city" / "board_pack" / "board_pack_leicester_city_2026Q2.html").exists()
+    assert (root / "output" / "leicester_city" / "marts" / "mart_cohort.csv").exists()
+    engine = create_engine(f"sqlite:///{root / 'warehouse.leicester_city.sqlite'}")
+    with engine.connect() as conn:
+        entrants = conn.execute(text("SELECT sum(value) FROM mart_performance_overview "
+                                     "WHERE measure = 'first_time_entrants_12m'")).scalar()
+    engine.dispose()
+    # The city's children live in Leicester: with the environment's default areas
+    # (Leicestershire, Rutland) there would be no first-time entrant at all.
+    assert entrants > 0
+
+
 def test_an_unknown_service_or_partnership_file_is_one_line(partnership, tmp_path):
     root, env = partnership
     result = _yj(env, "load-case-system", "--service", "rutland")
