@@ -1,5 +1,6 @@
 """A synthetic partnership for trying the platform with several services: each service's own
-case-system delivery in its own landing folder, children who moved from one service to the next
+case-system delivery, education snapshot, CCIS file and population reference in its own landing
+folder, children who moved from one service to the next
 (known to both), and one shared police custody feed whose detentions belong to either service,
 to neither (children from outside the partnership) or to no known area (no usable postcode).
 
@@ -234,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m transforms.partnership.sample",
-                                     description="write a two-service partnership sample (not yet loadable by yj run)")
+                                     description="write a two-service partnership sample (also: yj sample --partnership)")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--children", type=int, default=400, help="children per service")
     parser.add_argument("--years", type=int, default=3)
