@@ -24,7 +24,7 @@ class Column:
     pii: bool = False
     min: int | None = None
     max: int | None = None
-    normalise: str | None = None  # upper, or upper_snake ("Childrens social care" -> CHILDRENS_SOCIAL_CARE)
+    normalise: str | None = None  # upper, upper_snake ("Childrens social care" -> CHILDRENS_SOCIAL_CARE) or local_authority
 
 
 @dataclass(frozen=True)
@@ -76,14 +76,19 @@ def reference_rows(file_name: str) -> list[dict[str, str]]:
 @lru_cache(maxsize=1)
 def code_lists() -> dict[str, dict[str, str]]:
     """Canonical code lists: list name -> {code: label}, from ``reference/codes.csv``, plus the
-    two published lists shipped in files of their own: the CCIS activity codes
-    (``ccis_activity_codes.csv``) and the DfE ethnicity codes (``dfe_ethnicity_codes.csv``)."""
+    published lists shipped in files of their own: the CCIS activity codes
+    (``ccis_activity_codes.csv``), the DfE ethnicity codes (``dfe_ethnicity_codes.csv``) and every
+    English and Welsh local authority (``partnership/local_authorities.csv``: a child placed or
+    living out of area is still the service's child, sources.md)."""
+    from transforms.partnership.local_authorities import local_authorities
+
     lists: dict[str, dict[str, str]] = {}
     for row in reference_rows("codes.csv"):
         lists.setdefault(row["code_list"], {})[row["code"]] = row["corepl_label"]
     lists["ccis_activity"] = {r["code"]: f"{r['description']} ({r['activity_group']})"
                               for r in reference_rows("ccis_activity_codes.csv")}
     lists["dfe_ethnicity"] = {r["code"]: r["label"] for r in reference_rows("dfe_ethnicity_codes.csv")}
+    lists["local_authority"] = {la.code: la.name for la in local_authorities().by_code.values()}
     return lists
 
 

@@ -50,12 +50,17 @@ class Settings:
     # Partnership (issue 16): the file listing several services; None is one service from
     # service_name and service_areas (transforms/partnership/config.py).
     partnership_file: Path | None = None
+    # The service these settings are for, in a partnership (scope.service_settings); its id names
+    # the service's output files. None: one service, named by service_name.
+    service_id: str | None = None
 
     def quarantined_share_limit(self, table: str) -> float:
         return dict(self.max_quarantined_share_by_table).get(table, self.max_quarantined_share)
 
     @property
     def service_slug(self) -> str:
+        if self.service_id:
+            return self.service_id
         return "".join(c if c.isalnum() else "_" for c in self.service_name.lower()).strip("_")
 
     def with_overrides(self, **changes) -> "Settings":

@@ -111,6 +111,10 @@ def cmd_sample(args) -> int:
         raise UserError("--years must be between 1 and 30")
     as_of = _parse_date(args.as_of) if args.as_of else None
     kwargs = {"as_of": as_of} if as_of else {}
+    if args.partnership:
+        if args.defects:
+            raise UserError("--defects is not available with --partnership yet")
+        return _sample_partnership(args, kwargs)
     started = time.perf_counter()
     summary = generate_landing(Path(args.out), children=args.children, years=args.years, layout=args.layout,
                                seed=args.seed, defects=args.defects, progress=_progress, **kwargs)
@@ -119,6 +123,25 @@ def cmd_sample(args) -> int:
     print(f"case-system delivery: {summary.delivery_id}")
     print("rows: " + ", ".join(f"{k} {v:,}" for k, v in summary.rows.items()))
     print(f"ground truth (for testing matching, not for loading): {Path(args.out) / 'ground_truth' / 'identity_links.csv'}")
+    return 0
+
+
+def _sample_partnership(args, kwargs) -> int:
+    """``yj sample --partnership``: the two-service sample (transforms/partnership/sample.py):
+    each service's case system (its own supplier), education, CCIS and population in
+    ``landing/<id>/``, the shared custody feed, ``partnership.yaml``."""
+    from transforms.partnership.sample import generate_partnership_landing
+
+    moved = min(10, args.children // 2)
+    try:
+        sample = generate_partnership_landing(Path(args.out), children_per_service=args.children, years=args.years,
+                                              moved_children=moved, seed=args.seed, **kwargs)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    print(f"partnership file: {sample.partnership_file}")
+    print(f"landing folder: {sample.root / 'landing'} (one folder per service, police_custody/ shared)")
+    print(f"use it with: export YJ_PARTNERSHIP_FILE={sample.partnership_file.resolve()} "
+          f"YJ_LANDING_DIR={(sample.root / 'landing').resolve()}")
     return 0
 
 
@@ -133,6 +156,42 @@ def _apply_locations(args) -> None:
         os.environ["YJ_OUTPUT_DIR"] = str(Path(args.out).resolve())
     if getattr(args, "warehouse", None):
         os.environ["YJ_WAREHOUSE_URL"] = args.warehouse
+
+
+def _service_settings(args):
+    """The settings a command runs with: one service's when ``main`` runs it per service
+    (``--service``, partnership), else today's from the environment."""
+    _apply_locations(args)
+    if getattr(args, "for_service", None) is not None:
+        return args.for_service
+    from transforms.settings import load_settings
+
+    return load_settings()
+
+
+def _per_service(args) -> int:
+    """Run the command for every service of the partnership (``YJ_PARTNERSHIP_FILE``), or for
+    ``--service ID``; each writes to its own warehouse and under ``<output>/<id>/``. With one
+    service (no partnership file) it runs once with today's settings. Exit code: the worst."""
+    from transforms.partnership.config import PartnershipConfigError
+    from transforms.partnership.run import UnknownService, selected_services
+    from transforms.settings import load_settings
+
+    _apply_locations(args)
+    settings = load_settings()
+    if settings.partnership_file is None and not args.service:
+        return args.func(args)  # one service: exactly today's command
+    try:
+        chosen = selected_services(settings, args.service)
+    except (PartnershipConfigError, UnknownService) as exc:
+        raise UserError(str(exc)) from None
+    codes = []
+    for service, service_settings in chosen:
+        if len(chosen) > 1 or args.service:
+            _progress(f"service {service.id} ({service.name})")
+        args.for_service = service_settings
+        codes.append(args.func(args))
+    return max(codes)
 
 
 def cmd_run(args) -> int:
@@ -218,10 +277,8 @@ def cmd_load_case_system(args) -> int:
     from transforms.ingest.report import DeliveryRejected
     from transforms.ingest.sources import load_case_system
     from transforms.reports import write_ingest_outputs as write_load_outputs
-    from transforms.settings import load_settings
 
-    _apply_locations(args)
-    settings = load_settings()
+    settings = _service_settings(args)
     try:
         with _locked("case_system", settings, "load-case-system"):
             report = load_case_system(settings)
@@ -254,11 +311,9 @@ def cmd_kpi(args) -> int:
     from transforms.kpis.produce import produce_return
     from transforms.kpis.submission import SubmissionError, submit_return
     from transforms.ingest.sources import load_reference_sources
-    from transforms.settings import load_settings
 
     quarter = _quarter(args.quarter)
-    _apply_locations(args)
-    settings = load_settings()
+    settings = _service_settings(args)
     engine = _open_warehouse(settings)
     with _locked("reference", settings, "kpi"):
         reports = load_reference_sources(settings, engine)
@@ -286,11 +341,9 @@ def cmd_kpi(args) -> int:
 def cmd_submit_return(args) -> int:
     from transforms.kpis.produce import return_paths
     from transforms.kpis.submission import SubmissionError, submit_return
-    from transforms.settings import load_settings
 
     quarter = _quarter(args.quarter)
-    _apply_locations(args)
-    settings = load_settings()
+    settings = _service_settings(args)
     engine = _open_warehouse(settings)
     workbook = return_paths(settings, quarter)[0]
     status = _status_in(workbook)
@@ -321,10 +374,8 @@ def _print_submitted(quarter, submitted) -> None:
 def cmd_match(args) -> int:
     from transforms.matching.review import BadReviewWorkbook
     from transforms.matching.run import run_matching
-    from transforms.settings import load_settings
 
-    _apply_locations(args)
-    settings = load_settings()
+    settings = _service_settings(args)
     try:
         with _locked("identity", settings, "match"):
             report = run_matching(settings)
@@ -349,14 +400,12 @@ def cmd_match(args) -> int:
 
 def cmd_board_pack(args) -> int:
     from transforms.marts.board_pack import MartsNotBuilt, QuarterRefused, write_board_pack
-    from transforms.settings import load_settings
     from transforms.warehouse.db import make_engine
 
     quarter = _quarter(args.quarter)
     if args.threshold is not None and args.threshold < 1:
         raise UserError("--threshold must be 1 or more (1 suppresses nothing)")
-    _apply_locations(args)
-    settings = load_settings()
+    settings = _service_settings(args)
     if args.threshold is not None:
         settings = settings.with_overrides(suppression_threshold=args.threshold)
     engine = make_engine(settings.warehouse_url)
@@ -365,7 +414,8 @@ def cmd_board_pack(args) -> int:
 
         _progress("rebuilding the marts from the core")
         with _locked("marts", settings, "board-pack --rebuild"):
-            print(rebuild_marts(engine, settings.output_dir / "marts", dt.date.today()).summary())
+            # The service's own areas (residence measures): read_core's fallback is the environment's.
+            print(rebuild_marts(engine, settings.output_dir / "marts", dt.date.today(), settings.service_areas).summary())
     try:
         pack = write_board_pack(engine, quarter, settings.output_dir / "board_pack", settings.service_name,
                                 settings.service_areas, settings.suppression_threshold)
@@ -396,6 +446,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1, help="random seed: the same seed gives the same files (default 1)")
     p.add_argument("--defects", action="store_true", help="add realistic data-quality problems")
     p.add_argument("--as-of", help="extract date of the sample (default 2026-11-20)")
+    p.add_argument("--partnership", action="store_true",
+                   help="two services (Leicester City; Leicestershire with Rutland) sharing one custody feed; "
+                        "--children is per service")
     p.set_defaults(func=cmd_sample)
     p = sub.add_parser("run", help="run the whole chain through Airflow on a landing folder")
     p.add_argument("--landing", help="landing folder (default: $YJ_LANDING_DIR or var/landing)")
@@ -410,30 +463,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output folder (default: $YJ_OUTPUT_DIR or var/output)")
     p.add_argument("--submit", action="store_true",
                    help="mark the return as submitted: freeze its figures and archive the workbook unchanged")
-    p.set_defaults(func=cmd_kpi)
+    p.add_argument("--service", help="one service of the partnership (default: every service)")
+    p.set_defaults(func=cmd_kpi, per_service=True)
     p = sub.add_parser("submit-return", help="mark the quarter's return, as last produced, as submitted to the YJB")
     p.add_argument("--quarter", required=True, help="e.g. 2025Q2 or '2025-26 Q2'")
     p.add_argument("--warehouse", help="SQLAlchemy URL of the warehouse (default: $YJ_WAREHOUSE_URL or a SQLite file in var/)")
     p.add_argument("--out", help="output folder (default: $YJ_OUTPUT_DIR or var/output)")
-    p.set_defaults(func=cmd_submit_return)
+    p.add_argument("--service", help="one service of the partnership (default: every service)")
+    p.set_defaults(func=cmd_submit_return, per_service=True)
     p = sub.add_parser("match", help="match children across sources now (imports landing/match_review decisions)")
     p.add_argument("--landing", help="landing folder (default: $YJ_LANDING_DIR or var/landing)")
     p.add_argument("--warehouse", help="SQLAlchemy URL of the warehouse")
     p.add_argument("--out", help="output folder")
     p.add_argument("--ground-truth", help="a sample's ground_truth/identity_links.csv: also print precision and recall")
-    p.set_defaults(func=cmd_match)
+    p.add_argument("--service", help="one service of the partnership (default: every service)")
+    p.set_defaults(func=cmd_match, per_service=True)
     p = sub.add_parser("board-pack", help="write a quarter's HTML board pack from the marts")
     p.add_argument("--quarter", required=True, help="e.g. 2025Q2 or '2025-26 Q2'")
     p.add_argument("--rebuild", action="store_true", help="rebuild the marts from the core first")
     p.add_argument("--threshold", type=int, help="suppress counts below this (default: $YJ_SUPPRESSION_THRESHOLD or 5)")
     p.add_argument("--warehouse", help="SQLAlchemy URL of the warehouse (default: $YJ_WAREHOUSE_URL or a SQLite file in var/)")
     p.add_argument("--out", help="output folder (default: $YJ_OUTPUT_DIR or var/output)")
-    p.set_defaults(func=cmd_board_pack)
+    p.add_argument("--service", help="one service of the partnership (default: every service)")
+    p.set_defaults(func=cmd_board_pack, per_service=True)
     p = sub.add_parser("load-case-system", help="load the newest case-system delivery without Airflow")
     p.add_argument("--landing", help="landing folder (default: $YJ_LANDING_DIR or var/landing)")
     p.add_argument("--warehouse", help="SQLAlchemy URL of the warehouse (default: $YJ_WAREHOUSE_URL or a SQLite file in var/)")
     p.add_argument("--out", help="output folder (default: $YJ_OUTPUT_DIR or var/output)")
-    p.set_defaults(func=cmd_load_case_system)
+    p.add_argument("--service", help="one service of the partnership (default: every service)")
+    p.set_defaults(func=cmd_load_case_system, per_service=True)
     return parser
 
 
@@ -445,6 +503,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     undo_progress = (lambda: None) if args.quiet else _show_progress()
     try:
+        if getattr(args, "per_service", False):
+            return _per_service(args)
         return args.func(args)
     except UserError as exc:
         print(f"yj: error: {exc}", file=sys.stderr)

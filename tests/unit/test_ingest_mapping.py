@@ -128,3 +128,7 @@ def test_only_values_that_cannot_be_personal_are_echoed():
     assert shown_value("W1") == "W1" and shown_value("999") == "999" and shown_value("S") == "S"
     for personal in ("Smith", "2010-03-04", "04/03/2010", "K801200112345", "22/1234567A", "WBRT"):
         assert shown_value(personal) is None
+    # Local authorities are a code list but place names are surnames too: a shifted row's
+    # surname Sutton or Bolton is not echoed.
+    for surname in ("Sutton", "BOLTON", "Kent"):
+        assert shown_value(surname) is None

@@ -428,6 +428,11 @@ def _to_canonical_text(raw: pd.DataFrame, table: Table, mapping: SupplierMapping
         elif col.code_list and mapping.codes.get(col.code_list):
             labels = {k.strip().upper(): c for k, c in mapping.codes[col.code_list].items()}
             stripped = upper.map(labels).where(lambda s: s.notna(), stripped).where(stripped.notna(), None)
+        if col.normalise == "local_authority":
+            # Any spelling of an English or Welsh authority (name, code, GSS code) becomes its
+            # code; anything else stays as typed, in upper case, for the suite to quarantine.
+            codes = {v: _local_authority_code(v) for v in stripped.dropna().unique()}  # few distinct values
+            stripped = stripped.map(codes).where(stripped.notna(), None)
         if col.normalise in ("upper", "upper_snake"):
             stripped = stripped.str.upper().where(stripped.notna(), None)
             if col.normalise == "upper_snake":
@@ -461,3 +466,10 @@ def to_canonical_types(text: pd.DataFrame, table: Table) -> pd.DataFrame:
         else:
             out[col.name] = values.astype(object).where(values.notna(), None)
     return out
+
+
+def _local_authority_code(value: str) -> str:
+    from transforms.partnership.local_authorities import local_authorities
+
+    authority = local_authorities().resolve(str(value))
+    return authority.code if authority else str(value).upper()

@@ -1,5 +1,6 @@
 """A synthetic partnership for trying the platform with several services: each service's own
-case-system delivery in its own landing folder, children who moved from one service to the next
+case-system delivery, education snapshot, CCIS file and population reference in its own landing
+folder, children who moved from one service to the next
 (known to both), and one shared police custody feed whose detentions belong to either service,
 to neither (children from outside the partnership) or to no known area (no usable postcode).
 
@@ -26,7 +27,7 @@ from transforms.partnership.postcodes import PostcodeReference, postcode_referen
 from transforms.partnership.routing import AREA_UNKNOWN, HOME_AREA, KNOWN_TO_SERVICE, OUTSIDE_PARTNERSHIP
 from transforms.sample.cohort import make_cohort
 from transforms.sample.landing import DEFAULT_AS_OF, delivery_id_for
-from transforms.sample.sources import make_custody
+from transforms.sample.sources import make_ccis, make_custody, make_education, make_population
 from transforms.sample.writers import write_delivery
 
 # The city's service and the county's (which covers Rutland too): the partnership of issue 16.
@@ -121,6 +122,10 @@ def generate_partnership_landing(out: Path, partnership: Partnership = LEICESTER
         write_delivery(tables, landing / service.id / "case_system" / delivery_id, supplier, delivery_id,
                        dt.datetime.combine(as_of, dt.time(1, 30)))
 
+    other_sources_truth = [_write_other_sources(np.random.default_rng([seed, 2, i]), people_by_service[service.id], service,
+                                                landing / service.id, as_of, years)
+                           for i, service in enumerate(partnership.services)]
+
     # One custody feed for the force area. A moved child is detained at their new address.
     everyone = pd.concat(people_by_service.values(), ignore_index=True)
     current_home = everyone[~everyone["person_id"].isin(moved_to) | (everyone["service"] == everyone["person_id"].map(moved_to))]
@@ -172,12 +177,41 @@ def generate_partnership_landing(out: Path, partnership: Partnership = LEICESTER
     }, sort_keys=False), encoding="utf-8")
     identity_truth = pd.concat(
         [pd.DataFrame({"source": f"case_system:{sid}", "record_id": p["child_id"], "person_id": p["person_id"]})
-         for sid, p in people_by_service.items()] + [custody_truth[["source", "record_id", "person_id"]]], ignore_index=True)
+         for sid, p in people_by_service.items()] + [custody_truth[["source", "record_id", "person_id"]]] + other_sources_truth,
+        ignore_index=True)
     routing_truth = pd.DataFrame([(ref, svc, rule) for ref, (svc, rule) in sorted(expected.items())],
                                  columns=["custody_ref", "expected_service", "expected_routed_by"])
     _write_csv(identity_truth, out / "ground_truth" / "identity_links.csv")
     _write_csv(routing_truth, out / "ground_truth" / "custody_routing.csv")
     return PartnershipSample(out, partnership_file, tables_by_service, routing_truth, identity_truth)
+
+
+def _write_other_sources(rng: np.random.Generator, people: pd.DataFrame, service: Service, service_landing: Path,
+                         as_of: dt.date, years: int) -> pd.DataFrame:
+    """The service's own education snapshot, CCIS file and population reference, in its landing
+    folder's usual layout, written by the one-service generators (a separate random stream, so
+    the case systems and the custody feed are the same with or without them). Returns their
+    identity truth, sources named ``education:<id>`` and ``ccis:<id>``."""
+    # The generators know the service's children by person ids starting with P: give them
+    # such ids for the call, then put the partnership's ids back in the truth.
+    temporary = [f"P{i:07d}" for i in range(len(people))]
+    real_id = dict(zip(temporary, people["person_id"]))
+    local = people.assign(person_id=temporary)
+    education = make_education(rng, local, as_of)
+    ccis, ccis_truth = make_ccis(rng, local, as_of)
+    for name in ("pupils", "suspensions", "attendance"):
+        _write_csv(education[name], service_landing / "education" / f"{as_of:%Y%m%d}" / f"{name}.csv")
+    _write_csv(ccis, service_landing / "ccis" / f"ccis_activity_{as_of:%Y%m%d}.csv")
+    shares = {la: (0.9 if i == 0 else 0.1 / max(len(service.local_authorities) - 1, 1)) if len(service.local_authorities) > 1 else 1.0
+              for i, la in enumerate(service.local_authorities)}
+    population = make_population(shares, total=int(len(people) * 5.2), first_year=as_of.year - years, last_year=as_of.year)
+    _write_csv(population, service_landing / "reference" / "population.csv")
+    truth = []
+    for source, frame in (("education", education["_truth"]), ("ccis", ccis_truth)):
+        frame = frame[["record_id", "person_id"]].assign(source=f"{source}:{service.id}")
+        frame["person_id"] = frame["person_id"].map(lambda p: real_id.get(p, f"{service.id}:{p}"))
+        truth.append(frame[["source", "record_id", "person_id"]])
+    return pd.concat(truth, ignore_index=True)
 
 
 def _rehome(rng: np.random.Generator, people: pd.DataFrame, service: Service, reference: PostcodeReference) -> None:
@@ -201,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m transforms.partnership.sample",
-                                     description="write a two-service partnership sample (not yet loadable by yj run)")
+                                     description="write a two-service partnership sample (also: yj sample --partnership)")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--children", type=int, default=400, help="children per service")
     parser.add_argument("--years", type=int, default=3)

@@ -43,6 +43,7 @@ def service_settings(settings: Settings, service: Service, partnership: Partners
         raw_archive_dir=settings.raw_archive_dir / service.id,
         service_name=service.name,
         service_areas=service.local_authorities,
+        service_id=service.id,
     )
 
 

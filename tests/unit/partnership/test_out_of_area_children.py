@@ -1,8 +1,8 @@
 """Issue 16, "children from anywhere": a child living outside the service's authorities (placed
 out of area) is a child the service works with. The KPI rules count them; only the residence
 measures (first-time entrants and rates, per kpis.md) leave them out. Hand-built cohort, quarter
-2025-26 Q2 (1 July to 30 September 2025); the loads still quarantine such a child today (see the
-README's Partnership section), so this pins the rules' side for when they load."""
+2025-26 Q2 (1 July to 30 September 2025). The load's side (such a child loads with its
+authority's code and is counted): tests/integration/test_out_of_area_children.py."""
 from tests.unit.kpi_builders import D, children, figures_by, make_inputs
 from transforms.kpis import ni_national
 from transforms.kpis.common import kpi_cohort
