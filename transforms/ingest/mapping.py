@@ -239,6 +239,16 @@ def _as_text(value) -> str | None:
     return str(value)
 
 
+def map_distinct(values: pd.Series, fn, missing=None) -> pd.Series:
+    """``values.map(fn)`` calling ``fn`` once per distinct value (dates, postcodes and codes
+    repeat across a file's rows), with ``missing`` for null values."""
+    codes, distinct = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
+    results = np.empty(len(distinct) + 1, dtype=object)
+    results[:-1] = [fn(v) for v in distinct]
+    results[-1] = missing  # code -1, a null value, takes the last slot
+    return pd.Series(results[codes], index=values.index, dtype=object)
+
+
 def _normalise_dates(values: pd.Series, formats: tuple[str, ...]) -> pd.Series:
     """ISO ``yyyy-mm-dd`` text where a value parses in one of the supplier's formats; the
     original text otherwise, so validation can say which value is not a date."""
@@ -284,7 +294,7 @@ def _normalise_datetimes(values: pd.Series, formats: tuple[str, ...]) -> pd.Seri
             return parsed.replace(microsecond=0).isoformat(timespec="seconds")
         return UNPARSED_DATE_MARK + value
 
-    return values.map(lambda v: one(v) if isinstance(v, str) else v)
+    return map_distinct(values, lambda v: one(v) if isinstance(v, str) else v)
 
 
 def to_canonical_text(raw: pd.DataFrame, table: Table, mapping: SupplierMapping,
@@ -330,7 +340,7 @@ def to_canonical_text(raw: pd.DataFrame, table: Table, mapping: SupplierMapping,
             if col.normalise == "upper_snake":
                 stripped = stripped.str.replace(r"[\s-]+", "_", regex=True).where(stripped.notna(), None)
         if col.name == "postcode":
-            stripped = stripped.map(lambda v: normalise_postcode(v) if isinstance(v, str) else v)
+            stripped = map_distinct(stripped, lambda v: normalise_postcode(v) if isinstance(v, str) else v)
         elif col.name in ("upn", "pnc_id"):
             stripped = stripped.str.replace(r"\s+", "", regex=True).str.upper().where(stripped.notna(), None)
         column = pd.Series(None, index=raw.index, dtype="object")
