@@ -18,6 +18,7 @@ import pandas as pd
 import yaml
 
 from transforms.canonical import Table, load_model
+from transforms.frames import map_distinct
 from transforms.identifiers import normalise_postcode
 from transforms.settings import REFERENCE_DIR
 
@@ -237,16 +238,6 @@ def _as_text(value) -> str | None:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
-
-
-def map_distinct(values: pd.Series, fn, missing=None) -> pd.Series:
-    """``values.map(fn)`` calling ``fn`` once per distinct value (dates, postcodes and codes
-    repeat across a file's rows), with ``missing`` for null values."""
-    codes, distinct = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
-    results = np.empty(len(distinct) + 1, dtype=object)
-    results[:-1] = [fn(v) for v in distinct]
-    results[-1] = missing  # code -1, a null value, takes the last slot
-    return pd.Series(results[codes], index=values.index, dtype=object)
 
 
 def _normalise_dates(values: pd.Series, formats: tuple[str, ...]) -> pd.Series:

@@ -28,7 +28,8 @@ from sqlalchemy import Table as SqlTable
 from transforms.canonical import Table, code_lists, load_model
 from transforms.identifiers import upn_is_valid
 from transforms.ingest.delivery import Delivery, file_sha256
-from transforms.ingest.mapping import map_distinct, to_canonical_text, to_canonical_types
+from transforms.frames import map_distinct
+from transforms.ingest.mapping import to_canonical_text, to_canonical_types
 from transforms.ingest.readers import MALFORMED_ATTR, TableSource, csv_chunks, match_headers, open_csv, read_sheet
 from transforms.ingest.report import DeliveryRejected, IngestReport, TableCount
 from transforms.settings import Settings

@@ -8,6 +8,7 @@ import pandas as pd
 from sqlalchemy import Engine, Table, create_engine, event
 from sqlalchemy.engine import Connection
 
+from transforms.frames import map_distinct
 from transforms.warehouse.schema import metadata
 
 
@@ -93,9 +94,10 @@ def _defaults_needed(table: Table, columns: list[str]) -> bool:
 def _bound_values(conn: Connection, column, values: pd.Series) -> list:
     """A column's values as the driver receives them: missing as None, then the column
     type's bind processor (e.g. a date as ISO text on SQLite)."""
-    plain = values.astype(object).where(values.notna(), None).tolist()
     process = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-    return [process(v) for v in plain] if process else plain
+    if process:  # once per distinct value: dates and flags repeat down a column
+        return map_distinct(values, process).tolist()
+    return values.astype(object).where(values.notna(), None).tolist()
 
 
 def _is_missing(value) -> bool:
