@@ -179,8 +179,8 @@ def train_and_predict(case: pd.DataFrame, others: pd.DataFrame, proven: pd.DataF
     linker.training.estimate_m_from_label_column("proven_child")
     model = smooth_untrained_m(linker.misc.save_model_to_json(), pseudo_count=0.5 / max(len(proven), 1))
     linker = Linker([left, right], model, log_level=logging.WARNING)
-    scored = linker.inference.predict(threshold_match_probability=lowest_probability).as_pandas_dataframe()
-    return _tidy(scored, model, review_from), model
+    predictions = linker.inference.predict(threshold_match_probability=lowest_probability)
+    return _tidy(_pairs_that_matter(predictions, review_from), model), model
 
 
 def score_with_model(case: pd.DataFrame, others: pd.DataFrame, model: dict, lowest_probability: float,
@@ -193,8 +193,8 @@ def score_with_model(case: pd.DataFrame, others: pd.DataFrame, model: dict, lowe
     left = db.register(case.drop(columns="source_dataset"), dataset_display_name="case_system")
     right = db.register(others.drop(columns="source_dataset"), dataset_display_name="other_sources")
     linker = Linker([left, right], model, log_level=logging.WARNING)
-    scored = linker.inference.predict(threshold_match_probability=lowest_probability).as_pandas_dataframe()
-    return _tidy(scored, model, review_from)
+    predictions = linker.inference.predict(threshold_match_probability=lowest_probability)
+    return _tidy(_pairs_that_matter(predictions, review_from), model)
 
 
 def smooth_untrained_m(model: dict, pseudo_count: float) -> dict:
@@ -232,11 +232,28 @@ def possible_surname_change(frame: pd.DataFrame) -> pd.Series:
             & (frame["gamma_surname"] == SURNAMES_DIFFER) & (frame["gamma_postcode"] > POSTCODE_DIFFERENT_DISTRICT))
 
 
-def _tidy(scored: pd.DataFrame, model: dict, review_from: float = 0.0) -> pd.DataFrame:
-    """One row per scored pair that can matter (see ``train_and_predict``) with the child, the
-    other record and each field's agreement. The others are dropped here: at 100,000 children
-    there are millions of them and their reasons would never be read."""
-    scored = scored[(scored["match_probability"] >= review_from) | possible_surname_change(scored)]
+# Splink's prediction columns that ``_tidy`` reads; the rest (every input column twice, Bayes
+# factors, term frequencies) stay in DuckDB.
+SCORED_COLUMNS = ["unique_id_l", "unique_id_r", "match_probability", "match_weight",
+                  *[f"gamma_{f}" for f in FIELDS], *[f"mw_{f}" for f in FIELDS]]
+PREDICTION_BATCH_ROWS = 250_000
+
+
+def _pairs_that_matter(predictions, review_from: float) -> pd.DataFrame:
+    """The scored pairs that can matter (see ``train_and_predict``), read from DuckDB in
+    batches of the columns used. At 100,000 children the predictions hold millions of pairs
+    with every intermediate column: read whole into pandas they took the matching step over
+    2 GB (issue 16), and the pairs below the review threshold would never be read."""
+    reader = predictions.as_duckdbpyrelation().project(", ".join(SCORED_COLUMNS)).to_arrow_reader(PREDICTION_BATCH_ROWS)
+    kept = []
+    for batch in reader:
+        frame = batch.to_pandas()
+        kept.append(frame[(frame["match_probability"] >= review_from) | possible_surname_change(frame)])
+    return pd.concat(kept, ignore_index=True) if kept else reader.schema.empty_table().to_pandas()
+
+
+def _tidy(scored: pd.DataFrame, model: dict) -> pd.DataFrame:
+    """One row per scored pair with the child, the other record and each field's agreement."""
     source, record = scored["unique_id_r"].str.split("|", n=1).str[0], scored["unique_id_r"].str.split("|", n=1).str[1]
     out = pd.DataFrame({
         "child_id": scored["unique_id_l"].astype(str), "source": source, "record_id": record,
