@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib
 import os
 import shutil
 import subprocess
@@ -25,6 +26,14 @@ from transforms.settings import PROJECT_ROOT, load_settings
 TARGET_MB = 2048
 AS_OF = dt.date(2026, 11, 20)  # the sample's default extract date
 QUARTER = "2026Q2"
+SETTINGS_STEPS = {
+    "load_case_system": ("transforms.ingest.sources", "load_case_system"),
+    "load_custody": ("transforms.custody.load", "load_new_custody_files"),
+    "load_education": ("transforms.ingest.sources", "load_education"),
+    "load_ccis": ("transforms.ingest.sources", "load_ccis"),
+    "load_reference": ("transforms.ingest.sources", "load_reference_sources"),
+    "matching": ("transforms.matching.run", "run_matching"),
+}
 STEPS = ("load_case_system", "load_custody", "load_education", "load_ccis", "load_reference", "matching", "marts",
          "kpis")
 
@@ -43,30 +52,9 @@ def run_step(step: str, root: Path, children: int, years: int) -> None:
         generate_landing(root / "sample", children=children, years=years, seed=2026)
         return
     settings = _settings(root)
-    if step == "load_case_system":
-        from transforms.ingest.sources import load_case_system
-
-        load_case_system(settings)
-    elif step == "load_custody":
-        from transforms.custody.load import load_new_custody_files
-
-        load_new_custody_files(settings)
-    elif step == "load_education":
-        from transforms.ingest.sources import load_education
-
-        load_education(settings)
-    elif step == "load_ccis":
-        from transforms.ingest.sources import load_ccis
-
-        load_ccis(settings)
-    elif step == "load_reference":
-        from transforms.ingest.sources import load_reference_sources
-
-        load_reference_sources(settings)
-    elif step == "matching":
-        from transforms.matching.run import run_matching
-
-        run_matching(settings)
+    if step in SETTINGS_STEPS:  # the steps that take only the settings
+        module, function = SETTINGS_STEPS[step]
+        getattr(importlib.import_module(module), function)(settings)
     elif step == "marts":
         from transforms.marts.build import rebuild_marts
         from transforms.warehouse.db import make_engine
