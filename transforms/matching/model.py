@@ -155,7 +155,7 @@ def settings():
 
 
 # DuckDB's own memory while Splink scores pairs. Its default (80% of the machine's memory) let
-# the 100,000-children predictions (millions of pairs, every intermediate column) take the
+# the 100,000-children predictions (every scored pair, every intermediate column) take the
 # matching step past 2 GB (issue 16); with a limit, DuckDB spills to its file on disk instead.
 DUCKDB_MEMORY_LIMIT = "768MB"
 
@@ -267,7 +267,7 @@ PREDICTION_BATCH_ROWS = 250_000
 
 def _pairs_that_matter(predictions, review_from: float) -> pd.DataFrame:
     """The scored pairs that can matter (see ``train_and_predict``), read from DuckDB in
-    batches of the columns used. At 100,000 children the predictions hold millions of pairs
+    batches of the columns used. At 100,000 children the predictions hold every scored pair
     with every intermediate column: read whole into pandas they took the matching step over
     2 GB (issue 16), and the pairs below the review threshold would never be read."""
     reader = predictions.as_duckdbpyrelation().project(", ".join(SCORED_COLUMNS)).to_arrow_reader(PREDICTION_BATCH_ROWS)
