@@ -267,9 +267,8 @@ PREDICTION_BATCH_ROWS = 250_000
 
 def _pairs_that_matter(predictions, review_from: float) -> pd.DataFrame:
     """The scored pairs that can matter (see ``train_and_predict``), read from DuckDB in
-    batches of the columns used. At 100,000 children the predictions hold every scored pair
-    with every intermediate column: read whole into pandas they took the matching step over
-    2 GB (issue 16), and the pairs below the review threshold would never be read."""
+    batches of the columns used: read whole into pandas, every scored pair with every
+    intermediate column would be held a second time, in Python, for pairs never read (issue 16)."""
     reader = predictions.as_duckdbpyrelation().project(", ".join(SCORED_COLUMNS)).to_arrow_reader(PREDICTION_BATCH_ROWS)
     kept = []
     for batch in reader:
