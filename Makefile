@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.matching --county
 	$(BIN)/python -m benchmarks.marts
 	$(BIN)/python -m benchmarks.ingest
+	$(BIN)/python -m benchmarks.memory --children 100000
 
 clean:
 	rm -rf var .airflow

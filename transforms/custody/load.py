@@ -34,7 +34,7 @@ from transforms.validation import RowFailure, quarantine_rows, run_suite
 from transforms.warehouse.audit import (
     abandon_stale_attempts, finish_attempt, last_attempt, loaded_hashes, new_attempt_id, record_outcome, start_attempt,
 )
-from transforms.warehouse.db import ensure_schema, make_engine
+from transforms.warehouse.db import bulk_insert, ensure_schema, make_engine
 from transforms.warehouse.schema import (
     CUSTODY_COLUMNS, audit_delivery, custody_detention, custody_detention_version, quarantine,
 )
@@ -197,7 +197,7 @@ def load_custody_file(path: Path, engine: Engine, now: dt.datetime, settings: Se
                & custody_detention_version.c.custody_ref.in_(report.touched))))
         conn.execute(delete(quarantine).where((quarantine.c.source == SOURCE) & (quarantine.c.delivery_id == path.name)))
         if len(good):
-            conn.execute(insert(custody_detention_version), _records(good))
+            bulk_insert(conn, custody_detention_version, good)
         touched = sorted(set(report.touched) | set(previous))
         if touched:
             _rebuild_latest(conn, touched)
@@ -223,11 +223,6 @@ def _with_check_columns(text: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _records(frame: pd.DataFrame) -> list[dict]:
-    clean = frame.astype(object).where(frame.notna(), None)
-    return clean.to_dict(orient="records")
-
-
 def _rebuild_latest(conn, refs: list[str]) -> None:
     """For each touched detention, the version with the greatest extract time becomes live."""
     history = pd.read_sql_query(select(custody_detention_version).where(custody_detention_version.c.custody_ref.in_(refs)), conn)
@@ -249,7 +244,7 @@ def _rebuild_latest(conn, refs: list[str]) -> None:
         latest[col] = latest[col].map(lambda v: None if v is None or v != v else bool(v))
     conn.execute(delete(custody_detention).where(custody_detention.c.custody_ref.in_(refs)))
     if len(latest):
-        conn.execute(insert(custody_detention), _records(latest))
+        bulk_insert(conn, custody_detention, latest)
 
 
 def live_detentions(engine: Engine) -> pd.DataFrame:

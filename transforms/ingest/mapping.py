@@ -18,6 +18,7 @@ import pandas as pd
 import yaml
 
 from transforms.canonical import Table, code_lists, load_model
+from transforms.frames import map_distinct
 from transforms.identifiers import normalise_postcode
 from transforms.settings import REFERENCE_DIR
 
@@ -340,7 +341,7 @@ def _normalise_datetimes(values: pd.Series, formats: tuple[str, ...]) -> pd.Seri
             return parsed.replace(microsecond=0).isoformat(timespec="seconds")
         return UNPARSED_DATE_MARK + value
 
-    return values.map(lambda v: one(v) if isinstance(v, str) else v)
+    return map_distinct(values, lambda v: one(v) if isinstance(v, str) else v)
 
 
 def one_record_per_half(raw: pd.DataFrame, table_mapping: TableMapping, null_markers: tuple[str, ...]) -> pd.DataFrame:
@@ -438,7 +439,7 @@ def _to_canonical_text(raw: pd.DataFrame, table: Table, mapping: SupplierMapping
             if col.normalise == "upper_snake":
                 stripped = stripped.str.replace(r"[\s-]+", "_", regex=True).where(stripped.notna(), None)
         if col.name == "postcode":
-            stripped = stripped.map(lambda v: normalise_postcode(v) if isinstance(v, str) else v)
+            stripped = map_distinct(stripped, lambda v: normalise_postcode(v) if isinstance(v, str) else v)
         elif col.name in ("upn", "pnc_id"):
             stripped = stripped.str.replace(r"\s+", "", regex=True).str.upper().where(stripped.notna(), None)
         column = pd.Series(None, index=raw.index, dtype="object")

@@ -28,6 +28,7 @@ from sqlalchemy import Table as SqlTable
 from transforms.canonical import Table, code_lists, load_model
 from transforms.identifiers import upn_is_valid
 from transforms.ingest.delivery import Delivery, file_sha256
+from transforms.frames import map_distinct
 from transforms.ingest.mapping import to_canonical_text, to_canonical_types
 from transforms.ingest.readers import MALFORMED_ATTR, TableSource, csv_chunks, match_headers, open_csv, read_sheet
 from transforms.ingest.report import DeliveryRejected, IngestReport, TableCount
@@ -165,11 +166,11 @@ def _load(source: Source, delivery: Delivery, settings: Settings, engine: Engine
             table_mapping = delivery.mapping.tables[name]
             headers = table_mapping.headers
             _note_extra_columns(delivery, run.source, table_mapping.file_headers())
-            duplicated = _duplicated_keys(run, delivery)
+            duplicated, only_chunk = _duplicated_keys(run, delivery)
             keys_here: list[np.ndarray] = []
             count = counts[name]
             log.info("%s %s: reading %s", source.name, name, run.source.file_name)
-            for raw in run.chunks():
+            for raw in ([only_chunk] if only_chunk is not None else run.chunks()):
                 if count.read:  # a long file: say how far it has got
                     log.info("%s %s: %s rows read so far", source.name, name, f"{count.read:,}")
                 count.read += len(raw)
@@ -313,20 +314,25 @@ def _key_text(frame: pd.DataFrame, table: Table) -> pd.Series:
     return parts[0].str.cat(parts[1:], sep="\x1f")
 
 
-def _duplicated_keys(run: _TableRun, delivery: Delivery) -> np.ndarray:
+def _duplicated_keys(run: _TableRun, delivery: Delivery) -> tuple[np.ndarray, pd.DataFrame | None]:
     """Hashes of keys that appear more than once anywhere in the file (every copy is held
-    back: we cannot know which one is right)."""
-    table, parts = run.table, []
+    back: we cannot know which one is right), and the file's raw rows when they came in one
+    chunk: the main pass then uses them instead of reading and parsing the file again
+    (memory stays bounded by the chunk size either way)."""
+    table, parts, chunks = run.table, [], 0
+    only_chunk = None
     for raw in run.chunks():
+        chunks += 1
+        only_chunk = raw if chunks == 1 else None
         text = to_canonical_text(raw, table, delivery.mapping, only=table.key)
         if not all(k in text.columns for k in table.key):
-            return np.array([], dtype="uint64")
+            return np.array([], dtype="uint64"), None
         complete = text[list(table.key)].notna().all(axis=1)  # an empty key is reported as empty
         parts.append(key_hashes(_key_text(text[complete], table)))
     if not parts:
-        return np.array([], dtype="uint64")
+        return np.array([], dtype="uint64"), None
     hashes = pd.Series(np.concatenate(parts))
-    return hashes[hashes.duplicated(keep=False)].unique()
+    return hashes[hashes.duplicated(keep=False)].unique(), only_chunk
 
 
 def derived_checks(text: pd.DataFrame, table: Table, duplicated: np.ndarray, loaded_keys: dict[str, np.ndarray],
@@ -350,10 +356,12 @@ def derived_checks(text: pd.DataFrame, table: Table, duplicated: np.ndarray, loa
     if table.name == "offence" and {"child_id", "offence_date"} <= columns:
         frame["_age_at_offence"] = _years_between(frame["child_id"].map(context["dob_by_child"]), frame["offence_date"])
     if "upn" in columns:
-        frame["_upn_check_ok"] = frame["upn"].map(lambda u: True if not isinstance(u, str) else upn_is_valid(u))
+        frame["_upn_check_ok"] = map_distinct(frame["upn"], lambda u: True if not isinstance(u, str) else upn_is_valid(u),
+                                              missing=True).astype(bool)
     if "start_date" in columns:
-        frame["_not_in_future"] = frame["start_date"].map(
-            lambda d: not isinstance(d, str) or d.startswith("!") or d <= context["extracted_on"])
+        frame["_not_in_future"] = map_distinct(
+            frame["start_date"], lambda d: not isinstance(d, str) or d.startswith("!") or d <= context["extracted_on"],
+            missing=True).astype(bool)
     sessions = ["possible_sessions", "attended_sessions", "unauthorised_sessions"]
     if set(sessions) <= columns:
         numbers = frame[sessions].apply(pd.to_numeric, errors="coerce")

@@ -14,6 +14,9 @@ How the model learns, so that nothing is hand-scored:
 from __future__ import annotations
 
 import logging
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
 
 import pandas as pd
 
@@ -151,6 +154,28 @@ def settings():
     )
 
 
+# DuckDB's own memory while Splink scores pairs. Its default (80% of the machine's memory) let
+# the 100,000-children predictions (every scored pair, every intermediate column) take the
+# matching step past 2 GB (issue 16); with a limit, DuckDB spills to its file on disk instead.
+DUCKDB_MEMORY_LIMIT = "768MB"
+
+
+@contextmanager
+def _bounded_duckdb():
+    """Splink's DuckDB backend on a database file in a temporary folder, its memory limited;
+    the connection is closed (and its memory given back) when matching is done with it."""
+    import duckdb
+    from splink import DuckDBAPI
+
+    with tempfile.TemporaryDirectory(prefix="yj-matching-") as folder:
+        connection = duckdb.connect(str(Path(folder) / "splink.duckdb"),
+                                    config={"memory_limit": DUCKDB_MEMORY_LIMIT, "temp_directory": folder})
+        try:
+            yield DuckDBAPI(connection=connection)
+        finally:
+            connection.close()
+
+
 def train_and_predict(case: pd.DataFrame, others: pd.DataFrame, proven: pd.DataFrame,
                       lowest_probability: float, seed: int = 20261122, review_from: float = 0.0) -> tuple[pd.DataFrame, dict]:
     """Score every plausible (case child, other record) pair.
@@ -160,41 +185,42 @@ def train_and_predict(case: pd.DataFrame, others: pd.DataFrame, proven: pd.DataF
     ``lowest_probability`` that can matter (at or above ``review_from``, or a possible family
     change of surname at any score) and the trained model as a Splink settings dictionary.
     """
-    from splink import DuckDBAPI, Linker, block_on
+    from splink import Linker, block_on
 
     label = proven.assign(key=proven["source_dataset"] + "|" + proven["unique_id"]).set_index("key")["child_id"]
     case = case.assign(proven_child=case["unique_id"])
     others = others.assign(proven_child=(others["source_dataset"] + "|" + others["unique_id"]).map(label))
     # Two inputs for Splink: the case system on the left, every other source on the right.
     others = others.assign(unique_id=others["source_dataset"] + "|" + others["unique_id"])
-    db = DuckDBAPI()
-    left = db.register(case.drop(columns="source_dataset"), dataset_display_name="case_system")
-    right = db.register(others.drop(columns="source_dataset"), dataset_display_name="other_sources")
-    linker = Linker([left, right], settings(), log_level=logging.WARNING)
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("forename", "surname", "dob")], recall=0.7)
-    # Stop sampling once every level has 20 random pairs: the default 100 is never reached by
-    # the rare levels (swapped names), so every chunk would be read, several times slower.
-    linker.training.estimate_u_using_random_sampling(max_pairs=1.5e6, seed=seed, min_count_per_level=20)
-    linker.training.estimate_m_from_label_column("proven_child")
-    model = smooth_untrained_m(linker.misc.save_model_to_json(), pseudo_count=0.5 / max(len(proven), 1))
-    linker = Linker([left, right], model, log_level=logging.WARNING)
-    scored = linker.inference.predict(threshold_match_probability=lowest_probability).as_pandas_dataframe()
-    return _tidy(scored, model, review_from), model
+    with _bounded_duckdb() as db:
+        left = db.register(case.drop(columns="source_dataset"), dataset_display_name="case_system")
+        right = db.register(others.drop(columns="source_dataset"), dataset_display_name="other_sources")
+        linker = Linker([left, right], settings(), log_level=logging.WARNING)
+        linker.training.estimate_probability_two_random_records_match(
+            [block_on("forename", "surname", "dob")], recall=0.7)
+        # Stop sampling once every level has 20 random pairs: the default 100 is never reached by
+        # the rare levels (swapped names), so every chunk would be read, several times slower.
+        linker.training.estimate_u_using_random_sampling(max_pairs=1.5e6, seed=seed, min_count_per_level=20)
+        linker.training.estimate_m_from_label_column("proven_child")
+        model = smooth_untrained_m(linker.misc.save_model_to_json(), pseudo_count=0.5 / max(len(proven), 1))
+        linker = Linker([left, right], model, log_level=logging.WARNING)
+        predictions = linker.inference.predict(threshold_match_probability=lowest_probability)
+        scored = _tidy(_pairs_that_matter(predictions, review_from), model)
+    return scored, model
 
 
 def score_with_model(case: pd.DataFrame, others: pd.DataFrame, model: dict, lowest_probability: float,
                      review_from: float = 0.0) -> pd.DataFrame:
     """Score new records (a custody refresh's detentions) with the last trained model."""
-    from splink import DuckDBAPI, Linker
+    from splink import Linker
 
     others = others.assign(unique_id=others["source_dataset"] + "|" + others["unique_id"])
-    db = DuckDBAPI()
-    left = db.register(case.drop(columns="source_dataset"), dataset_display_name="case_system")
-    right = db.register(others.drop(columns="source_dataset"), dataset_display_name="other_sources")
-    linker = Linker([left, right], model, log_level=logging.WARNING)
-    scored = linker.inference.predict(threshold_match_probability=lowest_probability).as_pandas_dataframe()
-    return _tidy(scored, model, review_from)
+    with _bounded_duckdb() as db:
+        left = db.register(case.drop(columns="source_dataset"), dataset_display_name="case_system")
+        right = db.register(others.drop(columns="source_dataset"), dataset_display_name="other_sources")
+        linker = Linker([left, right], model, log_level=logging.WARNING)
+        predictions = linker.inference.predict(threshold_match_probability=lowest_probability)
+        return _tidy(_pairs_that_matter(predictions, review_from), model)
 
 
 def smooth_untrained_m(model: dict, pseudo_count: float) -> dict:
@@ -232,11 +258,27 @@ def possible_surname_change(frame: pd.DataFrame) -> pd.Series:
             & (frame["gamma_surname"] == SURNAMES_DIFFER) & (frame["gamma_postcode"] > POSTCODE_DIFFERENT_DISTRICT))
 
 
-def _tidy(scored: pd.DataFrame, model: dict, review_from: float = 0.0) -> pd.DataFrame:
-    """One row per scored pair that can matter (see ``train_and_predict``) with the child, the
-    other record and each field's agreement. The others are dropped here: at 100,000 children
-    there are millions of them and their reasons would never be read."""
-    scored = scored[(scored["match_probability"] >= review_from) | possible_surname_change(scored)]
+# Splink's prediction columns that ``_tidy`` reads; the rest (every input column twice, Bayes
+# factors, term frequencies) stay in DuckDB.
+SCORED_COLUMNS = ["unique_id_l", "unique_id_r", "match_probability", "match_weight",
+                  *[f"gamma_{f}" for f in FIELDS], *[f"mw_{f}" for f in FIELDS]]
+PREDICTION_BATCH_ROWS = 250_000
+
+
+def _pairs_that_matter(predictions, review_from: float) -> pd.DataFrame:
+    """The scored pairs that can matter (see ``train_and_predict``), read from DuckDB in
+    batches of the columns used: read whole into pandas, every scored pair with every
+    intermediate column would be held a second time, in Python, for pairs never read (issue 16)."""
+    reader = predictions.as_duckdbpyrelation().project(", ".join(SCORED_COLUMNS)).to_arrow_reader(PREDICTION_BATCH_ROWS)
+    kept = []
+    for batch in reader:
+        frame = batch.to_pandas()
+        kept.append(frame[(frame["match_probability"] >= review_from) | possible_surname_change(frame)])
+    return pd.concat(kept, ignore_index=True) if kept else reader.schema.empty_table().to_pandas()
+
+
+def _tidy(scored: pd.DataFrame, model: dict) -> pd.DataFrame:
+    """One row per scored pair with the child, the other record and each field's agreement."""
     source, record = scored["unique_id_r"].str.split("|", n=1).str[0], scored["unique_id_r"].str.split("|", n=1).str[1]
     out = pd.DataFrame({
         "child_id": scored["unique_id_l"].astype(str), "source": source, "record_id": record,

@@ -8,6 +8,7 @@ import pandas as pd
 from sqlalchemy import Engine, Table, create_engine, event
 from sqlalchemy.engine import Connection
 
+from transforms.frames import map_distinct
 from transforms.warehouse.schema import metadata
 
 
@@ -76,8 +77,32 @@ def bulk_insert(conn: Connection, table: Table, df: pd.DataFrame) -> int:
                 for record in df.itertuples(index=False, name=None):
                     copy.write_row([None if _is_missing(v) else v for v in record])
         return len(df)
+    if conn.dialect.name == "sqlite" and not _defaults_needed(table, columns):
+        # The driver's executemany with rows of plain values, converted column by column by
+        # the same type processors SQLAlchemy would apply (dates, times, booleans stored the
+        # same way): about three times faster than building a parameter dict per row.
+        placeholders = ", ".join("?" * len(columns))
+        names = ", ".join(f'"{c}"' for c in columns)
+        conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({placeholders})',
+                             list(zip(*(_bound_values(conn, table.c[c], df[c]) for c in columns))))
+        return len(df)
     conn.execute(table.insert(), _records(df))
     return len(df)
+
+
+def _defaults_needed(table: Table, columns: list[str]) -> bool:
+    """Whether a column left out of the frame has a Python-side default (only SQLAlchemy's
+    own insert fills those in)."""
+    return any(c.default is not None for c in table.columns if c.name not in columns)
+
+
+def _bound_values(conn: Connection, column, values: pd.Series) -> list:
+    """A column's values as the driver receives them: missing as None, then the column
+    type's bind processor (e.g. a date as ISO text on SQLite)."""
+    process = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    if process:  # once per distinct value: dates and flags repeat down a column
+        return map_distinct(values, process).tolist()
+    return values.astype(object).where(values.notna(), None).tolist()
 
 
 def _is_missing(value) -> bool:
