@@ -76,6 +76,12 @@ def run_dag(dag, run_conf: dict | None = None, logical_date=None) -> dict:
     order = {task_id: i for i, task_id in enumerate(dag.task_ids)}
     instances = sorted(dag_run.get_task_instances(), key=lambda ti: (order.get(ti.task_id, len(order)), ti.map_index))
     mapped = Counter(ti.task_id for ti in instances if ti.map_index >= 0)
+    # Every mapped group expands over the service list, so an instance whose label was never
+    # rendered (it did not run: upstream_failed) is named by its place in that list.
+    labels = {}
+    for ti in instances:
+        if ti.task_id == "list_services":
+            labels = dict(enumerate(ti.xcom_pull(task_ids=ti.task_id) or []))
     tasks, services = {}, {}
     for ti in instances:
         value = None
@@ -87,7 +93,7 @@ def run_dag(dag, run_conf: dict | None = None, logical_date=None) -> dict:
         if ti.map_index < 0:
             tasks[ti.task_id] = entry
             continue
-        service = ti.rendered_map_index or str(ti.map_index)
+        service = labels.get(ti.map_index) or ti.rendered_map_index or str(ti.map_index)
         services.setdefault(service, {})[ti.task_id] = entry
         tasks[ti.task_id if mapped[ti.task_id] == 1 else f"{ti.task_id}[{service}]"] = entry
     return {"dag_id": dag.dag_id, "state": str(dag_run.state), "ok": dag_run.state == DagRunState.SUCCESS,

@@ -362,3 +362,26 @@ def write_board_pack(quarter: dict, service_id: str | None = None) -> dict:
                  settings.service_name, settings.service_areas, settings.suppression_threshold)
     log.info(pack.summary())
     return {"summary": pack.summary(), "outputs": [str(pack.path)]}
+
+
+def write_partnership_board_pack(quarter: dict) -> dict:
+    """The services side by side (transforms/marts/partnership_pack.py), written to the
+    partnership area's output; nothing to compare for the one-service default."""
+    from transforms.marts.partnership_pack import ServiceWarehouse, write_partnership_board_pack as write
+    from transforms.partnership.config import load_partnership
+    from transforms.partnership.scope import partnership_settings, services_with_settings
+    from transforms.periods import Quarter
+    from transforms.warehouse.db import make_engine
+
+    settings = task_settings()
+    partnership = load_partnership(settings)
+    if partnership.source is None:
+        log.info("one service: no partnership board pack")
+        return {"summary": "one service: no partnership board pack", "outputs": []}
+    shared = partnership_settings(settings, partnership)
+    columns = [ServiceWarehouse(service.id, service.name, make_engine(own.warehouse_url), own.service_areas)
+               for service, own in services_with_settings(settings, partnership)]
+    pack = write(columns, Quarter.parse(quarter["quarter"]), shared.output_dir / "board_pack", partnership.name,
+                 settings.suppression_threshold)
+    log.info(pack.summary())
+    return {"summary": pack.summary(), "outputs": [str(pack.path)], "not_compared": sorted(pack.not_compared)}
