@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.matching --county
 	$(BIN)/python -m benchmarks.marts
 	$(BIN)/python -m benchmarks.ingest
+	$(BIN)/python -m benchmarks.partnership
 
 clean:
 	rm -rf var .airflow
