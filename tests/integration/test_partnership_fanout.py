@@ -150,3 +150,17 @@ def test_quarterly_return_per_service_and_the_partnership_board_pack(airflow_db,
     (page,) = (root / "output" / "partnership" / "board_pack").glob("partnership_board_pack_*.html")
     text = page.read_text()
     assert "Leicester City" in text and "Leicestershire" in text
+    # Each column prints what that service's own pack prints for the same cell (same figures,
+    # same suppression); cells appear in the services' order along each row.
+    import re
+
+    cell = re.compile(r"data-cell=['\"](fig\|[^'\"]+)['\"]>([^<]+)<")
+    compared = {}
+    for key, shown in cell.findall(text):
+        compared.setdefault(key, []).append(shown)
+    assert compared and all(len(v) == len(SERVICES) for v in compared.values())
+    for i, service_id in enumerate(SERVICES):
+        (own,) = (root / "output" / service_id / "board_pack").glob("board_pack_*.html")
+        own_cells = dict(cell.findall(own.read_text()))
+        for key, shown in compared.items():
+            assert shown[i] == own_cells[key], (service_id, key)
