@@ -24,6 +24,10 @@ board pack `output/board_pack/board_pack_<service>_<quarter>.html`: KPI headline
 trend over eight quarters, local indicators, disproportionality by stage, custody and remand,
 ETE, health and victims, with counts under `yj_suppression_threshold` (5) suppressed.
 
+With a partnership file (`YJ_PARTNERSHIP_FILE`) all of this runs once per service, each on its
+own warehouse and output folder (ADR 0063), and then the partnership board pack compares the
+services side by side in `output/partnership/board_pack/`.
+
 **Needs:** the `yj_warehouse` connection (or `YJ_WAREHOUSE_URL`), `yj_landing_dir` and
 `yj_output_dir`; a loaded case-system core.
 """
