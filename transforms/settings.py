@@ -56,7 +56,7 @@ class Settings:
 
     @property
     def service_slug(self) -> str:
-        return "".join(c if c.isalnum() else "_" for c in self.service_name.lower()).strip("_")
+        return name_slug(self.service_name)
 
     def with_overrides(self, **changes) -> "Settings":
         changes = {k: v for k, v in changes.items() if v is not None}
@@ -64,6 +64,11 @@ class Settings:
             if key in changes:
                 changes[key] = Path(changes[key]).resolve()
         return replace(self, **changes)
+
+
+def name_slug(name: str) -> str:
+    """A name as it appears in file names: lower case, anything but letters and digits an underscore."""
+    return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
 
 
 def embedded_warehouse_url() -> str:

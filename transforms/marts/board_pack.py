@@ -28,6 +28,7 @@ from sqlalchemy import Engine, inspect, text
 from transforms.marts.charts import line_chart, relative_rate_chart
 from transforms.periods import Quarter, quarters_ending
 from transforms.privacy import DisclosureControl
+from transforms.settings import name_slug
 
 # Headlines: (percentage measure, numerator measure, denominator measure, title, what the % is a share of)
 HEADLINES = (
@@ -246,8 +247,7 @@ Data as at {html.escape(as_at)} (deliveries used: {used}). KPI and national-indi
 from totals ({page.control.hidden} cells hidden). "no data" means the source does not cover the period; it is not a zero.</div>
 {body}</body></html>"""
     out_dir.mkdir(parents=True, exist_ok=True)
-    slug = "".join(c if c.isalnum() else "_" for c in service_name.lower()).strip("_")
-    path = out_dir / f"board_pack_{slug}_{quarter.code}.html"
+    path = out_dir / f"board_pack_{name_slug(service_name)}_{quarter.code}.html"
     path.write_text(doc, encoding="utf-8")
     return BoardPack(path, quarter, page.control.hidden)
 

@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from transforms.marts.board_pack import (HEADLINES, LOCAL, MartsNotBuilt, PlannedPack, QuarterRefused, figure_key,
                                          plan_board_pack)
 from transforms.periods import Quarter
+from transforms.settings import name_slug
 
 ORIGIN_WORDS = {"submitted": "as submitted", "returned": "as returned", "recomputed": "recomputed (no return stored)"}
 
@@ -105,7 +106,6 @@ Produced {produced:%d/%m/%Y %H:%M}.</div>
 {f"<h2>Services without figures</h2><ul>{notes}</ul>" if notes else ""}
 </body></html>"""
     out_dir.mkdir(parents=True, exist_ok=True)
-    slug = "".join(c if c.isalnum() else "_" for c in partnership_name.lower()).strip("_")
-    path = out_dir / f"partnership_board_pack_{slug}_{quarter.code}.html"
+    path = out_dir / f"partnership_board_pack_{name_slug(partnership_name)}_{quarter.code}.html"
     path.write_text(doc, encoding="utf-8")
     return PartnershipPack(path, quarter, tuple(planned), not_compared)
