@@ -35,12 +35,12 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not integration"
 
 bench: $(STAMP)
+	$(BIN)/python -m benchmarks.partnership
 	$(BIN)/python -m benchmarks.run
 	$(BIN)/python -m benchmarks.custody_latency
 	$(BIN)/python -m benchmarks.matching --county
 	$(BIN)/python -m benchmarks.marts
 	$(BIN)/python -m benchmarks.ingest
-	$(BIN)/python -m benchmarks.partnership
 
 clean:
 	rm -rf var .airflow

@@ -56,7 +56,7 @@ class Settings:
 
     @property
     def service_slug(self) -> str:
-        return name_slug(self.service_name)
+        return "".join(c if c.isalnum() else "_" for c in self.service_name.lower()).strip("_")
 
     def with_overrides(self, **changes) -> "Settings":
         changes = {k: v for k, v in changes.items() if v is not None}
