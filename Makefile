@@ -36,6 +36,7 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not integration"
 
 bench: $(STAMP)
+	$(BIN)/python -m benchmarks.partnership
 	$(BIN)/python -m benchmarks.run
 	$(BIN)/python -m benchmarks.custody_latency
 	$(BIN)/python -m benchmarks.matching --county

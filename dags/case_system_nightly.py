@@ -16,12 +16,13 @@ failing rows with a readable reason and publishes the rest in one transaction.
 quarantine report and Data Docs. A rejected delivery fails the task after recording why;
 the previous night's data stays live. Publishes the asset `yj://warehouse/core/case_system`.
 """
-from airflow.sdk import dag, task
+from airflow.sdk import dag, task, task_group
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from yj_airflow import tasks
 from yj_airflow.assets import CORE_CASE_SYSTEM, published_alias
 from yj_airflow.defaults import START_DATE, TIMEZONE, default_args
+from yj_airflow.tasks import SERVICE_LABEL
 
 
 @dag(
@@ -35,15 +36,25 @@ from yj_airflow.defaults import START_DATE, TIMEZONE, default_args
     tags=["youth-justice", "load", "case-system"],
 )
 def case_system_nightly():
-    @task(outlets=[published_alias(CORE_CASE_SYSTEM)])
-    def load_case_system_delivery() -> dict:
-        return tasks.load_case_system()
-
     @task
-    def write_core_inventory(_: dict) -> dict:
-        return tasks.core_inventory()
+    def list_services() -> list[str]:
+        return tasks.service_ids()
 
-    write_core_inventory(load_case_system_delivery())
+    # One mapped group per service: a service's inventory waits on its own load only, so one
+    # service's rejected delivery does not stop the others (ADR 0063).
+    @task_group(prefix_group_id=False)
+    def for_each_service(service_id: str):
+        @task(outlets=[published_alias(CORE_CASE_SYSTEM)], map_index_template=SERVICE_LABEL)
+        def load_case_system_delivery(service_id: str) -> dict:
+            return tasks.load_case_system(tasks.label_service(service_id))
+
+        @task(map_index_template=SERVICE_LABEL)
+        def write_core_inventory(_: dict, service_id: str) -> dict:
+            return tasks.core_inventory(tasks.label_service(service_id))
+
+        write_core_inventory(load_case_system_delivery(service_id), service_id)
+
+    for_each_service.expand(service_id=list_services())
 
 
 case_system_nightly()

@@ -14,12 +14,13 @@ education DAG does.
 **Needs:** the `yj_warehouse` connection (or `YJ_WAREHOUSE_URL`) and `yj_landing_dir`.
 Publishes the assets `yj://warehouse/core/ccis` and `yj://warehouse/core/identity`.
 """
-from airflow.sdk import dag, task
+from airflow.sdk import dag, task, task_group
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from yj_airflow import tasks
 from yj_airflow.assets import CORE_IDENTITY, CORE_CCIS, published_alias
 from yj_airflow.defaults import START_DATE, TIMEZONE, default_args
+from yj_airflow.tasks import SERVICE_LABEL
 
 
 @dag(
@@ -33,19 +34,29 @@ from yj_airflow.defaults import START_DATE, TIMEZONE, default_args
     tags=["youth-justice", "load", "education", "ccis"],
 )
 def ccis_weekly():
-    @task(outlets=[published_alias(CORE_CCIS)])
-    def load_ccis_activity() -> dict:
-        return tasks.load_education(weekly_ccis=True)
-
-    @task(outlets=[CORE_IDENTITY])
-    def match_children_across_sources() -> dict:
-        return tasks.match_identities()
-
     @task
-    def raise_education_alerts() -> dict:
-        return tasks.raise_education_alerts()
+    def list_services() -> list[str]:
+        return tasks.service_ids()
 
-    load_ccis_activity() >> match_children_across_sources() >> raise_education_alerts()
+    # One mapped group per service (ADR 0063): a service's matching waits on its own load only.
+    @task_group(prefix_group_id=False)
+    def for_each_service(service_id: str):
+        @task(outlets=[published_alias(CORE_CCIS)], map_index_template=SERVICE_LABEL)
+        def load_ccis_activity(service_id: str) -> dict:
+            return tasks.load_education(weekly_ccis=True, service_id=tasks.label_service(service_id))
+
+        @task(outlets=[CORE_IDENTITY], map_index_template=SERVICE_LABEL)
+        def match_children_across_sources(service_id: str) -> dict:
+            return tasks.match_identities(tasks.label_service(service_id))
+
+        @task(map_index_template=SERVICE_LABEL)
+        def raise_education_alerts(service_id: str) -> dict:
+            return tasks.raise_education_alerts(tasks.label_service(service_id))
+
+        (load_ccis_activity(service_id) >> match_children_across_sources(service_id)
+         >> raise_education_alerts(service_id))
+
+    for_each_service.expand(service_id=list_services())
 
 
 ccis_weekly()

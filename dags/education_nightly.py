@@ -19,12 +19,13 @@ the case system may have changed since. KPI 3 (SEND) reads the pupils through th
 **Needs:** the `yj_warehouse` connection (or `YJ_WAREHOUSE_URL`) and `yj_landing_dir`.
 Publishes the assets `yj://warehouse/core/education` and `yj://warehouse/core/identity`.
 """
-from airflow.sdk import dag, task
+from airflow.sdk import dag, task, task_group
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from yj_airflow import tasks
 from yj_airflow.assets import CORE_IDENTITY, CORE_EDUCATION, published_alias
 from yj_airflow.defaults import START_DATE, TIMEZONE, default_args
+from yj_airflow.tasks import SERVICE_LABEL
 
 
 @dag(
@@ -38,19 +39,29 @@ from yj_airflow.defaults import START_DATE, TIMEZONE, default_args
     tags=["youth-justice", "load", "education"],
 )
 def education_nightly():
-    @task(outlets=[published_alias(CORE_EDUCATION)])
-    def load_education_snapshot() -> dict:
-        return tasks.load_education()
-
-    @task(outlets=[CORE_IDENTITY])
-    def match_children_across_sources() -> dict:
-        return tasks.match_identities()
-
     @task
-    def raise_education_alerts() -> dict:
-        return tasks.raise_education_alerts()
+    def list_services() -> list[str]:
+        return tasks.service_ids()
 
-    load_education_snapshot() >> match_children_across_sources() >> raise_education_alerts()
+    # One mapped group per service (ADR 0063): a service's matching waits on its own load only.
+    @task_group(prefix_group_id=False)
+    def for_each_service(service_id: str):
+        @task(outlets=[published_alias(CORE_EDUCATION)], map_index_template=SERVICE_LABEL)
+        def load_education_snapshot(service_id: str) -> dict:
+            return tasks.load_education(service_id=tasks.label_service(service_id))
+
+        @task(outlets=[CORE_IDENTITY], map_index_template=SERVICE_LABEL)
+        def match_children_across_sources(service_id: str) -> dict:
+            return tasks.match_identities(tasks.label_service(service_id))
+
+        @task(map_index_template=SERVICE_LABEL)
+        def raise_education_alerts(service_id: str) -> dict:
+            return tasks.raise_education_alerts(tasks.label_service(service_id))
+
+        (load_education_snapshot(service_id) >> match_children_across_sources(service_id)
+         >> raise_education_alerts(service_id))
+
+    for_each_service.expand(service_id=list_services())
 
 
 education_nightly()

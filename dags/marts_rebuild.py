@@ -13,11 +13,12 @@ the core inventory.
 
 **Needs:** the `yj_warehouse` connection (or `YJ_WAREHOUSE_URL`) and `yj_output_dir`.
 """
-from airflow.sdk import dag, task
+from airflow.sdk import dag, task, task_group
 
 from yj_airflow import tasks
 from yj_airflow.assets import CORE_CASE_SYSTEM, CORE_CUSTODY, CORE_IDENTITY
 from yj_airflow.defaults import START_DATE, default_args
+from yj_airflow.tasks import SERVICE_LABEL
 
 
 @dag(
@@ -32,14 +33,24 @@ from yj_airflow.defaults import START_DATE, default_args
 )
 def marts_rebuild():
     @task
-    def write_core_inventory() -> dict:
-        return tasks.core_inventory()
+    def list_services() -> list[str]:
+        return tasks.service_ids()
 
-    @task
-    def rebuild_marts_and_extracts() -> dict:
-        return tasks.rebuild_marts()
+    # Every service's marts are rebuilt from its own warehouse (ADR 0063): one event rebuilds
+    # all, each in its own mapped group, so one service's failure leaves the others' marts built.
+    @task_group(prefix_group_id=False)
+    def for_each_service(service_id: str):
+        @task(map_index_template=SERVICE_LABEL)
+        def write_core_inventory(service_id: str) -> dict:
+            return tasks.core_inventory(tasks.label_service(service_id))
 
-    write_core_inventory() >> rebuild_marts_and_extracts()
+        @task(map_index_template=SERVICE_LABEL)
+        def rebuild_marts_and_extracts(service_id: str) -> dict:
+            return tasks.rebuild_marts(tasks.label_service(service_id))
+
+        write_core_inventory(service_id) >> rebuild_marts_and_extracts(service_id)
+
+    for_each_service.expand(service_id=list_services())
 
 
 marts_rebuild()

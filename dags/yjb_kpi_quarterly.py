@@ -24,13 +24,18 @@ board pack `output/board_pack/board_pack_<service>_<quarter>.html`: KPI headline
 trend over eight quarters, local indicators, disproportionality by stage, custody and remand,
 ETE, health and victims, with counts under `yj_suppression_threshold` (5) suppressed.
 
+With a partnership file (`YJ_PARTNERSHIP_FILE`) all of this runs once per service, each on its
+own warehouse and output folder (ADR 0063), and then the partnership board pack compares the
+services side by side in `output/partnership/board_pack/`.
+
 **Needs:** the `yj_warehouse` connection (or `YJ_WAREHOUSE_URL`), `yj_landing_dir` and
 `yj_output_dir`; a loaded case-system core.
 """
-from airflow.sdk import Param, dag, task
+from airflow.sdk import Param, dag, task, task_group
 
 from yj_airflow import tasks
 from yj_airflow.defaults import START_DATE, TIMEZONE, default_args
+from yj_airflow.tasks import SERVICE_LABEL
 from yj_airflow.timetables import QuarterlyReturnTimetable
 
 
@@ -57,27 +62,45 @@ def yjb_kpi_quarterly():
         return tasks.resolve_quarter((params or {}).get("quarter"), data_interval_end or logical_date)
 
     @task
-    def load_board_register_and_population() -> dict:
-        return tasks.load_reference_sources()
-
-    @task
-    def produce_kpi_return(quarter: dict, _reference: dict, params: dict | None = None) -> dict:
-        return tasks.produce_kpi_return(quarter, submit=bool((params or {}).get("submit")))
-
-    @task
-    def rebuild_marts_with_the_board_register() -> dict:
-        return tasks.rebuild_marts()
-
-    @task
-    def write_board_pack(quarter: dict, _kpi: dict, _marts: dict) -> dict:
-        return tasks.write_board_pack(quarter)
+    def list_services() -> list[str]:
+        return tasks.service_ids()
 
     quarter = resolve_quarter()
-    reference = load_board_register_and_population()
-    kpi = produce_kpi_return(quarter, reference)
-    marts = rebuild_marts_with_the_board_register()
-    reference >> marts
-    write_board_pack(quarter, kpi, marts)
 
+    # One mapped group per service (ADR 0063): each service's return, marts and board pack from
+    # its own warehouse; one service's failure leaves the others' returns written.
+    @task_group(prefix_group_id=False)
+    def for_each_service(service_id: str):
+        @task(map_index_template=SERVICE_LABEL)
+        def load_board_register_and_population(service_id: str) -> dict:
+            return tasks.load_reference_sources(tasks.label_service(service_id))
+
+        @task(map_index_template=SERVICE_LABEL)
+        def produce_kpi_return(quarter: dict, _reference: dict, service_id: str, params: dict | None = None) -> dict:
+            return tasks.produce_kpi_return(quarter, submit=bool((params or {}).get("submit")),
+                                            service_id=tasks.label_service(service_id))
+
+        @task(map_index_template=SERVICE_LABEL)
+        def rebuild_marts_with_the_board_register(service_id: str) -> dict:
+            return tasks.rebuild_marts(tasks.label_service(service_id))
+
+        @task(map_index_template=SERVICE_LABEL)
+        def write_board_pack(quarter: dict, _kpi: dict, _marts: dict, service_id: str) -> dict:
+            return tasks.write_board_pack(quarter, tasks.label_service(service_id))
+
+        reference = load_board_register_and_population(service_id)
+        kpi = produce_kpi_return(quarter, reference, service_id)
+        marts = rebuild_marts_with_the_board_register(service_id)
+        reference >> marts
+        return write_board_pack(quarter, kpi, marts, service_id)
+
+    # The services side by side, from their stored figures; only when every service's pack was
+    # written, since a comparison missing a service would mislead the board (ADR 0063).
+    @task
+    def write_partnership_board_pack(quarter: dict, _packs) -> dict:
+        return tasks.write_partnership_board_pack(quarter)
+
+    packs = for_each_service.expand(service_id=list_services())
+    write_partnership_board_pack(quarter, packs)
 
 yjb_kpi_quarterly()

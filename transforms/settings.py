@@ -71,6 +71,11 @@ class Settings:
         return replace(self, **changes)
 
 
+def name_slug(name: str) -> str:
+    """A name as it appears in file names: lower case, anything but letters and digits an underscore."""
+    return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
+
+
 def embedded_warehouse_url() -> str:
     """The embedded default warehouse: the only one created on first use (issue 12)."""
     return f"sqlite:///{Path(_env('YJ_VAR_DIR', str(PROJECT_ROOT / 'var'))) / 'warehouse.sqlite'}"

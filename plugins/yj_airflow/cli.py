@@ -223,7 +223,12 @@ def cmd_run(args) -> int:
         if not result["ok"]:
             break
     _print_summary(results, settings)
-    _print_not_loaded(settings, started)
+    # With a partnership file the chain fans out over the services (ADR 0063): each has its own
+    # warehouse, so each one's audit says what it did not load. One service: today's settings.
+    from transforms.partnership.scope import services_with_settings
+
+    for _, service in services_with_settings(settings):
+        _print_not_loaded(service, started)
     return 0 if all(r["ok"] for r in results) and len(results) == len(CHAIN) else 1
 
 

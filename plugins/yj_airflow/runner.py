@@ -62,7 +62,13 @@ def load_dags() -> dict:
 
 
 def run_dag(dag, run_conf: dict | None = None, logical_date=None) -> dict:
-    """Run one DAG through Airflow; return its state and each task's state and XCom summary."""
+    """Run one DAG through Airflow; return its state and each task's state and XCom summary.
+
+    Per-service work is mapped over the services (ADR 0063): a task mapped to one instance (the
+    one-service default) is reported under its task id as before; with several, each instance
+    is ``task_id[service_id]``, and ``services`` holds every service's tasks by task id."""
+    from collections import Counter
+
     from airflow.utils.state import DagRunState
 
     # A one-shot local run reports a failure at once; waiting out the production retry delay
@@ -70,12 +76,28 @@ def run_dag(dag, run_conf: dict | None = None, logical_date=None) -> dict:
     for task in dag.tasks:
         task.retries = 0
     dag_run = dag.test(run_conf=run_conf or {}, **({"logical_date": logical_date} if logical_date else {}))
-    tasks = {}
-    for ti in dag_run.get_task_instances():
+    order = {task_id: i for i, task_id in enumerate(dag.task_ids)}
+    instances = sorted(dag_run.get_task_instances(), key=lambda ti: (order.get(ti.task_id, len(order)), ti.map_index))
+    mapped = Counter(ti.task_id for ti in instances if ti.map_index >= 0)
+    # Every mapped group expands over the service list, so an instance whose label was never
+    # rendered (it did not run: upstream_failed) is named by its place in that list.
+    labels = {}
+    for ti in instances:
+        if ti.task_id == "list_services":
+            labels = dict(enumerate(ti.xcom_pull(task_ids=ti.task_id) or []))
+    tasks, services = {}, {}
+    for ti in instances:
         value = None
         try:
-            value = ti.xcom_pull(task_ids=ti.task_id)
+            value = ti.xcom_pull(task_ids=ti.task_id, map_indexes=ti.map_index if ti.map_index >= 0 else None)
         except Exception:  # XCom unreadable: the state is still reported
             value = None
-        tasks[ti.task_id] = {"state": str(ti.state), "result": value}
-    return {"dag_id": dag.dag_id, "state": str(dag_run.state), "ok": dag_run.state == DagRunState.SUCCESS, "tasks": tasks}
+        entry = {"state": str(ti.state), "result": value}
+        if ti.map_index < 0:
+            tasks[ti.task_id] = entry
+            continue
+        service = labels.get(ti.map_index) or ti.rendered_map_index or str(ti.map_index)
+        services.setdefault(service, {})[ti.task_id] = entry
+        tasks[ti.task_id if mapped[ti.task_id] == 1 else f"{ti.task_id}[{service}]"] = entry
+    return {"dag_id": dag.dag_id, "state": str(dag_run.state), "ok": dag_run.state == DagRunState.SUCCESS,
+            "tasks": tasks, "services": services}

@@ -51,14 +51,50 @@ def _ingest_summary(report, outputs: list[str]) -> dict:
             "counts": {t: vars(c) for t, c in report.counts.items()}}
 
 
-def _ingest(load, resource: str, asset) -> dict:
+def service_ids() -> list[str]:
+    """The ids of the services whose work the DAGs fan out over (dynamic task mapping, ADR 0063):
+    the partnership file's services, or the one service of the default (one mapped instance)."""
+    from transforms.partnership.config import load_partnership
+
+    ids = list(load_partnership(task_settings()).service_ids)
+    log.info("%d service(s): %s", len(ids), ", ".join(ids))
+    return ids
+
+
+# Names each mapped instance by its service in the UI and in `yj run` (map_index_template).
+SERVICE_LABEL = "{{ service_label }}"
+
+
+def label_service(service_id: str) -> str:
+    """Put the service id in the running task's context, where SERVICE_LABEL reads it."""
+    from airflow.sdk import get_current_context
+
+    get_current_context()["service_label"] = service_id
+    return service_id
+
+
+def service_task_settings(service_id: str | None = None):
+    """The settings one mapped instance runs with: the service's own warehouse, folders and
+    areas (transforms/partnership/scope.py); today's settings for the one-service default or
+    when no service is named."""
+    from transforms.partnership.config import load_partnership
+    from transforms.partnership.scope import service_settings
+
+    settings = task_settings()
+    if service_id is None:
+        return settings
+    partnership = load_partnership(settings)
+    return service_settings(settings, partnership.service(service_id), partnership)
+
+
+def _ingest(load, resource: str, asset, service_id: str | None = None) -> dict:
     """Run one snapshot load under the resource's lock; a rejection is logged in one line, gets
     its report, and fails the task (the previous data stays live). Only a load that published
     announces its asset."""
     from transforms.ingest.report import DeliveryRejected
     from transforms.reports import write_ingest_outputs
 
-    settings = task_settings()
+    settings = service_task_settings(service_id)
     try:
         with _locked(resource, settings):
             report = load(settings)
@@ -73,16 +109,16 @@ def _ingest(load, resource: str, asset) -> dict:
     for note in report.notes:
         log.info("note: %s", note)
     summary = _ingest_summary(report, write_ingest_outputs(report, settings))
-    _announce(asset, report.outcome == "LOADED", {"delivery_id": report.delivery_id})
-    return summary
+    _announce(asset, report.outcome == "LOADED", {"delivery_id": report.delivery_id, "service": service_id})
+    return {"service": service_id, **summary}
 
 
-def load_case_system() -> dict:
+def load_case_system(service_id: str | None = None) -> dict:
     from transforms.ingest.sources import load_case_system as load
 
     from yj_airflow.assets import CORE_CASE_SYSTEM
 
-    return _ingest(load, "case_system", CORE_CASE_SYSTEM)
+    return _ingest(load, "case_system", CORE_CASE_SYSTEM, service_id)
 
 
 def refresh_custody() -> dict:
@@ -184,32 +220,32 @@ def send_daily_health_summary() -> dict:
     return {"summary": notice.lines[1], "lines": notice.lines[2:], "channels": send(notice, context)}
 
 
-def load_education(weekly_ccis: bool = False) -> dict:
+def load_education(weekly_ccis: bool = False, service_id: str | None = None) -> dict:
     from transforms.ingest.sources import load_ccis, load_education as load
 
     from yj_airflow.assets import CORE_CCIS, CORE_EDUCATION
 
     if weekly_ccis:
-        return _ingest(load_ccis, "ccis", CORE_CCIS)
-    return _ingest(load, "education", CORE_EDUCATION)
+        return _ingest(load_ccis, "ccis", CORE_CCIS, service_id)
+    return _ingest(load, "education", CORE_EDUCATION, service_id)
 
 
-def core_inventory() -> dict:
+def core_inventory(service_id: str | None = None) -> dict:
     from transforms.reports import write_core_inventory
 
-    settings = task_settings()
+    settings = service_task_settings(service_id)
     path, counts = write_core_inventory(settings)
     return {"outputs": [str(path)], "counts": counts}
 
 
-def load_reference_sources() -> dict:
+def load_reference_sources(service_id: str | None = None) -> dict:
     """The board register and the population reference. A rejected one is logged with its
     reason and its report, and its previous data stays live; the quarterly return still runs
     (its Checks sheet shows what data it used)."""
     from transforms.ingest.sources import load_reference_sources as load
     from transforms.reports import write_ingest_outputs
 
-    settings = task_settings()
+    settings = service_task_settings(service_id)
     with _locked("reference", settings):
         reports = load(settings)
     outputs = []
@@ -221,14 +257,14 @@ def load_reference_sources() -> dict:
             "counts": {t: vars(c) for r in reports.values() for t, c in r.counts.items()}}
 
 
-def produce_kpi_return(quarter: dict, submit: bool = False) -> dict:
+def produce_kpi_return(quarter: dict, submit: bool = False, service_id: str | None = None) -> dict:
     from transforms.kpis.produce import produce_return
     from transforms.kpis.submission import submit_return
     from transforms.periods import Quarter
     from transforms.settings import embedded_warehouse_url
     from transforms.warehouse.db import open_warehouse
 
-    settings = task_settings()
+    settings = service_task_settings(service_id)
     engine, note = open_warehouse(settings.warehouse_url, embedded_warehouse_url())
     if note:
         log.info(note)
@@ -268,11 +304,11 @@ def resolve_quarter(quarter: str | None, scheduled_for=None) -> dict:
     return {"quarter": q.label, "start": q.start.isoformat(), "end": q.end.isoformat()}
 
 
-def match_identities() -> dict:
+def match_identities(service_id: str | None = None) -> dict:
     """Resolve every source to one person key (decisions from landing/match_review first)."""
     from transforms.matching.run import run_matching
 
-    settings = task_settings()
+    settings = service_task_settings(service_id)
     with _locked("identity", settings):
         report = run_matching(settings)
     log.info("matching: %s", report.message())
@@ -280,13 +316,13 @@ def match_identities() -> dict:
             "outputs": [str(report.review_workbook), str(report.summary_file)]}
 
 
-def raise_education_alerts() -> dict:
+def raise_education_alerts(service_id: str | None = None) -> dict:
     import datetime as dt
 
     from transforms.education.alerts import raise_alerts
     from transforms.warehouse.db import make_engine
 
-    settings = task_settings()
+    settings = service_task_settings(service_id)
     run = raise_alerts(make_engine(settings.warehouse_url), settings.output_dir / "education_alerts",
                        dt.datetime.now().replace(microsecond=0))
     summary = f"{len(run.new_alerts):,} new alert(s), {run.already_raised:,} already raised before"
@@ -295,7 +331,7 @@ def raise_education_alerts() -> dict:
             "outputs": [str(run.workbook)] if run.workbook else []}
 
 
-def rebuild_marts() -> dict:
+def rebuild_marts(service_id: str | None = None) -> dict:
     import datetime as dt
     from zoneinfo import ZoneInfo
 
@@ -305,7 +341,7 @@ def rebuild_marts() -> dict:
     from transforms.warehouse.db import make_engine
     from yj_airflow.deploy import grant_marts_to_readonly_role
 
-    settings = task_settings()
+    settings = service_task_settings(service_id)
     engine = make_engine(settings.warehouse_url)
     with _locked("marts", settings):
         report = rebuild(engine, settings.output_dir / "marts", dt.datetime.now(ZoneInfo(settings.timezone)).date())
@@ -316,13 +352,36 @@ def rebuild_marts() -> dict:
             + [str(report.outputs[-2])]}
 
 
-def write_board_pack(quarter: dict) -> dict:
+def write_board_pack(quarter: dict, service_id: str | None = None) -> dict:
     from transforms.marts.board_pack import write_board_pack as write
     from transforms.periods import Quarter
     from transforms.warehouse.db import make_engine
 
-    settings = task_settings()
+    settings = service_task_settings(service_id)
     pack = write(make_engine(settings.warehouse_url), Quarter.parse(quarter["quarter"]), settings.output_dir / "board_pack",
                  settings.service_name, settings.service_areas, settings.suppression_threshold)
     log.info(pack.summary())
     return {"summary": pack.summary(), "outputs": [str(pack.path)]}
+
+
+def write_partnership_board_pack(quarter: dict) -> dict:
+    """The services side by side (transforms/marts/partnership_pack.py), written to the
+    partnership area's output; nothing to compare for the one-service default."""
+    from transforms.marts.partnership_pack import ServiceWarehouse, write_partnership_board_pack as write
+    from transforms.partnership.config import load_partnership
+    from transforms.partnership.scope import partnership_settings, services_with_settings
+    from transforms.periods import Quarter
+    from transforms.warehouse.db import make_engine
+
+    settings = task_settings()
+    partnership = load_partnership(settings)
+    if partnership.source is None:
+        log.info("one service: no partnership board pack")
+        return {"summary": "one service: no partnership board pack", "outputs": []}
+    shared = partnership_settings(settings, partnership)
+    columns = [ServiceWarehouse(service.id, service.name, make_engine(own.warehouse_url), own.service_areas)
+               for service, own in services_with_settings(settings, partnership)]
+    pack = write(columns, Quarter.parse(quarter["quarter"]), shared.output_dir / "board_pack", partnership.name,
+                 settings.suppression_threshold)
+    log.info(pack.summary())
+    return {"summary": pack.summary(), "outputs": [str(pack.path)], "not_compared": sorted(pack.not_compared)}

@@ -28,6 +28,7 @@ from sqlalchemy import Engine, inspect, text
 from transforms.marts.charts import line_chart, relative_rate_chart
 from transforms.periods import Quarter, quarters_ending
 from transforms.privacy import DisclosureControl
+from transforms.settings import name_slug
 
 # Headlines: (percentage measure, numerator measure, denominator measure, title, what the % is a share of)
 HEADLINES = (
@@ -186,12 +187,21 @@ def _deliveries(engine: Engine) -> list[tuple[str, str, str]]:
     return [(r.source, r.delivery_id, str(r.published_at)[:16]) for r in rows]
 
 
-def write_board_pack(engine: Engine, quarter: Quarter, out_dir: Path, service_name: str, service_areas: tuple[str, ...],
-                     threshold: int = 5, produced: dt.datetime | None = None, secondary_suppression: bool = True) -> BoardPack:
+@dataclass
+class PlannedPack:
+    """A service's board pack with every cell registered and protected, not yet rendered: the
+    partnership pack prints the same cells with the same suppression (one disclosure decision
+    per service, whichever page shows it)."""
+    page: Page
+    trend: list[QuarterFigures]
+    sections: list
+
+
+def plan_board_pack(engine: Engine, quarter: Quarter, service_areas: tuple[str, ...], threshold: int,
+                    today: dt.date, secondary_suppression: bool = True) -> PlannedPack:
     if "mart_cohort" not in inspect(engine).get_table_names():
         raise MartsNotBuilt("the marts are not built yet: run the marts_rebuild DAG (or yj board-pack --rebuild) first")
-    produced = produced or dt.datetime.now().replace(microsecond=0)
-    _check_quarter(engine, quarter, produced.date())
+    _check_quarter(engine, quarter, today)
     page = Page(DisclosureControl(threshold, secondary=secondary_suppression))
     source = FigureSource(engine, service_areas)
     quarters = quarters_ending(quarter, 8)
@@ -203,7 +213,15 @@ def write_board_pack(engine: Engine, quarter: Quarter, out_dir: Path, service_na
             _plan_custody(page, read("remands_custody"), read("performance_overview"), quarters),
             _plan_ete(page, now, read("ete_event"), quarter), _plan_health(page, now), _plan_victims(page, now)]
     page.control.protect()
-    sections = [render() for render in plan]
+    return PlannedPack(page, trend, plan)
+
+
+def write_board_pack(engine: Engine, quarter: Quarter, out_dir: Path, service_name: str, service_areas: tuple[str, ...],
+                     threshold: int = 5, produced: dt.datetime | None = None, secondary_suppression: bool = True) -> BoardPack:
+    produced = produced or dt.datetime.now().replace(microsecond=0)
+    planned = plan_board_pack(engine, quarter, service_areas, threshold, produced.date(), secondary_suppression)
+    page, now = planned.page, planned.trend[-1]
+    sections = [render() for render in planned.sections]
     body = "".join(f"<section><h2>{html.escape(t)}</h2>{content}</section>" for t, content in sections)
     deliveries = _deliveries(engine)
     as_at = max((d[2] for d in deliveries), default="unknown")
@@ -229,8 +247,7 @@ Data as at {html.escape(as_at)} (deliveries used: {used}). KPI and national-indi
 from totals, and where even that is not enough a group of small counts is "not published" ({page.control.hidden} cells hidden). "no data" means the source does not cover the period; it is not a zero.</div>
 {body}</body></html>"""
     out_dir.mkdir(parents=True, exist_ok=True)
-    slug = "".join(c if c.isalnum() else "_" for c in service_name.lower()).strip("_")
-    path = out_dir / f"board_pack_{slug}_{quarter.code}.html"
+    path = out_dir / f"board_pack_{name_slug(service_name)}_{quarter.code}.html"
     path.write_text(doc, encoding="utf-8")
     return BoardPack(path, quarter, page.control.hidden)
 
