@@ -55,9 +55,9 @@ def main() -> None:
         print(f"sample generated, loaded and matched in {time.perf_counter() - started:.0f}s")
 
         t0 = time.perf_counter()
-        read_core(engine, AS_OF)
+        read_core(engine, AS_OF, settings.service_areas)
         baseline = time.perf_counter() - t0
-        report = rebuild_marts(engine, settings.output_dir / "marts", AS_OF)
+        report = rebuild_marts(engine, settings.output_dir / "marts", AS_OF, settings.service_areas)
         t0 = time.perf_counter()
         pack = write_board_pack(engine, Quarter.parse("2026Q2"), settings.output_dir / "board_pack", settings.service_name,
                                 settings.service_areas)

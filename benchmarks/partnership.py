@@ -43,17 +43,16 @@ def _service_work(settings_env: dict, service_id: str | None) -> dict:
     started = time.perf_counter()
     from transforms.ingest.sources import load_case_system
     from transforms.marts.build import rebuild_marts
-    from transforms.partnership.config import load_partnership
-    from transforms.partnership.scope import service_settings
+    from transforms.partnership.run import selected_services
     from transforms.settings import load_settings
     from transforms.warehouse.db import make_engine
 
     settings = load_settings()
     if service_id is not None:
-        partnership = load_partnership(settings)
-        settings = service_settings(settings, partnership.service(service_id), partnership)
+        ((_, settings),) = selected_services(settings, service_id)
     report = load_case_system(settings)
-    marts = rebuild_marts(make_engine(settings.warehouse_url), settings.output_dir / "marts", dt.date(2026, 11, 20))
+    marts = rebuild_marts(make_engine(settings.warehouse_url), settings.output_dir / "marts", dt.date(2026, 11, 20),
+                          settings.service_areas)
     return {"service": service_id, "seconds": time.perf_counter() - started, "outcome": report.outcome,
             "mart_rows": sum(marts.rows.values()),
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}

@@ -61,7 +61,7 @@ class Settings:
     def service_slug(self) -> str:
         if self.service_id:
             return self.service_id
-        return "".join(c if c.isalnum() else "_" for c in self.service_name.lower()).strip("_")
+        return name_slug(self.service_name)
 
     def with_overrides(self, **changes) -> "Settings":
         changes = {k: v for k, v in changes.items() if v is not None}

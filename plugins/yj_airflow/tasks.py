@@ -77,14 +77,13 @@ def service_task_settings(service_id: str | None = None):
     """The settings one mapped instance runs with: the service's own warehouse, folders and
     areas (transforms/partnership/scope.py); today's settings for the one-service default or
     when no service is named."""
-    from transforms.partnership.config import load_partnership
-    from transforms.partnership.scope import service_settings
+    from transforms.partnership.run import selected_services
 
     settings = task_settings()
     if service_id is None:
         return settings
-    partnership = load_partnership(settings)
-    return service_settings(settings, partnership.service(service_id), partnership)
+    ((_, scoped),) = selected_services(settings, service_id)
+    return scoped
 
 
 def _ingest(load, resource: str, asset, service_id: str | None = None) -> dict:
@@ -344,7 +343,8 @@ def rebuild_marts(service_id: str | None = None) -> dict:
     settings = service_task_settings(service_id)
     engine = make_engine(settings.warehouse_url)
     with _locked("marts", settings):
-        report = rebuild(engine, settings.output_dir / "marts", dt.datetime.now(ZoneInfo(settings.timezone)).date())
+        report = rebuild(engine, settings.output_dir / "marts", dt.datetime.now(ZoneInfo(settings.timezone)).date(),
+                         settings.service_areas)
         # Tableau's read-only role (production) reads the marts, including any new one.
         grant_marts_to_readonly_role(engine, os.environ.get("YJ_READONLY_ROLE"))
     log.info("marts: %s", report.summary())

@@ -161,7 +161,7 @@ def test_marts_are_identical_from_either_supplier_layout(tmp_path):
         generate_landing(root, children=250, years=3, layout=layout, seed=21)
         settings = make_settings(root, root / "landing")
         load_case_system(settings)
-        marts = build_marts(make_engine(settings.warehouse_url), AS_OF)
+        marts = build_marts(make_engine(settings.warehouse_url), AS_OF, settings.service_areas)
         built[layout] = marts
     for name in MARTS:
         # Person keys are random per warehouse: compare everything else, in a stable order.

@@ -61,7 +61,7 @@ def conform(mart: Mart, frame: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def build_marts(engine: Engine, as_of: dt.date, service_areas: tuple[str, ...] | None = None) -> dict[str, pd.DataFrame]:
+def build_marts(engine: Engine, as_of: dt.date, service_areas: tuple[str, ...]) -> dict[str, pd.DataFrame]:
     core = read_core(engine, as_of, service_areas)
     return {name: conform(m, m.build(core)) for name, m in MARTS.items()}
 
@@ -123,7 +123,7 @@ def _for_hyper(frame: pd.DataFrame, mart: Mart) -> pd.DataFrame:
     return out
 
 
-def rebuild_marts(engine: Engine, out_dir: Path, as_of: dt.date, service_areas: tuple[str, ...] | None = None) -> MartsReport:
+def rebuild_marts(engine: Engine, out_dir: Path, as_of: dt.date, service_areas: tuple[str, ...]) -> MartsReport:
     started = time.perf_counter()
     marts = build_marts(engine, as_of, service_areas)
     publish_marts(engine, marts)

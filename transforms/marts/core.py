@@ -37,11 +37,9 @@ def age_on(dob: pd.Series, on: pd.Series) -> pd.Series:
     return (on.dt.year - dob.dt.year - before_birthday.astype(int)).astype("Int64")
 
 
-def read_core(engine: Engine, as_of: dt.date, service_areas: tuple[str, ...] | None = None) -> CoreData:
-    if service_areas is None:
-        from transforms.settings import load_settings
-
-        service_areas = load_settings().service_areas
+def read_core(engine: Engine, as_of: dt.date, service_areas: tuple[str, ...]) -> CoreData:
+    # The areas are always passed in (the service's settings): a default read from the
+    # environment once gave a partnership service another service's areas.
     existing = set(inspect(engine).get_table_names())
     tables = {}
     with engine.connect() as conn:
