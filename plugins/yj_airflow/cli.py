@@ -54,7 +54,9 @@ def _quarter(text: str):
 
 
 def _progress(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+    # Standard error: standard output keeps only the results, so `yj ... > result.txt` and
+    # scripts reading the first line still work.
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def quiet_library_warnings() -> None:
@@ -73,7 +75,7 @@ def quiet_library_warnings() -> None:
 
 
 class _ProgressLines(logging.Handler):
-    """Our INFO log lines as ``[hh:mm:ss]`` progress lines on standard output."""
+    """Our INFO log lines as ``[hh:mm:ss]`` progress lines on standard error."""
 
     def emit(self, record: logging.LogRecord) -> None:
         _progress(record.getMessage())
@@ -188,7 +190,7 @@ def _per_service(args) -> int:
     codes = []
     for service, service_settings in chosen:
         if len(chosen) > 1 or args.service:
-            _progress(f"service {service.id} ({service.name})")
+            print(f"service {service.id} ({service.name})", flush=True)  # heads its results
         args.for_service = service_settings
         codes.append(args.func(args))
     return max(codes)

@@ -88,11 +88,11 @@ def test_yj_run_runs_the_whole_chain_and_lists_outputs(tmp_path, sample_dir, air
     assert "yjb_kpi_return_leicestershire_2026-27_Q1.xlsx" in out.stdout
     assert (tmp_path / "out" / "core_inventory.json").exists()
     # Progress inside each step, and no library warning (Airflow's, pandas', GE's) shown.
-    assert "case_system child: reading YJ_Children.csv" in out.stdout
-    assert "matching: deciding links and the pairs to review" in out.stdout
+    assert "case_system child: reading YJ_Children.csv" in out.stderr  # progress: standard error
+    assert "matching: deciding links and the pairs to review" in out.stderr
     for text in (out.stdout, out.stderr):
         assert "Warning" not in text and "py.warnings" not in text and "[warning" not in text, text[-3000:]
     # No personal data in what the run printed.
     children = core_snapshot(f"sqlite:///{tmp_path / 'wh.sqlite'}")["child"]
     for surname in children["last_name"].head(50):
-        assert f" {surname} " not in out.stdout
+        assert f" {surname} " not in out.stdout and f" {surname} " not in out.stderr

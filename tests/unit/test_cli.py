@@ -34,7 +34,7 @@ def test_board_pack_before_any_marts_says_how_to_build_them(tmp_path):
 def test_sample_prints_progress_and_where_things_are(tmp_path):
     result = _yj("sample", "--out", str(tmp_path), "--children", "60", "--years", "2", "--seed", "3")
     assert result.returncode == 0, result.stderr
-    assert "generating 60 children" in result.stdout and "landing folder:" in result.stdout
+    assert "generating 60 children" in result.stderr and "landing folder:" in result.stdout
     assert (tmp_path / "landing" / "case_system" / "corepl-20261120" / "manifest.json").exists()
 
 
@@ -64,7 +64,7 @@ def test_the_embedded_warehouse_is_created_on_first_use_and_says_so(tmp_path):
     (tmp_path / "landing").mkdir()
     result = subprocess.run([sys.executable, "-m", "yj_airflow.cli", "submit-return", "--quarter", "2025Q2"],
                             capture_output=True, text=True, timeout=120, env=env)
-    assert f"created the embedded warehouse at {tmp_path / 'var' / 'warehouse.sqlite'} (first use)" in result.stdout
+    assert f"created the embedded warehouse at {tmp_path / 'var' / 'warehouse.sqlite'} (first use)" in result.stderr
     assert (tmp_path / "var" / "warehouse.sqlite").exists()
     # Nothing was produced, so nothing can be submitted: a plain error, not a traceback.
     assert result.returncode == 2 and "no return has been produced for 2025-26 Q2" in result.stderr
