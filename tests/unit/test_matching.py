@@ -278,3 +278,23 @@ def test_a_ccis_record_follows_the_pupil_its_upn_names(population):
     assert ccis_links.loc["CC1", ["child_id", "method"]].tolist() == ["NOUPN", "upn_via_education"]
     assert "CC2" not in ccis_links.index
     assert "CC2" not in set(result.review["record_id"])
+
+
+def test_a_ccis_record_is_not_the_child_its_pupil_is_not(population):
+    """A reviewer said a pupil is not this child (who has no UPN and no other pupil record):
+    the CCIS record carrying that pupil's UPN is the pupil, so it is neither linked to the
+    child nor sent to review, though its name and date of birth agree."""
+    child = _child("NOPUPIL", "Esme", "Thornbury", "2009-08-21", "LE9 4HT", "F")
+    pupil_upn = _valid_upn("801200007003")
+    pupil = _pupil(pupil_upn, "Esme", "Thornbury", "2009-08-21", "LE9 4HT", "F")
+    ccis = _ccis([{"ccis_id": "CC3", "upn": pupil_upn, "forename": "Esme", "surname": "Thornbury", "date_of_birth": "2009-08-21"}])
+    people = _people_with(population, [], [pupil])
+    people["case_system"] = pd.concat([people["case_system"], _case(child)], ignore_index=True)
+    people["ccis"] = ccis
+    before = match_people(people, NO_DECISIONS, Thresholds())
+    assert before.links.set_index("record_id").loc["CC3", "child_id"] == "NOPUPIL"
+    not_same = pd.DataFrame([{"source": "education", "record_id": pupil_upn, "child_id": "NOPUPIL", "decision": "not_same",
+                              "reviewer": "A. Reviewer"}])
+    after = match_people(people, not_same, Thresholds())
+    assert "CC3" not in set(after.links.loc[after.links["source"] == "ccis", "record_id"])
+    assert "CC3" not in set(after.review["record_id"])

@@ -204,7 +204,8 @@ def decide(people: dict[str, pd.DataFrame], scored: pd.DataFrame, decisions: pd.
     ccis = candidates[candidates["source"] == "ccis"]
     taken_ccis = set(linked.loc[linked["source"] == "ccis", "record_id"])
     ccis = _rows(ccis, [r not in taken_ccis for r in ccis["record_id"]])
-    ccis = ccis[~_upn_of_another_pupil(ccis, people, linked)]
+    pupils_in_review = {(r["record_id"], r["child_id"]) for r in review if r["source"] == "education"}
+    ccis = ccis[~_ccis_upn_names_someone_else(ccis, people, linked, pupils_in_review)]
     ccis_auto, ccis_review = _settle(ccis, linked, common, record_name, thresholds)
     linked = pd.concat([linked, ccis_auto], ignore_index=True)
     review = review + ccis_review
@@ -259,11 +260,14 @@ def _ccis_via_linked_pupils(people: dict[str, pd.DataFrame], linked: pd.DataFram
                              zip(via_links["source"], via_links["record_id"], via_links["child_id"])])
 
 
-def _upn_of_another_pupil(ccis: pd.DataFrame, people: dict[str, pd.DataFrame], linked: pd.DataFrame) -> pd.Series:
-    """For CCIS candidate pairs: the record's valid UPN is not the child's, where the child's
-    UPNs are those of the pupils linked to it (a child the case system holds no UPN for still
-    has one through its pupil record). Two valid UPNs are two children, as in
-    ``_identifier_evidence``."""
+def _ccis_upn_names_someone_else(ccis: pd.DataFrame, people: dict[str, pd.DataFrame], linked: pd.DataFrame,
+                                 pupils_in_review: set[tuple[str, str]]) -> pd.Series:
+    """For CCIS candidate pairs: the record's valid UPN says it is not this child. Either the
+    UPN is not one of the child's, where the child's UPNs include those of the pupils linked
+    to it (a child the case system holds no UPN for still has one through its pupil record;
+    two valid UPNs are two children, as in ``_identifier_evidence``), or the UPN names a pupil
+    that was compared with the child, address and sex included, and neither linked to it nor
+    sent to review with it: the CCIS record is that pupil, whose evidence is the stronger."""
     if ccis.empty:
         return pd.Series(False, index=ccis.index)
     pupils = people["education"].set_index("unique_id")
@@ -274,9 +278,10 @@ def _upn_of_another_pupil(ccis: pd.DataFrame, people: dict[str, pd.DataFrame], l
             known.setdefault(child, set()).update(u for u in (pupil, pupils.at[pupil, "former_upn"]) if isinstance(u, str))
     records = people["ccis"].set_index("unique_id")
     upn, valid = ccis["record_id"].map(records["upn"]), ccis["record_id"].map(records["upn_valid"]).fillna(False).astype(bool)
-    return pd.Series([bool(ok) and child in known and u not in known[child]
+    pupil_upns = set(pupils.index)
+    return pd.Series([bool(ok) and ((child in known and u not in known[child])
+                                    or (u in pupil_upns and (u, child) not in pupils_in_review))
                       for child, u, ok in zip(ccis["child_id"], upn, valid)], index=ccis.index)
-
 
 def previous_decisions(review: pd.DataFrame, decisions: pd.DataFrame) -> list[str | None]:
     """For each pair, what reviewers already decided about the same record or the same child
