@@ -124,7 +124,7 @@ def report(result: SetResult) -> None:
     print(f"baseline          {result.baseline:8.1f} s  reading the four sources' people from the warehouse")
     print(f"ratio             {result.seconds / max(result.baseline, 1e-9):8.1f} x the baseline")
     print("\n".join(result.quality.lines()))
-    print(f"targets           {'met' if result.quality.meets_targets() else 'NOT met'}")
+    print(f"targets           {'all met (PASS)' if result.quality.meets_targets() else 'NOT all met (FAIL)'}")
 
 
 def main() -> None:
