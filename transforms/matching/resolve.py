@@ -272,16 +272,17 @@ def _ccis_upn_names_someone_else(ccis: pd.DataFrame, people: dict[str, pd.DataFr
         return pd.Series(False, index=ccis.index)
     pupils = people["education"].set_index("unique_id")
     mine = linked[(linked["source"] == "education") & linked["record_id"].isin(pupils.index)]
+    mine = mine[mine["record_id"].map(pupils["upn_valid"]).fillna(False).astype(bool)]
     known: dict[str, set[str]] = {}
-    for child, pupil in zip(mine["child_id"], mine["record_id"]):
-        if pupils.at[pupil, "upn_valid"]:
-            known.setdefault(child, set()).update(u for u in (pupil, pupils.at[pupil, "former_upn"]) if isinstance(u, str))
+    for child, pupil, former in zip(mine["child_id"], mine["record_id"], mine["record_id"].map(pupils["former_upn"])):
+        known.setdefault(child, set()).update(u for u in (pupil, former) if isinstance(u, str))
     records = people["ccis"].set_index("unique_id")
     upn, valid = ccis["record_id"].map(records["upn"]), ccis["record_id"].map(records["upn_valid"]).fillna(False).astype(bool)
     pupil_upns = set(pupils.index)
     return pd.Series([bool(ok) and ((child in known and u not in known[child])
                                     or (u in pupil_upns and (u, child) not in pupils_in_review))
                       for child, u, ok in zip(ccis["child_id"], upn, valid)], index=ccis.index)
+
 
 def previous_decisions(review: pd.DataFrame, decisions: pd.DataFrame) -> list[str | None]:
     """For each pair, what reviewers already decided about the same record or the same child
