@@ -253,3 +253,48 @@ def test_each_cause_of_issue_14_links_or_reviews_with_its_reason(population):
 
     pnc_link = result.links[(result.links["source"] == "custody") & (result.links["record_id"] == "LP/26/1")]
     assert pnc_link[["child_id", "method"]].values.tolist() == [["PNCLONG", "pnc_id"]]
+
+
+def _ccis(records: list[dict]) -> pd.DataFrame:
+    return standardise(pd.DataFrame(records), "ccis", SOURCES["ccis"])
+
+
+def test_a_ccis_record_follows_the_pupil_its_upn_names(population):
+    """A child the case system holds no UPN for is linked to its pupil record by the model;
+    the CCIS record carrying that pupil's UPN is then the child (name and date of birth,
+    which CCIS holds without an address, are not needed), while a CCIS namesake born the same
+    day with another valid UPN is someone else: neither linked nor sent to review."""
+    child = _child("NOUPN", "Reuben", "Ashcroft", "2009-06-11", "LE7 2QR")
+    own_upn, other_upn = _valid_upn("801200007001"), _valid_upn("801200007002")
+    pupil = _pupil(own_upn, "Reuben", "Ashcroft", "2009-06-11", "LE7 2QR")
+    ccis = _ccis([{"ccis_id": "CC1", "upn": own_upn, "forename": "Reubn", "surname": "Ashcroft", "date_of_birth": "2009-06-11"},
+                  {"ccis_id": "CC2", "upn": other_upn, "forename": "Reuben", "surname": "Ashcroft", "date_of_birth": "2009-06-11"}])
+    people = _people_with(population, [], [pupil])
+    people["case_system"] = pd.concat([people["case_system"], _case(child)], ignore_index=True)
+    people["ccis"] = ccis
+    result = match_people(people, NO_DECISIONS, Thresholds())
+    assert _link_of(result.links, own_upn) == ("NOUPN", "probabilistic")
+    ccis_links = result.links[result.links["source"] == "ccis"].set_index("record_id")
+    assert ccis_links.loc["CC1", ["child_id", "method"]].tolist() == ["NOUPN", "upn_via_education"]
+    assert "CC2" not in ccis_links.index
+    assert "CC2" not in set(result.review["record_id"])
+
+
+def test_a_ccis_record_is_not_the_child_its_pupil_is_not(population):
+    """A reviewer said a pupil is not this child (who has no UPN and no other pupil record):
+    the CCIS record carrying that pupil's UPN is the pupil, so it is neither linked to the
+    child nor sent to review, though its name and date of birth agree."""
+    child = _child("NOPUPIL", "Esme", "Thornbury", "2009-08-21", "LE9 4HT", "F")
+    pupil_upn = _valid_upn("801200007003")
+    pupil = _pupil(pupil_upn, "Esme", "Thornbury", "2009-08-21", "LE9 4HT", "F")
+    ccis = _ccis([{"ccis_id": "CC3", "upn": pupil_upn, "forename": "Esme", "surname": "Thornbury", "date_of_birth": "2009-08-21"}])
+    people = _people_with(population, [], [pupil])
+    people["case_system"] = pd.concat([people["case_system"], _case(child)], ignore_index=True)
+    people["ccis"] = ccis
+    before = match_people(people, NO_DECISIONS, Thresholds())
+    assert before.links.set_index("record_id").loc["CC3", "child_id"] == "NOPUPIL"
+    not_same = pd.DataFrame([{"source": "education", "record_id": pupil_upn, "child_id": "NOPUPIL", "decision": "not_same",
+                              "reviewer": "A. Reviewer"}])
+    after = match_people(people, not_same, Thresholds())
+    assert "CC3" not in set(after.links.loc[after.links["source"] == "ccis", "record_id"])
+    assert "CC3" not in set(after.review["record_id"])

@@ -191,3 +191,7 @@ def test_quality_counts_review_finds_relatives_and_only_loaded_records():
     assert q.found_by_review == 1 and q.recall_after_review == 1.0  # U2's true pair is on the review list
     assert q.relatives_merged == {"twin": 1} and not q.meets_targets()
     assert q.case_children == 2 and q.review_children == 1
+    verdicts = q.verdicts()
+    assert verdicts == {"precision": False, "recall": False, "recall_after_review": True, "review_share": False, "no_twin": False}
+    lines = "\n".join(q.lines())
+    assert "0.5000  FAIL" in lines and "1.0000  PASS" in lines and "50.0% of 2  FAIL" in lines

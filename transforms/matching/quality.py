@@ -47,26 +47,30 @@ class Quality:
     def review_share(self) -> float:
         return self.review_children / self.case_children if self.case_children else 0.0
 
+    def verdicts(self) -> dict[str, bool]:
+        """Each target of issue 14: met or not."""
+        return {"precision": self.precision >= TARGETS["precision"], "recall": self.recall >= TARGETS["recall"],
+                "recall_after_review": self.recall_after_review >= TARGETS["recall_after_review"],
+                "review_share": self.review_share <= TARGETS["review_share"], "no_twin": not self.relatives_merged.get("twin")}
+
     def meets_targets(self) -> bool:
-        return (self.precision >= TARGETS["precision"] and self.recall >= TARGETS["recall"]
-                and self.recall_after_review >= TARGETS["recall_after_review"]
-                and self.review_share <= TARGETS["review_share"] and not self.relatives_merged.get("twin"))
+        return all(self.verdicts().values())
 
     def lines(self) -> list[str]:
+        ok = {k: "PASS" if v else "FAIL" for k, v in self.verdicts().items()}
         return [
             f"automatic links   {self.automatic_links:>8,}  correct {self.correct_links:,} of {self.true_links:,} true links",
-            f"precision         {self.precision:>8.4f}  (target at least {TARGETS['precision']})",
-            f"recall            {self.recall:>8.4f}  (target at least {TARGETS['recall']})",
-            f"after review      {self.recall_after_review:>8.4f}  (target at least {TARGETS['recall_after_review']}; "
-            f"{self.found_by_review:,} true pairs on the review list)",
+            f"precision         {self.precision:>8.4f}  {ok['precision']} (target at least {TARGETS['precision']})",
+            f"recall            {self.recall:>8.4f}  {ok['recall']} (target at least {TARGETS['recall']})",
+            f"after review      {self.recall_after_review:>8.4f}  {ok['recall_after_review']} (target at least "
+            f"{TARGETS['recall_after_review']}; {self.found_by_review:,} true pairs on the review list)",
             f"review list       {self.review_pairs:>8,}  pairs, {self.review_children:,} children = "
-            f"{self.review_share:.1%} of {self.case_children:,} (target at most {TARGETS['review_share']:.0%})",
+            f"{self.review_share:.1%} of {self.case_children:,}  {ok['review_share']} (target at most {TARGETS['review_share']:.0%})",
             "relatives merged  " + (", ".join(f"{k} {v}" for k, v in sorted(self.relatives_merged.items())) or "none")
-            + "  (target: no twin)",
+            + f"  {ok['no_twin']} (target: no twin)",
             "missed by source  " + (", ".join(f"{k} {v:,}" for k, v in sorted(self.missed_by_source.items())) or "none"),
             "by method         " + ", ".join(f"{m} {n:,}" for m, n in sorted(self.by_method.items())),
         ]
-
 
 def measure(links: pd.DataFrame, review: pd.DataFrame, truth: pd.DataFrame,
             relations: pd.DataFrame | None = None) -> Quality:

@@ -182,19 +182,9 @@ def decide(people: dict[str, pd.DataFrame], scored: pd.DataFrame, decisions: pd.
     links.append(det)
     linked = pd.concat(links, ignore_index=True).drop_duplicates(["source", "record_id"])
 
-    # CCIS records carrying the UPN of a pupil already linked to a child are that child.
-    pupil_child = linked[linked["source"] == "education"].set_index("record_id")["child_id"]
-    ccis = people["ccis"].dropna(subset=["upn"])
-    via = ccis[ccis["upn"].isin(pupil_child.index) & ~ccis["unique_id"].isin(linked.loc[linked["source"] == "ccis", "record_id"])]
-    via_links = pd.DataFrame({"source": "ccis", "record_id": via["unique_id"], "child_id": via["upn"].map(pupil_child).to_numpy(),
-                              "method": "upn_via_education", "match_probability": 1.0, "match_weight": None,
-                              "reasons": "UPN of a pupil already linked to this child"})
-    via_links = _rows(via_links, [(s, r, c) not in said_not for s, r, c in
-                                  zip(via_links["source"], via_links["record_id"], via_links["child_id"])])
-    linked = pd.concat([linked, via_links], ignore_index=True).drop_duplicates(["source", "record_id"])
-
     if scored.empty:
-        return linked, _empty_review()
+        via = _ccis_via_linked_pupils(people, linked, said_not)
+        return pd.concat([linked, via], ignore_index=True).drop_duplicates(["source", "record_id"]), _empty_review()
     candidates = scored[(scored["match_probability"] >= thresholds.review) | possible_surname_change(scored)].copy()
     conflict, identifier_note = _identifier_evidence(candidates, people)
     candidates["reasons"] = identifier_note + candidates["reasons"]
@@ -203,11 +193,35 @@ def decide(people: dict[str, pd.DataFrame], scored: pd.DataFrame, decisions: pd.
                                     zip(candidates["source"], candidates["record_id"], candidates["child_id"])])
     taken_records = set(zip(linked["source"], linked["record_id"]))
     candidates = _rows(candidates, [(s, r) not in taken_records for s, r in zip(candidates["source"], candidates["record_id"])])
-    child_has = {(s, c) for s, c in zip(linked["source"], linked["child_id"]) if s in ONE_RECORD_PER_CHILD}
-
     common = common_full_name(people)
     record_name = {(s, r): (f, n) for src, frame in people.items() if src != CASE_SYSTEM
                    for s, r, f, n in zip([src] * len(frame), frame["unique_id"], frame["forename"], frame["surname"])}
+    # Pupils and detentions first, CCIS records second: a CCIS record carries a UPN but no
+    # address, so the pupil that UPN names (once linked, by any method) is better evidence
+    # than its name and date of birth, which at 100,000 children many young people share.
+    first = candidates[candidates["source"] != "ccis"]
+    auto, review = _settle(first, linked, common, record_name, thresholds)
+    linked = pd.concat([linked, auto], ignore_index=True)
+    via = _ccis_via_linked_pupils(people, linked, said_not)
+    linked = pd.concat([linked, via], ignore_index=True).drop_duplicates(["source", "record_id"])
+    ccis = candidates[candidates["source"] == "ccis"]
+    taken_ccis = set(linked.loc[linked["source"] == "ccis", "record_id"])
+    ccis = _rows(ccis, [r not in taken_ccis for r in ccis["record_id"]])
+    pupils_in_review = {(r["record_id"], r["child_id"]) for r in review if r["source"] == "education"}
+    ccis = ccis[~_ccis_upn_names_someone_else(ccis, people, linked, pupils_in_review)]
+    ccis_auto, ccis_review = _settle(ccis, linked, common, record_name, thresholds)
+    linked = pd.concat([linked, ccis_auto], ignore_index=True)
+    review = review + ccis_review
+    review = pd.DataFrame(review, columns=[c for c in _empty_review().columns if c != "previous_decisions"])
+    review["previous_decisions"] = previous_decisions(review, decisions)
+    return linked, review[_empty_review().columns]
+
+
+def _settle(candidates: pd.DataFrame, linked: pd.DataFrame, common: set, record_name: dict,
+            thresholds: Thresholds) -> tuple[pd.DataFrame, list[dict]]:
+    """The automatic links and the review pairs among scored candidates: best score first,
+    each record settled once, a pupil or CCIS record taking a child that has none yet."""
+    child_has = {(s, c) for s, c in zip(linked["source"], linked["child_id"]) if s in ONE_RECORD_PER_CHILD}
     auto, review = [], []
     candidates = candidates.sort_values(["match_probability", "source", "record_id", "child_id"],
                                         ascending=[False, True, True, True])
@@ -233,10 +247,44 @@ def decide(people: dict[str, pd.DataFrame], scored: pd.DataFrame, decisions: pd.
         auto.append({**pair, "method": "probabilistic"})
         if row.source in ONE_RECORD_PER_CHILD:
             child_has.add((row.source, row.child_id))
-    linked = pd.concat([linked, pd.DataFrame(auto, columns=linked.columns)], ignore_index=True)
-    review = pd.DataFrame(review, columns=[c for c in _empty_review().columns if c != "previous_decisions"])
-    review["previous_decisions"] = previous_decisions(review, decisions)
-    return linked, review[_empty_review().columns]
+    return pd.DataFrame(auto, columns=linked.columns), review
+
+
+def _ccis_via_linked_pupils(people: dict[str, pd.DataFrame], linked: pd.DataFrame, said_not: set) -> pd.DataFrame:
+    """CCIS records carrying the UPN of a pupil linked to a child (by UPN, former UPN, the
+    model or a reviewer) are that child, unless a reviewer said otherwise."""
+    pupil_child = linked[linked["source"] == "education"].set_index("record_id")["child_id"]
+    ccis = people["ccis"].dropna(subset=["upn"])
+    via = ccis[ccis["upn"].isin(pupil_child.index) & ~ccis["unique_id"].isin(linked.loc[linked["source"] == "ccis", "record_id"])]
+    via_links = pd.DataFrame({"source": "ccis", "record_id": via["unique_id"], "child_id": via["upn"].map(pupil_child).to_numpy(),
+                              "method": "upn_via_education", "match_probability": 1.0, "match_weight": None,
+                              "reasons": "UPN of a pupil already linked to this child"})
+    return _rows(via_links, [(s, r, c) not in said_not for s, r, c in
+                             zip(via_links["source"], via_links["record_id"], via_links["child_id"])])
+
+
+def _ccis_upn_names_someone_else(ccis: pd.DataFrame, people: dict[str, pd.DataFrame], linked: pd.DataFrame,
+                                 pupils_in_review: set[tuple[str, str]]) -> pd.Series:
+    """For CCIS candidate pairs: the record's valid UPN says it is not this child. Either the
+    UPN is not one of the child's, where the child's UPNs include those of the pupils linked
+    to it (a child the case system holds no UPN for still has one through its pupil record;
+    two valid UPNs are two children, as in ``_identifier_evidence``), or the UPN names a pupil
+    that was compared with the child, address and sex included, and neither linked to it nor
+    sent to review with it: the CCIS record is that pupil, whose evidence is the stronger."""
+    if ccis.empty:
+        return pd.Series(False, index=ccis.index)
+    pupils = people["education"].set_index("unique_id")
+    mine = linked[(linked["source"] == "education") & linked["record_id"].isin(pupils.index)]
+    mine = mine[mine["record_id"].map(pupils["upn_valid"]).fillna(False).astype(bool)]
+    known: dict[str, set[str]] = {}
+    for child, pupil, former in zip(mine["child_id"], mine["record_id"], mine["record_id"].map(pupils["former_upn"])):
+        known.setdefault(child, set()).update(u for u in (pupil, former) if isinstance(u, str))
+    records = people["ccis"].set_index("unique_id")
+    upn, valid = ccis["record_id"].map(records["upn"]), ccis["record_id"].map(records["upn_valid"]).fillna(False).astype(bool)
+    pupil_upns = set(pupils.index)
+    return pd.Series([bool(ok) and ((child in known and u not in known[child])
+                                    or (u in pupil_upns and (u, child) not in pupils_in_review))
+                      for child, u, ok in zip(ccis["child_id"], upn, valid)], index=ccis.index)
 
 
 def previous_decisions(review: pd.DataFrame, decisions: pd.DataFrame) -> list[str | None]:
