@@ -19,7 +19,7 @@ PNC_PATTERN = r"^[0-9]{2}/[0-9]{1,7}[A-Z]$"  # the canonical form (the spec's 22
 # zeros, lower case, spaces or dashes), so a long-form id is matched, not quarantined. The
 # case-system suite (expectations/case_system.child.json) carries this same pattern; a unit
 # test keeps the two equal.
-PNC_ANY_FORM_PATTERN = r"^\s*([0-9]{2}|(19|20)[0-9]{2})\s*[/ -]?\s*[0-9]{1,7}\s*-?\s*[A-Za-z]\s*$"
+PNC_ANY_FORM_PATTERN = r"^\s*(?:[0-9]{2}|(?:19|20)[0-9]{2})\s*[/ -]?\s*[0-9]{1,7}\s*-?\s*[A-Za-z]\s*$"
 POSTCODE_PATTERN = r"^[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][A-Z]{2}$"
 # PNC check character: the two-digit year followed by the seven-digit zero-padded serial,
 # read as one number, modulo 23, written with this alphabet (as validated by the Ministry of
