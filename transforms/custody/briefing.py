@@ -57,9 +57,13 @@ def triage_list(enriched: pd.DataFrame, since: dt.datetime, as_at: dt.datetime) 
     return _view(chosen, {"postcode": "Postcode"})
 
 
+BREAKDOWNS = (("ethnic_group", "ethnic_group"), ("age", "age_at_arrival"), ("sex", "sex"))
+
+
 def monthly_figures(enriched: pd.DataFrame, month: str) -> pd.DataFrame:
     """Detentions arriving in the month, overnight detentions, PACE transfer requests and
-    outcomes, by ethnic group, age at arrival and sex (one row per measure and breakdown)."""
+    outcomes, by ethnic group, age at arrival and sex (one row per measure and breakdown); for
+    a partnership's force-area figures (a ``service`` column), by service too."""
     arrivals = pd.to_datetime(enriched["arrival_datetime"])
     e = enriched[arrivals.dt.strftime("%Y-%m") == month]
     requested = e["pace_transfer_requested"] == True  # noqa: E712
@@ -72,7 +76,7 @@ def monthly_figures(enriched: pd.DataFrame, month: str) -> pd.DataFrame:
     rows = []
     for measure, mask in measures.items():
         rows.append({"month": month, "measure": measure, "breakdown": "TOTAL", "value": "TOTAL", "count": int(mask.sum())})
-        for kind, column in (("ethnic_group", "ethnic_group"), ("age", "age_at_arrival"), ("sex", "sex")):
+        for kind, column in BREAKDOWNS + ((("service", "service"),) if "service" in e.columns else ()):
             # Unrecorded values are a row of their own, so each breakdown adds up to TOTAL.
             for value, n in e[mask][column].astype(object).fillna("Not known").value_counts().sort_index(key=lambda i: i.astype(str)).items():
                 rows.append({"month": month, "measure": measure, "breakdown": kind, "value": str(value), "count": int(n)})
@@ -115,7 +119,10 @@ def shared_monthly_figures(figures: pd.DataFrame, threshold: int = SUPPRESSION_T
 
 def write_refresh_outputs(enriched: pd.DataFrame, folder: Path, as_at: dt.datetime,
                           previous_as_at: dt.datetime | None, service: str,
-                          suppression_threshold: int = SUPPRESSION_THRESHOLD) -> list[Path]:
+                          suppression_threshold: int = SUPPRESSION_THRESHOLD,
+                          other_services_children: int | None = None) -> list[Path]:
+    """``other_services_children``: in a partnership, how many detentions in the force area
+    are another service's children (a count only: this service may not see who they are)."""
     folder.mkdir(parents=True, exist_ok=True)
     sections = briefing_sections(enriched, previous_as_at)
     stamp = f"{as_at:%Y%m%d_%H%M}"
@@ -123,7 +130,10 @@ def write_refresh_outputs(enriched: pd.DataFrame, folder: Path, as_at: dt.dateti
     wb = Workbook()
     ws = wb.active
     ws.title = "Summary"
-    summary = pd.DataFrame([{"Section": name, "Children": len(frame)} for name, frame in sections.items()])
+    counts = {name: len(frame) for name, frame in sections.items()}
+    if other_services_children is not None:
+        counts[OTHER_SERVICES_CHILDREN] = other_services_children
+    summary = pd.DataFrame([{"Section": name, "Children": n} for name, n in counts.items()])
     write_table(ws, summary, "Summary")
     for i, (name, frame) in enumerate(sections.items(), start=1):
         sheet = wb.create_sheet(name[:31])
@@ -133,7 +143,7 @@ def write_refresh_outputs(enriched: pd.DataFrame, folder: Path, as_at: dt.dateti
             write_table(sheet, frame, f"S{i}")
     wb.save(xlsx)
     page = folder / f"duty_briefing_{stamp}.html"
-    page.write_text(_html(sections, as_at, previous_as_at, service), encoding="utf-8")
+    page.write_text(_html(sections, as_at, previous_as_at, service, other_services_children), encoding="utf-8")
 
     since = previous_as_at or (as_at - dt.timedelta(hours=48))
     triage = triage_list(enriched, since, as_at)
@@ -146,19 +156,30 @@ def write_refresh_outputs(enriched: pd.DataFrame, folder: Path, as_at: dt.dateti
     wb.active.title = "Triage"
     wb.save(triage_path)
 
+    return [xlsx, page, triage_path, *write_remand_figures(enriched, folder.parent, as_at, suppression_threshold)]
+
+
+def write_remand_figures(enriched: pd.DataFrame, folder: Path, as_at: dt.datetime,
+                         suppression_threshold: int = SUPPRESSION_THRESHOLD) -> list[Path]:
+    """The month's Remand Strategy Meeting figures, internal and shared (disclosure-controlled)."""
+    folder.mkdir(parents=True, exist_ok=True)
     month = f"{as_at:%Y-%m}"
     figures = monthly_figures(enriched, month)
-    internal = folder.parent / f"remand_strategy_{month}_internal.xlsx"
-    shared = folder.parent / f"remand_strategy_{month}_shared.xlsx"
+    internal = folder / f"remand_strategy_{month}_internal.xlsx"
+    shared = folder / f"remand_strategy_{month}_shared.xlsx"
     for path, frame in ((internal, figures), (shared, shared_monthly_figures(figures, suppression_threshold))):
         wb = Workbook()
         wb.active.title = "Figures"
         write_table(wb.active, frame, "Figures")
         wb.save(path)
-    return [xlsx, page, triage_path, internal, shared]
+    return [internal, shared]
 
 
-def _html(sections: dict[str, pd.DataFrame], as_at: dt.datetime, previous: dt.datetime | None, service: str) -> str:
+OTHER_SERVICES_CHILDREN = "Detained in the area, another service's child"
+
+
+def _html(sections: dict[str, pd.DataFrame], as_at: dt.datetime, previous: dt.datetime | None, service: str,
+          other_services_children: int | None = None) -> str:
     def table(frame: pd.DataFrame) -> str:
         if frame.empty:
             return "<p class='none'>None.</p>"
@@ -168,6 +189,8 @@ def _html(sections: dict[str, pd.DataFrame], as_at: dt.datetime, previous: dt.da
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
     cards = "".join(f"<div class='card'><b>{len(f)}</b><span>{html.escape(n)}</span></div>" for n, f in sections.items())
+    if other_services_children is not None:
+        cards += f"<div class='card'><b>{other_services_children}</b><span>{html.escape(OTHER_SERVICES_CHILDREN)}</span></div>"
     parts = "".join(f"<h2>{html.escape(n)} ({len(f)})</h2>{table(f)}" for n, f in sections.items())
     since = f" Changes since {previous:%d/%m/%Y %H:%M}." if previous else ""
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">

@@ -60,9 +60,11 @@ def extract_time_of(path: Path) -> dt.datetime:
         raise DeliveryRejected(f"{path.name}: the date or time in the name is not valid") from exc
 
 
-def custody_files(landing: Path) -> list[Path]:
-    """Every entry of the custody landing folder (each is loaded or accounted for)."""
-    folder = landing / "police_custody"
+def custody_files(landing: Path, folder: Path | None = None) -> list[Path]:
+    """Every entry of the custody landing folder (each is loaded or accounted for):
+    ``<landing>/police_custody`` unless ``folder`` names another (a partnership's feed, or the
+    files routed to one service)."""
+    folder = folder or landing / "police_custody"
     return sorted(folder.iterdir()) if folder.is_dir() else []
 
 
@@ -93,14 +95,15 @@ def files_to_load(settings: Settings, engine: Engine) -> list[str]:
 
 
 def load_new_custody_files(settings: Settings, engine: Engine | None = None,
-                           now: dt.datetime | None = None) -> list[IngestReport]:
-    """Load every custody file not settled yet, in extract-time order. A rejected file is
-    reported and skipped; the others still load."""
+                           now: dt.datetime | None = None, folder: Path | None = None) -> list[IngestReport]:
+    """Load every custody file not settled yet (from ``folder``, by default the landing
+    folder's ``police_custody``), in extract-time order. A rejected file is reported and
+    skipped; the others still load."""
     engine = engine or make_engine(settings.warehouse_url)
     ensure_schema(engine)
     now = now or dt.datetime.now(ZoneInfo(settings.timezone)).replace(tzinfo=None)
     dated, reports = [], []
-    for path in custody_files(settings.landing_dir):
+    for path in custody_files(settings.landing_dir, folder):
         try:
             dated.append((extract_time_of(path), path))
         except DeliveryRejected as exc:

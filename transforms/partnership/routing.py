@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterable, Sequence
 
 import pandas as pd
@@ -152,3 +153,33 @@ def split_by_service(detentions: pd.DataFrame, routed: pd.DataFrame, partnership
     if placed != len(detentions):
         raise ValueError(f"{len(detentions)} detentions in, {placed} placed: a route names a service not in the partnership")
     return shares, unresolved
+
+
+def write_routed_custody_files(feed_files: Sequence[Path], own_refs: Iterable[str], folder: Path) -> list[Path]:
+    """One service's copy of each settled file of the shared custody feed: the header and the
+    raw rows of the detentions routed to it, byte for byte as the police sent their fields, so
+    the service's own custody load (the one ingest protocol) reads them as it reads the feed.
+    A file whose copy has not changed is not rewritten (the load then sees a rerun); a copy that
+    changed (a detention now routed elsewhere) is a correction, which replaces that extract's
+    rows in the service's warehouse. A file with no detention of the service is still written,
+    header only: it says, as at its time, that none of its children was in custody."""
+    from transforms.ingest.mapping import load_mapping
+    from transforms.ingest.readers import csv_chunks, open_csv
+
+    own = set(own_refs)
+    mapping = load_mapping("police_custody")
+    ref_header = mapping.tables["custody_detention"].columns["custody_ref"]
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in feed_files:
+        source = open_csv(path, mapping)
+        chunks = list(csv_chunks(path, source, mapping, 1_000_000))
+        raw = pd.concat(chunks) if chunks else pd.DataFrame(columns=source.headers)
+        ref_column = next(h for h in source.headers if h.strip().lower() == ref_header.lower())
+        mine = raw[raw[ref_column].str.strip().isin(own)]
+        text = mine.to_csv(index=False, lineterminator="\n")
+        target = folder / path.name
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            target.write_text(text, encoding="utf-8")
+        written.append(target)
+    return written
