@@ -16,6 +16,7 @@ from sqlalchemy import select
 from tests.attacker import determined
 from tests.integration.helpers import find_or_install_chromium, screenshot
 from tests.conftest import copy_landing, make_settings
+from transforms.custody.briefing import TABLE_ROW
 from transforms.custody.enrich import CustodyRules, hours_between, was_overnight
 from transforms.custody.load import load_new_custody_files
 from transforms.custody.refresh import refresh_custody
@@ -111,10 +112,18 @@ def test_a_detention_open_across_refreshes(setup):
         report = refresh_custody(settings, engine, NOW)
     xlsx = next(p for p in report.outputs if p.name.startswith("duty_briefing") and p.suffix == ".xlsx")
     wb = load_workbook(xlsx)
-    still = list(wb["Still detained"].iter_rows(values_only=True))
-    assert still[1][0] == "R04" and still[1][8] == 19.0  # 20:00 to 15:00 next day
-    assert wb["New since last refresh"]["A1"].value == "None at this refresh."  # already seen at 07:00
-    assert len(list(wb["Overnight last night"].iter_rows())) == 2
+    still = list(wb["Still detained"].iter_rows(min_row=TABLE_ROW, values_only=True))
+    assert still[0][8] == "Time in custody" and still[0][-1] == "Case ref"
+    assert still[1][0] == "R04" and still[1][8] == "19 h 00 min"  # 20:00 to 15:00 next day
+    assert wb["New since last refresh"].cell(row=TABLE_ROW, column=1).value == "None at this refresh."  # seen at 07:00
+    assert len(list(wb["Overnight last night"].iter_rows(min_row=TABLE_ROW))) == 2
+    # Every sheet says when and how it is marked, on screen and on paper.
+    for sheet in wb.worksheets:
+        assert "as at 20/11/2026 15:00" in sheet["A2"].value and "OFFICIAL-SENSITIVE" in sheet["A2"].value
+        assert sheet.oddHeader.center.text == "OFFICIAL-SENSITIVE" and "Page &P of &N" in sheet.oddFooter.right.text
+    page = next(p for p in report.outputs if p.suffix == ".html").read_text(encoding="utf-8")
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+    assert "@media (max-width:600px)" in page and "class='scroll'" in page and "19 h 00 min" in page
     # The 15:00 file has the same bytes as the 07:00 one: recorded as a DUPLICATE (its time still
     # moves the as-at time), not loaded again, so one version.
     assert _live(engine).loc["R04", "versions"] == 1
@@ -166,7 +175,17 @@ def test_custody_dag_on_sample_files_writes_a_briefing_chromium_can_show(airflow
         assert not any(ch.isupper() for ch in path.name.replace("Q", ""))
     briefing = load_workbook(next(p for p in outputs if p.suffix == ".xlsx" and p.name.startswith("duty_briefing")))
     assert briefing.sheetnames[:3] == ["Summary", "Still detained", "New since last refresh"]
-    summary = {r[0]: r[1] for r in briefing["Summary"].iter_rows(min_row=2, values_only=True)}
+    summary = {r[0]: r[1] for r in briefing["Summary"].iter_rows(min_row=TABLE_ROW + 1, values_only=True)}
+    # A child the service knows carries its case reference; one it does not, none.
+    rows = list(briefing["Not known to the service"].iter_rows(min_row=TABLE_ROW, values_only=True))
+    assert rows[0][-1] == "Case ref" and all(r[-1] in ("", None) for r in rows[1:])
+    known = []
+    for sheet in briefing.worksheets[1:]:
+        table = list(sheet.iter_rows(min_row=TABLE_ROW, values_only=True))
+        if len(table) > 1:
+            header = list(table[0])
+            known += [r[header.index("Case ref")] for r in table[1:] if r[header.index("Known to YJS")] == "Yes"]
+    assert all(known), known
     assert set(summary) == {"Still detained", "New since last refresh", "Overnight last night", "Transfers not achieved",
                             "Appropriate adult awaited", "Not known to the service"}
     assert summary["Not known to the service"] >= 1  # the sample has children the service does not know

@@ -13,6 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.conftest import make_settings
+from transforms.custody.briefing import TABLE_ROW
 from transforms.custody.load import live_detentions
 from transforms.custody.refresh import refresh_custody
 from transforms.ingest.sources import load_case_system
@@ -81,10 +82,19 @@ def test_no_child_routed_to_the_wrong_service_sqlite(sample, tmp_path):
         briefing = next(p for p in sub.outputs if p.suffix == ".xlsx" and p.name.startswith("duty_briefing"))
         assert briefing.is_relative_to(settings.output_dir / service.id)
         wb = load_workbook(briefing)
-        refs = {row[0] for name in wb.sheetnames[1:] for row in wb[name].iter_rows(min_row=2, values_only=True) if row[0]}
+        refs = {row[0] for name in wb.sheetnames[1:]
+                for row in wb[name].iter_rows(min_row=TABLE_ROW + 1, values_only=True) if row[0]}
         refs.discard("None at this refresh.")
+        known = []  # the case reference of every child the service knows, none for the others
+        for sheet in wb.worksheets[1:]:
+            table = list(sheet.iter_rows(min_row=TABLE_ROW, values_only=True))
+            if len(table) > 1:
+                header = list(table[0])
+                known += [(r[header.index("Known to YJS")], r[header.index("Case ref")]) for r in table[1:]]
+        assert any(flag == "Yes" for flag, _ in known)
+        assert all(bool(ref) == (flag == "Yes") for flag, ref in known), known
         assert refs and refs <= live[service.id]
-        summary = {row[0]: row[1] for row in wb["Summary"].iter_rows(min_row=2, values_only=True)}
+        summary = {row[0]: row[1] for row in wb["Summary"].iter_rows(min_row=TABLE_ROW + 1, values_only=True)}
         others = sum(len(v) for k, v in live.items() if k != service.id)
         assert summary["Detained in the area, another service's child"] == others
         page = next(p for p in sub.outputs if p.suffix == ".html").read_text(encoding="utf-8")

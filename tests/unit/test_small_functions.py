@@ -109,3 +109,13 @@ def test_excel_tables_never_turn_text_into_formulas(tmp_path):
 def test_quarters_ending_steps_back_across_financial_years():
     assert Quarter(2025, 1).previous == Quarter(2024, 4) and Quarter(2025, 3).previous == Quarter(2025, 2)
     assert [q.code for q in quarters_ending(Quarter(2025, 2), 4)] == ["2024Q3", "2024Q4", "2025Q1", "2025Q2"]
+
+
+def test_time_in_custody_reads_in_hours_and_minutes():
+    from transforms.custody.briefing import hours_and_minutes
+
+    assert hours_and_minutes(7 + 5 / 60) == "7 h 05 min"
+    assert hours_and_minutes(19.0) == "19 h 00 min"
+    assert hours_and_minutes(0.999) == "1 h 00 min"  # rounded to the minute, never "0 h 60 min"
+    assert hours_and_minutes(25.5) == "25 h 30 min"
+    assert hours_and_minutes(None) == "" and hours_and_minutes(float("nan")) == ""

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.styles import Font
 
 from transforms.custody.enrich import TRIAGE_OUTCOMES
 from transforms.excel import write_table
@@ -18,8 +19,20 @@ from transforms.privacy import SUPPRESSION_THRESHOLD, DisclosureControl
 
 SHOWN = {"custody_ref": "Custody ref", "custody_suite": "Suite", "forenames": "Forenames", "surname": "Surname",
          "age_at_arrival": "Age", "sex": "Sex", "arrival_datetime": "Arrived", "release_datetime": "Released",
-         "hours_detained": "Hours", "offence_description": "Offence", "outcome": "Outcome",
-         "known_to_service": "Known to YJS"}
+         "hours_detained": "Time in custody", "offence_description": "Offence", "outcome": "Outcome",
+         "known_to_service": "Known to YJS", "child_id": "Case ref"}
+MARKING = "OFFICIAL-SENSITIVE"
+# Every sheet of the briefing: a title, the as-at line with the marking, a blank row, then the
+# table (its header on this row), so a sheet read alone still says what it is and when.
+TABLE_ROW = 4
+
+
+def hours_and_minutes(hours) -> str:
+    """7.083 -> "7 h 05 min": how a duty manager reads a time in custody (not 7.08 hours)."""
+    if hours is None or pd.isna(hours):
+        return ""
+    minutes = int(round(float(hours) * 60))
+    return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
 def _view(frame: pd.DataFrame, extra: dict[str, str] | None = None) -> pd.DataFrame:
@@ -28,8 +41,12 @@ def _view(frame: pd.DataFrame, extra: dict[str, str] | None = None) -> pd.DataFr
     for col in ("Arrived", "Released", "AA requested", "Transfer requested"):
         if col in out.columns:
             out[col] = pd.to_datetime(out[col]).dt.strftime("%d/%m %H:%M").where(out[col].notna(), "")
+    if "Time in custody" in out.columns:
+        out["Time in custody"] = out["Time in custody"].map(hours_and_minutes)
     if "Known to YJS" in out.columns:
         out["Known to YJS"] = out["Known to YJS"].map({True: "Yes", False: "No"})
+    if "Case ref" in out.columns:
+        out["Case ref"] = out["Case ref"].where(out["Case ref"].notna(), "")
     return out.sort_values(out.columns[0]).reset_index(drop=True)
 
 
@@ -134,13 +151,15 @@ def write_refresh_outputs(enriched: pd.DataFrame, folder: Path, as_at: dt.dateti
     if other_services_children is not None:
         counts[OTHER_SERVICES_CHILDREN] = other_services_children
     summary = pd.DataFrame([{"Section": name, "Children": n} for name, n in counts.items()])
-    write_table(ws, summary, "Summary")
+    _head_sheet(ws, service, as_at, previous_as_at)
+    write_table(ws, summary, "Summary", start_row=TABLE_ROW)
     for i, (name, frame) in enumerate(sections.items(), start=1):
         sheet = wb.create_sheet(name[:31])
+        _head_sheet(sheet, service, as_at, previous_as_at, name)
         if frame.empty:
-            sheet["A1"] = "None at this refresh."
+            sheet.cell(row=TABLE_ROW, column=1, value="None at this refresh.")
         else:
-            write_table(sheet, frame, f"S{i}")
+            write_table(sheet, frame, f"S{i}", start_row=TABLE_ROW)
     wb.save(xlsx)
     page = folder / f"duty_briefing_{stamp}.html"
     page.write_text(_html(sections, as_at, previous_as_at, service, other_services_children), encoding="utf-8")
@@ -178,6 +197,24 @@ def write_remand_figures(enriched: pd.DataFrame, folder: Path, as_at: dt.datetim
 OTHER_SERVICES_CHILDREN = "Detained in the area, another service's child"
 
 
+def _as_at_line(as_at: dt.datetime, previous: dt.datetime | None) -> str:
+    since = f" Changes since {previous:%d/%m/%Y %H:%M}." if previous else ""
+    return f"Police custody data as at {as_at:%d/%m/%Y %H:%M} (Europe/London).{since} {MARKING}: contains children's names."
+
+
+def _head_sheet(ws, service: str, as_at: dt.datetime, previous: dt.datetime | None, section: str | None = None) -> None:
+    """Title, as-at time and marking on the sheet, and the marking printed on every page."""
+    title = f"{service} Youth Justice: police custody duty briefing" + (f": {section}" if section else "")
+    ws.cell(row=1, column=1, value=title).font = Font(bold=True, size=13)
+    ws.cell(row=2, column=1, value=_as_at_line(as_at, previous))
+    ws.oddHeader.center.text = MARKING
+    ws.oddFooter.left.text = f"As at {as_at:%d/%m/%Y %H:%M}"
+    ws.oddFooter.right.text = "Page &P of &N"
+    ws.print_title_rows = f"{TABLE_ROW}:{TABLE_ROW}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+
+
 def _html(sections: dict[str, pd.DataFrame], as_at: dt.datetime, previous: dt.datetime | None, service: str,
           other_services_children: int | None = None) -> str:
     def table(frame: pd.DataFrame) -> str:
@@ -186,14 +223,14 @@ def _html(sections: dict[str, pd.DataFrame], as_at: dt.datetime, previous: dt.da
         head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
         body = "".join("<tr>" + "".join(f"<td>{html.escape('' if pd.isna(v) else str(v))}</td>" for v in row) + "</tr>"
                        for row in frame.itertuples(index=False))
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        return f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
 
     cards = "".join(f"<div class='card'><b>{len(f)}</b><span>{html.escape(n)}</span></div>" for n, f in sections.items())
     if other_services_children is not None:
         cards += f"<div class='card'><b>{other_services_children}</b><span>{html.escape(OTHER_SERVICES_CHILDREN)}</span></div>"
     parts = "".join(f"<h2>{html.escape(n)} ({len(f)})</h2>{table(f)}" for n, f in sections.items())
-    since = f" Changes since {previous:%d/%m/%Y %H:%M}." if previous else ""
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Duty briefing {as_at:%d/%m/%Y %H:%M}</title>
 <style>
 body{{font-family:Arial,Helvetica,sans-serif;margin:16px;color:#1d1d1d;font-size:12px}}
@@ -202,7 +239,9 @@ h1{{font-size:18px;margin:0 0 4px}} h2{{font-size:14px;margin:14px 0 4px;border-
 .card{{border:1px solid #ccc;border-left:4px solid #005ea5;padding:4px 10px;min-width:110px}}
 .card b{{display:block;font-size:20px}} table{{border-collapse:collapse;width:100%}}
 th,td{{border:1px solid #ddd;padding:2px 6px;text-align:left}} th{{background:#f0f4f8}} .none{{color:#777}}
+.scroll{{overflow-x:auto;-webkit-overflow-scrolling:touch}} td{{white-space:nowrap}}
+@media (max-width:600px){{body{{margin:8px;font-size:14px}} .card{{flex:1 1 40%}} h1{{font-size:16px}}}}
 </style></head><body>
 <h1>{html.escape(service)} Youth Justice: police custody duty briefing</h1>
-<div class="meta">Police custody data as at {as_at:%d/%m/%Y %H:%M} (Europe/London).{since} OFFICIAL-SENSITIVE: contains children's names.</div>
+<div class="meta">{html.escape(_as_at_line(as_at, previous))}</div>
 <div class="cards">{cards}</div>{parts}</body></html>"""
