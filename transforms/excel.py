@@ -1,5 +1,8 @@
-"""Excel outputs that look made with care: real tables, set widths, frozen headers, and text
-that starts with = + - or @ written as text, never as a formula (CSV/formula injection)."""
+"""Excel and CSV outputs that look made with care: real tables, set widths, frozen headers, and
+text that a spreadsheet could take for a formula (it starts with = + - @, a tab or a carriage
+return) kept as text, never evaluated: in a workbook by storing the cell as text, in every CSV
+the project writes (``write_csv``) by an apostrophe in front, which Excel shows as text and
+LibreOffice drops on import (the OWASP advice for CSV injection)."""
 from __future__ import annotations
 
 import os
@@ -12,7 +15,39 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
-FORMULA_START = ("=", "+", "-", "@")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def starts_like_formula(value) -> bool:
+    """Text a spreadsheet would evaluate: the one test for every workbook and CSV we write."""
+    return isinstance(value, str) and value.startswith(FORMULA_START)
+
+
+def neutralised(value):
+    """``value`` as a CSV cell: formula-like text behind an apostrophe; a number written as text
+    ("-5", "+44") is not a formula and stays as it is."""
+    if starts_like_formula(value) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def write_csv(frame: pd.DataFrame, path: Path, **to_csv_options) -> Path:
+    """Every CSV the project writes for people (mart extracts, the data dictionary, the KPI
+    figures): UTF-8, no index, CRLF, formula-like text neutralised. Only text columns are looked at, so
+    numbers and dates are written exactly as pandas writes them."""
+    text_columns = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]
+    if text_columns:
+        frame = frame.copy()
+        for c in text_columns:
+            values = frame[c].tolist()  # plain Python values whatever the backing (object, Arrow)
+            if any(neutralised(v) is not v for v in values):
+                frame[c] = pd.Series([neutralised(v) for v in values], index=frame.index, dtype=object)
+    # CRLF row ends (RFC 4180): a field holding a lone carriage return is then quoted; with "\n"
+    # it is written bare and a reader splits the row there.
+    options = {"index": False, "encoding": "utf-8", "lineterminator": "\r\n"} | to_csv_options
+    frame.to_csv(path, **options)
+    return path
 
 
 def unique_path(path: Path) -> Path:
@@ -43,7 +78,7 @@ def write_table(ws: Worksheet, frame: pd.DataFrame, table_name: str, *, start_ro
         row_format = (value_formats or {}).get(record[0]) if record else None
         for c, value in enumerate(record, start=1):
             cell = ws.cell(row=r, column=c, value=_cell_value(value))
-            if isinstance(value, str) and value.startswith(FORMULA_START):
+            if starts_like_formula(value):
                 cell.data_type = "s"  # stored as text: Excel will not evaluate it
             if headers[c - 1] in percent_columns:
                 cell.number_format = "0.0"

@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 
 from transforms.excel import write_table
 from transforms.settings import Settings
-from transforms.validation import build_data_docs
 from transforms.warehouse.db import make_engine
 from transforms.warehouse.schema import CORE_TABLES, core_publication, quarantine
 
@@ -57,9 +56,11 @@ def write_ingest_outputs(report, settings: Settings) -> list[str]:
                                    "by_rule": by_rule.to_dict(orient="records")}, indent=2, default=str))
     outputs = [str(xlsx), str(summary)]
     if report.validations:
-        docs = build_data_docs(report.validations,
-                               settings.output_dir / "data_docs" / report.source / _safe(report.delivery_id) / stamp,
-                               f"{report.source} delivery {report.delivery_id}: validation")
+        from transforms.data_docs import build_data_docs  # Great Expectations' renderers: only when needed
+
+        docs_root = settings.output_dir / "data_docs"
+        docs = build_data_docs(report.validations, docs_root / report.source / _safe(report.delivery_id) / stamp,
+                               f"{report.source} delivery {report.delivery_id}: validation", docs_root=docs_root)
         outputs.append(str(docs))
     return outputs
 

@@ -47,7 +47,7 @@ class ValidationOutcome:
         return set(self.row_failures)
 
 
-def _quiet_gx() -> None:
+def quiet_gx() -> None:
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 
@@ -57,7 +57,7 @@ def _context():
 
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    _quiet_gx()
+    quiet_gx()
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     return context
@@ -206,57 +206,3 @@ def _observed(result: dict, known: set | None = None) -> dict:
         hidden = len(observed) - len(shown)
         observed = ", ".join(shown) + (f"{', ' if shown else ''}{hidden} other column(s) not shown" if hidden else "")
     return {"observed": observed if observed is not None else ""}
-
-
-# Result keys that can hold the values of failing cells: dropped before anything is written
-# to Data Docs, which may be opened by people who must not see personal data.
-_VALUE_KEYS = ("partial_unexpected_list", "partial_unexpected_counts", "partial_unexpected_index_list",
-               "unexpected_list", "unexpected_index_list", "unexpected_index_query", "unexpected_rows",
-               "details")
-
-
-def scrub_values(outcome: ValidationOutcome) -> None:
-    """Remove every failing value from the kept result (counts and percentages stay)."""
-    if outcome.gx_result is None:
-        return
-    for r in outcome.gx_result.results:
-        for key in _VALUE_KEYS:
-            r.result.pop(key, None)
-        if isinstance(r.result.get("observed_value"), (list, dict)):
-            r.result.pop("observed_value", None)  # a file's column names: a data row when the header is missing
-        if r.expectation_config.kwargs.get("value_set") and len(r.expectation_config.kwargs["value_set"]) > 50:
-            r.expectation_config.kwargs["value_set"] = r.expectation_config.kwargs["value_set"][:0]
-
-
-def build_data_docs(outcomes: list[ValidationOutcome], folder: Path, title: str) -> Path:
-    """Render each validation as a Great Expectations Data Docs page, with an index.
-
-    Data Docs normally fetch their stylesheets from a CDN; offline they open unstyled but
-    readable, so the index page carries its own minimal styling."""
-    from great_expectations.render.renderer import ValidationResultsPageRenderer
-    from great_expectations.render.view import DefaultJinjaPageView
-
-    _quiet_gx()
-    folder.mkdir(parents=True, exist_ok=True)
-    renderer, view = ValidationResultsPageRenderer(), DefaultJinjaPageView()
-    links = []
-    for i, outcome in enumerate(outcomes, start=1):
-        scrub_values(outcome)
-        if outcome.gx_result is None:
-            continue
-        page = f"{i:02d}_{outcome.suite}.html"
-        (folder / page).write_text(view.render(renderer.render(outcome.gx_result)), encoding="utf-8")
-        stats = outcome.gx_result.statistics
-        status = "passed" if outcome.gx_result.success else "rows failed"
-        links.append(f'<tr><td><a href="{page}">{outcome.suite}</a></td><td>{status}</td>'
-                     f'<td>{stats.get("successful_expectations")}/{stats.get("evaluated_expectations")}</td>'
-                     f'<td>{len(outcome.row_failures)}</td></tr>')
-    index = folder / "index.html"
-    index.write_text(
-        "<!doctype html><html><head><meta charset='utf-8'><title>" + title + "</title>"
-        "<style>body{font-family:sans-serif;margin:2em}td,th{padding:4px 10px;border-bottom:1px solid #ddd}</style>"
-        "</head><body><h1>" + title + "</h1><p>Great Expectations validation results. Failing values are "
-        "never shown here; the quarantine report names the rows.</p><table><tr><th>Suite</th><th>Result</th>"
-        "<th>Expectations met</th><th>Rows quarantined</th></tr>" + "".join(links) + "</table></body></html>",
-        encoding="utf-8")
-    return index

@@ -137,7 +137,7 @@ def load_custody_file(path: Path, engine: Engine, now: dt.datetime, settings: Se
     start_attempt(engine, attempt_id=attempt_id, source=SOURCE, delivery_id=path.name, supplier="police",
                   file_hashes={path.name: digest})
     notes: list[str] = []
-    extract = None
+    extract, outcome = None, None
     try:
         extract = extract_time_of(path)
         if normalise_name(path.name) != path.name:
@@ -171,7 +171,8 @@ def load_custody_file(path: Path, engine: Engine, now: dt.datetime, settings: Se
             finish_attempt(conn, attempt_id=attempt_id, outcome="REJECTED", reason=reason, notes=notes,
                            extracted_at=extract.isoformat() if extract else "")
         return IngestReport(SOURCE, path.name, "REJECTED", reason, notes=notes, attempt_id=attempt_id,
-                            extracted_at=extract, seconds=time.perf_counter() - clock)
+                            extracted_at=extract, seconds=time.perf_counter() - clock,
+                            validations=[outcome] if outcome is not None else [])
     except Exception as exc:  # a bug: recorded, and the other files still load
         log.exception("custody file %s: internal error", path.name)
         with engine.begin() as conn:
@@ -187,7 +188,7 @@ def load_custody_file(path: Path, engine: Engine, now: dt.datetime, settings: Se
                            malformed=malformed)
     count = TableCount(read=len(raw), loaded=len(good), quarantined=len(bad))
     report = IngestReport(SOURCE, path.name, "LOADED", counts={TABLE: count}, notes=notes, attempt_id=attempt_id,
-                          extracted_at=extract, touched=sorted(good["custody_ref"]))
+                          extracted_at=extract, touched=sorted(good["custody_ref"]), validations=[outcome])
     if not count.reconciles():
         raise AssertionError(f"{path.name}: rows read, loaded and quarantined do not reconcile")
     with engine.begin() as conn:

@@ -10,7 +10,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-from transforms.excel import set_print_layout, write_table
+from transforms.excel import set_print_layout, write_csv, write_table
 from transforms.kpis.registry import Figure
 from transforms.kpis.wording import KPI_TITLES, wording
 
@@ -41,7 +41,7 @@ def figures_frame(figures: list[Figure]) -> pd.DataFrame:
 
 def write_figures_csv(frame: pd.DataFrame, path: Path) -> None:
     """Exactly the Figures sheet: the same cells, counts as integers, blanks empty."""
-    frame.astype(object).where(frame.notna(), None).to_csv(path, index=False)
+    write_csv(frame.astype(object).where(frame.notna(), None), path)
 
 
 def is_percentage(measure: str) -> bool:

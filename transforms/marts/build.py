@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Boolean, Column, Date, Engine, Float, Integer, MetaData, Table, Text
 
+from transforms.excel import write_csv
 from transforms.marts.core import read_core
 from transforms.marts.definitions import MARTS, Mart
 from transforms.warehouse.db import bulk_insert, ensure_schema
@@ -101,14 +102,14 @@ def write_extracts(marts: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
     for name, frame in marts.items():
         mart = MARTS[name]
         csv = folder / f"{mart.table}.csv"
-        frame.to_csv(csv, index=False, encoding="utf-8")
+        write_csv(frame, csv)
         hyper = folder / f"{mart.table}.hyper"
         hyper.unlink(missing_ok=True)
         pantab.frames_to_hyper({mart.table: _for_hyper(frame, mart), "data_dictionary": dictionary_frame(mart)}, hyper)
         written += [csv, hyper]
     dictionary = folder / "data_dictionary.md"
     dictionary.write_text(dictionary_markdown(), encoding="utf-8")
-    dictionary_frame().to_csv(folder / "data_dictionary.csv", index=False)
+    write_csv(dictionary_frame(), folder / "data_dictionary.csv")
     return written + [dictionary, folder / "data_dictionary.csv"]
 
 
