@@ -20,6 +20,16 @@ from transforms.validation import ValidationOutcome, quiet_gx
 log = logging.getLogger(__name__)
 
 RULE_KEY, REASON_KEY = "yj_rule", "yj_reason"  # set on each result's meta for the page only
+DATA_DOCS_ASSETS = Path(__file__).resolve().parent / "reference" / "data_docs"
+DATA_DOCS_STATIC = "_static"  # beside the source folders in the Data Docs root, shared by every page
+# The rendered page's CDN tags, replaced by the bundled copies (reference/data_docs/SOURCES.md).
+_LOCAL_STYLES = ("bootstrap.min.css", "yj_data_docs.css")
+_LOCAL_SCRIPTS = ("jquery.min.js", "bootstrap.bundle.min.js")
+_EXTERNAL_ASSET = re.compile(r"""<link\b[^>]*\bhref=["']https?://[^>]*>|<script\b[^>]*\bsrc=["']https?://[^>]*>\s*</script>"""
+                             r"""|<img\b[^>]*\bsrc=["']https?://[^>]*>""", re.I)
+_REMOTE_CSS_URL = re.compile(r"""url\(\s*["']?(?:https?:)?//[^)]*\)""", re.I)  # a background image in inline CSS
+_SITE_LINK = re.compile(r"""(<link\b[^>]*rel=["']shortcut icon["'][^>]*>)|href=["'](?:\.\./)+([^"'#]*)["']""", re.I)
+
 
 
 # Result keys that can hold the values of failing cells: dropped before anything is written
@@ -40,17 +50,6 @@ def scrub_values(outcome: ValidationOutcome) -> None:
             r.result.pop("observed_value", None)  # a file's column names: a data row when the header is missing
         if r.expectation_config.kwargs.get("value_set") and len(r.expectation_config.kwargs["value_set"]) > 50:
             r.expectation_config.kwargs["value_set"] = r.expectation_config.kwargs["value_set"][:0]
-
-
-DATA_DOCS_ASSETS = Path(__file__).resolve().parent / "reference" / "data_docs"
-DATA_DOCS_STATIC = "_static"  # beside the source folders in the Data Docs root, shared by every page
-# The rendered page's CDN tags, replaced by the bundled copies (reference/data_docs/SOURCES.md).
-_LOCAL_STYLES = ("bootstrap.min.css", "yj_data_docs.css")
-_LOCAL_SCRIPTS = ("jquery.min.js", "bootstrap.bundle.min.js")
-_EXTERNAL_ASSET = re.compile(r"""<link\b[^>]*\bhref=["']https?://[^>]*>|<script\b[^>]*\bsrc=["']https?://[^>]*>\s*</script>"""
-                             r"""|<img\b[^>]*\bsrc=["']https?://[^>]*>""", re.I)
-_REMOTE_CSS_URL = re.compile(r"""url\(\s*["']?(?:https?:)?//[^)]*\)""", re.I)  # a background image in inline CSS
-_SITE_LINK = re.compile(r"""(<link\b[^>]*rel=["']shortcut icon["'][^>]*>)|href=["'](?:\.\./)+([^"'#]*)["']""", re.I)
 
 
 def docs_view(outcome: ValidationOutcome):
@@ -114,11 +113,18 @@ def offline_page(html: str, static: str) -> str:
 
 
 def _copy_static(root: Path) -> Path:
+    """The bundled assets in ``root/_static``, refreshed when a new release ships other bytes;
+    each written beside and renamed into place, so a page opened meanwhile (or a load running
+    at the same time) never sees half a file."""
     static = root / DATA_DOCS_STATIC
     static.mkdir(parents=True, exist_ok=True)
     for asset in DATA_DOCS_ASSETS.iterdir():
-        if asset.suffix in (".css", ".js") and not (static / asset.name).exists():
-            shutil.copyfile(asset, static / asset.name)
+        target = static / asset.name
+        if asset.suffix not in (".css", ".js") or (target.is_file() and target.read_bytes() == asset.read_bytes()):
+            continue
+        partial = static / f".{asset.name}.{os.getpid()}"
+        shutil.copyfile(asset, partial)
+        os.replace(partial, target)
     return static
 
 
