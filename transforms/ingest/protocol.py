@@ -187,13 +187,13 @@ def _load(source: Source, delivery: Delivery, settings: Settings, engine: Engine
                     bad[line] = [RowFailure(ROW_FIELDS_RULE, None,
                                             f"the row has {len(fields)} fields but the header has "
                                             f"{len(run.source.headers)} (a delimiter inside unquoted text?)")]
-                _link_orphans(text, table, bad, quarantined_keys, headers)
+                roots = _link_orphans(text, table, bad, quarantined_keys)
                 if len(table.key) == 1 and table.key[0] in text.columns:
                     for line, failures in bad.items():
                         key = _cell(text, line, table.key[0])
                         if isinstance(key, str):
                             quarantined_keys.setdefault(name, {})[key] = (
-                                f"{run.source.file_name} row {line} [{','.join(sorted({f.rule for f in failures}))}]")
+                                roots.get(line) or _root_cause(run.source.file_name, line, failures))
                 good = text.loc[~text.index.isin(list(bad))]
                 typed = to_canonical_types(good, table)
                 snapshot.write(name, typed)
@@ -237,18 +237,31 @@ def _load(source: Source, delivery: Delivery, settings: Settings, engine: Engine
                         validations=validations, attempt_id=attempt_id, extracted_at=delivery.extracted_at)
 
 
-def _link_orphans(text: pd.DataFrame, table: Table, bad: dict, quarantined_keys: dict[str, dict[str, str]],
-                  headers: dict[str, str]) -> None:
-    """An orphan whose parent row was quarantined says so, with where that row is, so the
-    person fixing the source starts from the root cause."""
+def _link_orphans(text: pd.DataFrame, table: Table, bad: dict, quarantined_keys: dict[str, dict[str, str]]) -> dict:
+    """An orphan whose parent row was quarantined says so, naming the root cause: the parent's
+    own fault, or, when the parent is itself an orphan, the row that started it (a victim of an
+    offence of a child whose date of birth is wrong points at the child's row). Returns the root
+    cause of each orphan, for its own children."""
+    roots = {}
     for fk, parent in table.references.items():
         held = quarantined_keys.get(parent)
         if not held or fk not in text.columns:
             continue
         for line, failures in bad.items():
-            where = held.get(_cell(text, line, fk))
-            if where and any(f.column == fk for f in failures):
-                failures.append(RowFailure("ORPHAN", fk, f"its {parent} row is quarantined ({where}); fix that row first"))
+            root = held.get(_cell(text, line, fk))
+            if root and any(f.column == fk for f in failures):
+                failures.append(RowFailure("ORPHAN", fk, f"its {parent} row is quarantined; the root cause is {root}; "
+                                                         "fix that row first"))
+                roots.setdefault(line, root)
+    return roots
+
+
+def _root_cause(file_name: str, line, failures: list[RowFailure]) -> str:
+    """Where a quarantined parent row is and why, for its orphans' reasons: the file, row, rule
+    codes and the first reason (reasons never hold personal data)."""
+    rules = ",".join(sorted({f.rule for f in failures}))
+    first = next((f.reason for f in failures if f.rule != "ORPHAN"), failures[0].reason)
+    return f"{file_name} row {line} [{rules}]: {first[:160]}"
 
 
 def _cell(text: pd.DataFrame, line, column: str):
