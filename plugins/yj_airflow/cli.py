@@ -5,7 +5,7 @@
   yj kpi --quarter 2025Q2 [--landing DIR] [--warehouse URL] [--out DIR] [--submit]
   yj submit-return --quarter 2025Q2 [--warehouse URL] [--out DIR]
   yj board-pack --quarter 2025Q2 [--rebuild] [--threshold N] [--warehouse URL] [--out DIR]
-  yj load-case-system [--landing DIR] [--warehouse URL] [--out DIR]
+  yj load-case-system | load-education | load-ccis [--landing DIR] [--warehouse URL] [--out DIR] [--service ID]
 
 Progress lines inside each step (tables and rows read, matching stages) unless ``yj -q``;
 library deprecation and future warnings are not shown (``YJ_SHOW_WARNINGS=1`` shows them).
@@ -280,20 +280,37 @@ def _print_summary(results: list[dict], settings) -> None:
     print(f"output folder: {settings.output_dir}")
 
 
-def cmd_load_case_system(args) -> int:
-    from transforms.ingest.report import DeliveryRejected
-    from transforms.ingest.sources import load_case_system
-    from transforms.reports import write_ingest_outputs as write_load_outputs
+# The loads ``yj`` runs without Airflow: command -> (source, what it loads). Each takes the
+# warehouse lock its DAG task takes (the source's name), so a command beside a running DAG waits.
+LOAD_COMMANDS = {
+    "load-case-system": ("case_system", "the newest case-system delivery"),
+    "load-education": ("education", "the newest education snapshot (pupils, suspensions, attendance)"),
+    "load-ccis": ("ccis", "the newest CCIS (post-16 activity) file"),
+}
 
+
+def cmd_load(args) -> int:
+    """One source's load through the ingest protocol, with its report (a rejected delivery's
+    too); matching and alerts are separate steps (``yj match``, or the DAGs)."""
+    from transforms.ingest import sources
+    from transforms.ingest.report import DeliveryRejected
+    from transforms.reports import write_ingest_outputs
+
+    source = LOAD_COMMANDS[args.command][0]
+    load = {"case_system": sources.load_case_system, "education": sources.load_education,
+            "ccis": sources.load_ccis}[source]
     settings = _service_settings(args)
     try:
-        with _locked("case_system", settings, "load-case-system"):
-            report = load_case_system(settings)
+        with _locked(source, settings, args.command):
+            report = load(settings)
     except DeliveryRejected as exc:
         print(f"delivery rejected: {exc}", file=sys.stderr)
+        rejected = getattr(exc, "report", None)
+        for path in write_ingest_outputs(rejected, settings) if rejected is not None else []:
+            print(f"output: {path}")
         return 1
     print(report.summary())
-    for path in write_load_outputs(report, settings):
+    for path in write_ingest_outputs(report, settings):
         print(f"output: {path}")
     return 0
 
@@ -425,7 +442,8 @@ def cmd_board_pack(args) -> int:
             print(rebuild_marts(engine, settings.output_dir / "marts", dt.date.today(), settings.service_areas).summary())
     try:
         pack = write_board_pack(engine, quarter, settings.output_dir / "board_pack", settings.service_name,
-                                settings.service_areas, settings.suppression_threshold)
+                                settings.service_areas, settings.suppression_threshold,
+                                file_slug=settings.service_slug)
     except (MartsNotBuilt, QuarterRefused) as exc:
         raise UserError(str(exc)) from None
     print(pack.summary())
@@ -493,12 +511,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output folder (default: $YJ_OUTPUT_DIR or var/output)")
     p.add_argument("--service", help="one service of the partnership (default: every service)")
     p.set_defaults(func=cmd_board_pack, per_service=True)
-    p = sub.add_parser("load-case-system", help="load the newest case-system delivery without Airflow")
-    p.add_argument("--landing", help="landing folder (default: $YJ_LANDING_DIR or var/landing)")
-    p.add_argument("--warehouse", help="SQLAlchemy URL of the warehouse (default: $YJ_WAREHOUSE_URL or a SQLite file in var/)")
-    p.add_argument("--out", help="output folder (default: $YJ_OUTPUT_DIR or var/output)")
-    p.add_argument("--service", help="one service of the partnership (default: every service)")
-    p.set_defaults(func=cmd_load_case_system, per_service=True)
+    for command, (_, what) in LOAD_COMMANDS.items():
+        p = sub.add_parser(command, help=f"load {what} without Airflow")
+        p.add_argument("--landing", help="landing folder (default: $YJ_LANDING_DIR or var/landing)")
+        p.add_argument("--warehouse",
+                       help="SQLAlchemy URL of the warehouse (default: $YJ_WAREHOUSE_URL or a SQLite file in var/)")
+        p.add_argument("--out", help="output folder (default: $YJ_OUTPUT_DIR or var/output)")
+        p.add_argument("--service", help="one service of the partnership (default: every service)")
+        p.set_defaults(func=cmd_load, per_service=True)
     return parser
 
 

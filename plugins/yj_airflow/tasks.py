@@ -359,7 +359,8 @@ def write_board_pack(quarter: dict, service_id: str | None = None) -> dict:
 
     settings = service_task_settings(service_id)
     pack = write(make_engine(settings.warehouse_url), Quarter.parse(quarter["quarter"]), settings.output_dir / "board_pack",
-                 settings.service_name, settings.service_areas, settings.suppression_threshold)
+                 settings.service_name, settings.service_areas, settings.suppression_threshold,
+                 file_slug=settings.service_slug)
     log.info(pack.summary())
     return {"summary": pack.summary(), "outputs": [str(pack.path)]}
 

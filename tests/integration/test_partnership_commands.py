@@ -5,11 +5,14 @@ ID``), each into its own warehouse file and under ``<output>/<id>/`` with file n
 id; without the file nothing changes (tests/unit/test_cli.py and the rest of the suite)."""
 from __future__ import annotations
 
+import csv
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import create_engine, text
 
 from transforms.partnership.run import UnknownService, for_each_service, selected_services
@@ -75,6 +78,45 @@ def test_load_runs_per_service_into_its_own_warehouse_and_output_folder(partners
     assert _children(root, "leicester_city") == 40  # a rerun changes nothing
 
 
+def _column(root, service_id: str, table: str, column: str) -> set[str]:
+    engine = create_engine(f"sqlite:///{root / f'warehouse.{service_id}.sqlite'}")
+    with engine.connect() as conn:
+        values = {r[0] for r in conn.execute(text(f"SELECT {column} FROM {table}"))}
+    engine.dispose()
+    return values
+
+
+def _sent(landing: Path, pattern: str, column: str) -> set[str]:
+    """What the sample put in a service's landing folder, read as a person would (csv module)."""
+    values = set()
+    for path in landing.glob(pattern):
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            values |= {row[column] for row in csv.DictReader(handle)}
+    return values
+
+
+@pytest.mark.parametrize("command, pattern, table, key", [
+    ("load-education", "education/*/pupils.csv", "core_pupil", "upn"),
+    ("load-ccis", "ccis/ccis_activity_*.csv", "core_ccis_activity", "ccis_id"),
+])
+def test_education_and_ccis_load_per_service(partnership, command, pattern, table, key):
+    root, env = partnership
+    result = _yj(env, command)
+    assert result.returncode == 0, result.stderr
+    for service_id in SERVICES:
+        assert f"service {service_id} (" in result.stdout
+        sent = _sent(root / "sample" / "landing" / service_id, pattern, key)
+        assert sent and _column(root, service_id, table, key) == sent, service_id  # its own records, all of them
+        assert list((root / "output" / service_id / command.removeprefix("load-")).rglob("load_summary_*.json"))
+    # One service only: the other's warehouse file is not touched.
+    county_before = (root / "warehouse.leicestershire.sqlite").read_bytes()
+    result = _yj(env, command, "--service", "leicester_city")
+    assert result.returncode == 0, result.stderr
+    assert (root / "warehouse.leicestershire.sqlite").read_bytes() == county_before
+    unknown = _yj(env, command, "--service", "nowhere")
+    assert unknown.returncode == 2 and unknown.stderr.count("\n") == 1 and "nowhere" in unknown.stderr
+
+
 def test_kpi_return_for_one_service_is_named_by_its_id_under_its_folder(partnership):
     root, env = partnership
     assert _yj(env, "load-case-system", "--service", "leicestershire").returncode == 0
@@ -85,12 +127,21 @@ def test_kpi_return_for_one_service_is_named_by_its_id_under_its_folder(partners
     assert not (root / "output" / "leicester_city" / "kpi").exists()
 
 
-def test_marts_and_board_pack_per_service_count_that_services_residents(partnership):
+def test_marts_and_board_pack_per_service_count_that_services_residents(partnership, tmp_path):
     root, env = partnership
+    # A service named unlike its id: the pack's file name carries the id, as the KPI return's does.
+    config = yaml.safe_load((root / "sample" / "partnership.yaml").read_text())
+    [city] = [s for s in config["services"] if s["id"] == "leicester_city"]
+    city["name"] = "Leicester City Youth Justice Service"
+    renamed = tmp_path / "partnership.yaml"
+    renamed.write_text(yaml.safe_dump(config))
+    env = {**env, "YJ_PARTNERSHIP_FILE": str(renamed)}
     assert _yj(env, "load-case-system", "--service", "leicester_city").returncode == 0
     result = _yj(env, "board-pack", "--quarter", "2026Q2", "--rebuild", "--service", "leicester_city")
     assert result.returncode == 0, result.stderr
-    assert (root / "output" / "leicester_city" / "board_pack" / "board_pack_leicester_city_2026Q2.html").exists()
+    pack = root / "output" / "leicester_city" / "board_pack" / "board_pack_leicester_city_2026Q2.html"
+    assert pack.exists(), sorted(p.name for p in pack.parent.iterdir())
+    assert "<h1>Leicester City Youth Justice Service Youth Justice Management Board" in pack.read_text(encoding="utf-8")
     assert (root / "output" / "leicester_city" / "marts" / "mart_cohort.csv").exists()
     engine = create_engine(f"sqlite:///{root / 'warehouse.leicester_city.sqlite'}")
     with engine.connect() as conn:

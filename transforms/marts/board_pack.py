@@ -217,7 +217,11 @@ def plan_board_pack(engine: Engine, quarter: Quarter, service_areas: tuple[str, 
 
 
 def write_board_pack(engine: Engine, quarter: Quarter, out_dir: Path, service_name: str, service_areas: tuple[str, ...],
-                     threshold: int = 5, produced: dt.datetime | None = None, secondary_suppression: bool = True) -> BoardPack:
+                     threshold: int = 5, produced: dt.datetime | None = None, secondary_suppression: bool = True,
+                     file_slug: str | None = None) -> BoardPack:
+    """The board pack for ``quarter``, written to ``out_dir/board_pack_<file_slug>_<quarter>.html``;
+    ``file_slug`` is ``Settings.service_slug`` (the service id in a partnership, as the KPI
+    return's name), the name's slug when not given."""
     produced = produced or dt.datetime.now().replace(microsecond=0)
     planned = plan_board_pack(engine, quarter, service_areas, threshold, produced.date(), secondary_suppression)
     page, now = planned.page, planned.trend[-1]
@@ -247,7 +251,7 @@ Data as at {html.escape(as_at)} (deliveries used: {used}). KPI and national-indi
 from totals, and where even that is not enough a group of small counts is "not published" ({page.control.hidden} cells hidden). "no data" means the source does not cover the period; it is not a zero.</div>
 {body}</body></html>"""
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"board_pack_{name_slug(service_name)}_{quarter.code}.html"
+    path = out_dir / f"board_pack_{file_slug or name_slug(service_name)}_{quarter.code}.html"
     path.write_text(doc, encoding="utf-8")
     return BoardPack(path, quarter, page.control.hidden)
 
