@@ -55,6 +55,8 @@ def main() -> None:
     parser.add_argument("--out", default=str(PROJECT_ROOT / "var" / "bench_ingest"))
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--reuse-sample", action="store_true", help="keep a sample already generated in --out")
+    parser.add_argument("--only", nargs="+", metavar="SOURCE", help="time only these sources (case_system, education, "
+                        "ccis, custody, population)")
     args = parser.parse_args()
     out = Path(args.out)
     if not (args.reuse_sample and (out / "sample" / "landing").is_dir()):
@@ -76,6 +78,8 @@ def main() -> None:
     print(f"{'source':<12} {'rows':>9} {'baseline s':>11} {'load s':>8} {'ratio':>6}  result (target: ratio <= {TARGET})")
     failed = []
     for name, (load, files) in sources.items():
+        if args.only and name not in args.only:
+            continue
         baseline_db = out / f"baseline_{name}.sqlite"
         rows, base_runs, load_runs = 0, [], []
         for run in range(args.repeat):

@@ -121,21 +121,36 @@ def load_case_system(service_id: str | None = None) -> dict:
 
 
 def refresh_custody() -> dict:
-    from transforms.custody.refresh import refresh_custody as refresh
+    """The twice-daily refresh (transforms/custody/refresh.py): for one service its own feed; for
+    a partnership the shared feed loaded once into the partnership area, routed, and each
+    service refreshed on its share. Each file's report goes where it was loaded (the feed's to
+    the area's output, a service's share to the service's)."""
+    from transforms.custody.refresh import custody_feed, refresh_custody as refresh
+    from transforms.partnership.scope import services_with_settings
     from transforms.reports import write_ingest_outputs
 
     from yj_airflow.assets import CORE_CUSTODY
 
     settings = task_settings()
+    feed_settings, _ = custody_feed(settings)
     with _locked("police_custody", settings):
-        rejected_before = _rejected_custody_files(settings)
+        rejected_before = _rejected_custody_files()
         report = refresh(settings)
     log.info("custody refresh: %s", report.summary())
     outputs = [str(p) for p in report.outputs]
     for f in report.files:
         if f.failed:
             log.warning("custody file %s: %s", f.outcome, f.reason)
-        outputs += write_ingest_outputs(f, settings)
+        outputs += write_ingest_outputs(f, feed_settings)
+    services = {}
+    if report.services:
+        own_settings = {service.id: own for service, own in services_with_settings(settings)}
+        for service_id, sub in report.services.items():
+            log.info("custody refresh, service %s: %s", service_id, sub.summary())
+            services[service_id] = {"summary": sub.summary(), "live": sub.live, "outputs": [str(p) for p in sub.outputs]}
+            outputs += services[service_id]["outputs"]
+            for f in sub.files:
+                outputs += write_ingest_outputs(f, own_settings[service_id])
     loaded = [f.file_name for f in report.files if f.outcome == "LOADED"]
     _announce(CORE_CUSTODY, bool(loaded), {"files": loaded})
     # A rejected file is tried again by every refresh; a person is told about it once.
@@ -148,33 +163,37 @@ def refresh_custody() -> dict:
         from yj_airflow.notify import send
 
         context = get_current_context()
-        send(rejected_files_notice(settings.service_name, "police_custody", context["run_id"], rejected), context)
+        send(rejected_files_notice(feed_settings.service_name, "police_custody", context["run_id"], rejected), context)
     return {"source": "police_custody", "summary": report.summary(), "seconds": round(report.seconds, 2),
-            "outputs": outputs,
+            "outputs": outputs, "services": services, "routed": report.routed,
             "files": [{"file": f.file_name, "outcome": f.outcome, "read": f.read, "loaded": f.loaded,
                        "quarantined": f.quarantined, "reason": f.reason} for f in report.files]}
 
 
-def _rejected_custody_files(settings) -> set[str]:
-    from transforms.custody.load import SOURCE, custody_files
-    from transforms.warehouse.audit import audit_outcome
+def _custody_feed():
+    """The custody feed's settings, engine and folder: the service's own, or for a partnership
+    the shared area's (``transforms.custody.refresh.custody_feed``, the one definition)."""
+    from transforms.custody.refresh import custody_feed
     from transforms.warehouse.db import ensure_schema, make_engine
 
-    engine = make_engine(settings.warehouse_url)
+    feed_settings, folder = custody_feed(task_settings())
+    engine = make_engine(feed_settings.warehouse_url)
     ensure_schema(engine)
-    return {p.name for p in custody_files(settings.landing_dir) if audit_outcome(engine, SOURCE, p.name) == "REJECTED"}
+    return feed_settings, engine, folder
+
+
+def _rejected_custody_files() -> set[str]:
+    from transforms.custody.load import rejected_files
+
+    return rejected_files(*_custody_feed())
 
 
 def unloaded_custody_files() -> list[str]:
-    """Names of custody files in the landing folder that a refresh would attempt (a listing
-    and audit queries)."""
+    """Names of custody files in the feed's folder that a refresh would attempt (a listing and
+    audit queries)."""
     from transforms.custody.load import files_to_load
-    from transforms.warehouse.db import ensure_schema, make_engine
 
-    settings = task_settings()
-    engine = make_engine(settings.warehouse_url)
-    ensure_schema(engine)
-    return files_to_load(settings, engine)
+    return files_to_load(*_custody_feed())
 
 
 # How many of the landing asset's recent events the watch reads to know what it announced.

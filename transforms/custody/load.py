@@ -32,7 +32,8 @@ from transforms.ingest.sources import normalise_name
 from transforms.settings import Settings
 from transforms.validation import RowFailure, quarantine_rows, run_suite
 from transforms.warehouse.audit import (
-    abandon_stale_attempts, finish_attempt, last_attempt, loaded_hashes, new_attempt_id, record_outcome, start_attempt,
+    abandon_stale_attempts, audit_outcome, finish_attempt, last_attempt, loaded_hashes, new_attempt_id, record_outcome,
+    start_attempt,
 )
 from transforms.warehouse.db import bulk_insert, ensure_schema, make_engine
 from transforms.warehouse.schema import (
@@ -44,9 +45,7 @@ TABLE = "custody_detention"
 FILE_PATTERN = re.compile(r"^custody_(\d{8})_(\d{4})\.csv$")
 OUTCOMES = ("CHARGED_REMANDED", "CHARGED_BAILED", "RUI", "PRE_CHARGE_BAIL", "NFA", "COMMUNITY_RESOLUTION",
             "YOUTH_CAUTION", "YOUTH_CONDITIONAL_CAUTION", "REFERRED_TO_PANEL", "OTHER")
-DATETIME_COLUMNS = ("arrest_datetime", "arrival_datetime", "detention_authorised_datetime", "release_datetime",
-                    "appropriate_adult_requested", "appropriate_adult_arrived")
-BOOL_COLUMNS = ("strip_search", "pace_transfer_requested", "pace_transfer_achieved")
+_REFS_PER_STATEMENT = 5_000  # bound parameters per statement stay far below SQLite's and PostgreSQL's limits
 log = logging.getLogger(__name__)
 
 def extract_time_of(path: Path) -> dt.datetime:
@@ -87,11 +86,17 @@ def _needs_attempt(engine: Engine, path: Path, digest: str | None, loaded: dict[
     return last.outcome == "REJECTED" and "in the future" in (last.reason or "")
 
 
-def files_to_load(settings: Settings, engine: Engine) -> list[str]:
+def files_to_load(settings: Settings, engine: Engine, folder: Path | None = None) -> list[str]:
     """Names of custody files a refresh would attempt (a listing and audit queries; each file is
-    hashed, custody files are small)."""
+    hashed, custody files are small), from ``folder`` as ``load_new_custody_files`` reads it."""
     loaded = loaded_hashes(engine, SOURCE)
-    return [p.name for p in custody_files(settings.landing_dir) if _needs_attempt(engine, p, _digest(p), loaded)]
+    return [p.name for p in custody_files(settings.landing_dir, folder) if _needs_attempt(engine, p, _digest(p), loaded)]
+
+
+def rejected_files(settings: Settings, engine: Engine, folder: Path | None = None) -> set[str]:
+    """Names of the custody files in the folder whose last attempt was rejected (they wait for
+    a person; each refresh tries them again)."""
+    return {p.name for p in custody_files(settings.landing_dir, folder) if audit_outcome(engine, SOURCE, p.name) == "REJECTED"}
 
 
 def load_new_custody_files(settings: Settings, engine: Engine | None = None,
@@ -228,27 +233,21 @@ def _with_check_columns(text: pd.DataFrame) -> pd.DataFrame:
 
 
 def _rebuild_latest(conn, refs: list[str]) -> None:
-    """For each touched detention, the version with the greatest extract time becomes live."""
-    history = pd.read_sql_query(select(custody_detention_version).where(custody_detention_version.c.custody_ref.in_(refs)), conn)
-    if history.empty:
-        conn.execute(delete(custody_detention).where(custody_detention.c.custody_ref.in_(refs)))
-        return
-    history = history.sort_values(["custody_ref", "extract_time"])
-    first_seen = history.groupby("custody_ref")["extract_time"].min()
-    versions = history.groupby("custody_ref").size()
-    latest = history.drop_duplicates("custody_ref", keep="last").drop(columns=["file_name"]).set_index("custody_ref")
-    latest["first_seen_extract"] = first_seen
-    latest["versions"] = versions
-    latest = latest.reset_index()
-    for col in DATETIME_COLUMNS + ("extract_time", "first_seen_extract"):
-        parsed = pd.to_datetime(latest[col])
-        latest[col] = pd.Series(parsed.dt.to_pydatetime(), dtype=object).where(parsed.notna(), None)
-    latest["date_of_birth"] = pd.to_datetime(latest["date_of_birth"]).dt.date
-    for col in BOOL_COLUMNS:
-        latest[col] = latest[col].map(lambda v: None if v is None or v != v else bool(v))
-    conn.execute(delete(custody_detention).where(custody_detention.c.custody_ref.in_(refs)))
-    if len(latest):
-        bulk_insert(conn, custody_detention, latest)
+    """For each touched detention, the version with the greatest extract time becomes live, with
+    when it was first seen and how many versions there are. Done by the database (one INSERT ...
+    SELECT per batch of references), so the rows never travel through Python again."""
+    version, live = custody_detention_version, custody_detention
+    copied = [c.name for c in live.columns if c.name not in ("first_seen_extract", "versions")]
+    for start in range(0, len(refs), _REFS_PER_STATEMENT):
+        batch = refs[start:start + _REFS_PER_STATEMENT]
+        conn.execute(delete(live).where(live.c.custody_ref.in_(batch)))
+        summary = (select(version.c.custody_ref, func.max(version.c.extract_time).label("latest"),
+                          func.min(version.c.extract_time).label("first_seen"), func.count().label("versions"))
+                   .where(version.c.custody_ref.in_(batch)).group_by(version.c.custody_ref).subquery())
+        newest = (select(*[version.c[name] for name in copied], summary.c.first_seen, summary.c.versions)
+                  .join_from(version, summary, (version.c.custody_ref == summary.c.custody_ref)
+                             & (version.c.extract_time == summary.c.latest)))
+        conn.execute(insert(live).from_select(copied + ["first_seen_extract", "versions"], newest))
 
 
 def live_detentions(engine: Engine) -> pd.DataFrame:

@@ -296,6 +296,21 @@ def _as_text(value) -> str | None:
     return str(value)
 
 
+_CANONICAL_SHAPE = {"%Y-%m-%d": r"\d{4}-\d\d-\d\d", "%Y-%m-%dT%H:%M:%S": r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d"}
+
+
+def _as_canonical(text: pd.Series, parsed: pd.Series, canonical: str) -> pd.Series:
+    """Parsed values as canonical text. Text that already has the canonical shape (and parsed,
+    so is a real date) is kept as it is: formatting thousands of values back to the text they
+    came from is most of a custody load's date work."""
+    same = text.astype(str).str.fullmatch(_CANONICAL_SHAPE[canonical]).to_numpy(dtype=bool)
+    if same.all():
+        return text.astype(object)
+    out = text.astype(object).copy()
+    out[~same] = parsed[~same].dt.strftime(canonical)
+    return out
+
+
 def _normalise_dates(values: pd.Series, formats: tuple[str, ...]) -> pd.Series:
     """ISO ``yyyy-mm-dd`` text where a value parses in one of the supplier's formats; the
     original text otherwise, so validation can say which value is not a date."""
@@ -313,7 +328,7 @@ def _normalise_dates(values: pd.Series, formats: tuple[str, ...]) -> pd.Series:
         # Exact format match only: 2024-03-05 is not accepted as dd/mm/yyyy.
         parsed = pd.to_datetime(values[todo], format=fmt, errors="coerce")
         good = parsed.notna()
-        result[parsed[good].index] = parsed[good].dt.strftime("%Y-%m-%d")
+        result[parsed[good].index] = _as_canonical(values[todo][good], parsed[good], "%Y-%m-%d")
     still = result.isna() & values.notna()
     # Kept with a marker so that text which merely looks canonical (2024-03-05 from a
     # dd/mm/yyyy supplier) still fails the date check; validation strips it when reporting.
@@ -341,7 +356,23 @@ def _normalise_datetimes(values: pd.Series, formats: tuple[str, ...]) -> pd.Seri
             return parsed.replace(microsecond=0).isoformat(timespec="seconds")
         return UNPARSED_DATE_MARK + value
 
-    return map_distinct(values, lambda v: one(v) if isinstance(v, str) else v)
+    # Most values are wall-clock times in the first format: parsed by pandas in one pass (a
+    # back-fill has a distinct arrival time per row). What that misses (another format, a
+    # zone, a bad value) goes through ``one``, which decides for every format and zone.
+    result = pd.Series(None, index=values.index, dtype=object)
+    text = values.dropna().astype(str)  # stripped cell text, or None for an empty cell
+    first = formats[0] if formats else ""
+    if first == "ISO8601":  # only the zone-less yyyy-mm-ddThh:mm:ss shape; zones and fractions go to ``one``
+        text = text[text.str.fullmatch(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d")].str.replace(" ", "T", n=1)
+        first = "%Y-%m-%dT%H:%M:%S"
+    if first and "%z" not in first and "%Z" not in first and len(text):
+        parsed = pd.to_datetime(text, format=first, errors="coerce")
+        good = parsed.notna()
+        result[good[good].index] = _as_canonical(text[good], parsed[good], "%Y-%m-%dT%H:%M:%S")
+    rest = values[result.isna() & values.notna()]
+    if len(rest):
+        result[rest.index] = map_distinct(rest, lambda v: one(v) if isinstance(v, str) else v)
+    return result.astype(object).where(result.notna(), None)
 
 
 def one_record_per_half(raw: pd.DataFrame, table_mapping: TableMapping, null_markers: tuple[str, ...]) -> pd.DataFrame:
@@ -399,7 +430,7 @@ def to_canonical_text(raw: pd.DataFrame, table: Table, mapping: SupplierMapping,
 
 def _to_canonical_text(raw: pd.DataFrame, table: Table, mapping: SupplierMapping, headers: dict[str, str],
                        only: tuple[str, ...] | None) -> pd.DataFrame:
-    out = pd.DataFrame(index=raw.index)
+    out = {}  # built into a frame once: inserting column by column copies the column index each time
     markers = [m.strip().upper() for m in mapping.null_markers]
     bool_map = {k.upper(): ("true" if v else "false") for k, v in mapping.booleans.items()}
     for col in table.columns:
@@ -445,12 +476,12 @@ def _to_canonical_text(raw: pd.DataFrame, table: Table, mapping: SupplierMapping
         column = pd.Series(None, index=raw.index, dtype="object")
         column[stripped.index] = stripped.astype("object").where(stripped.notna(), None)
         out[col.name] = column
-    return out
+    return pd.DataFrame(out, index=raw.index)
 
 
 def to_canonical_types(text: pd.DataFrame, table: Table) -> pd.DataFrame:
     """Validated canonical text to typed values for the warehouse."""
-    out = pd.DataFrame(index=text.index)
+    out = {}
     for col in table.columns:
         values = text[col.name]
         if col.type == "date":
@@ -466,7 +497,7 @@ def to_canonical_types(text: pd.DataFrame, table: Table) -> pd.DataFrame:
             out[col.name] = values.map({"true": True, "false": False}).astype(object).where(values.notna(), None)
         else:
             out[col.name] = values.astype(object).where(values.notna(), None)
-    return out
+    return pd.DataFrame(out, index=text.index)
 
 
 def _local_authority_code(value: str) -> str:
