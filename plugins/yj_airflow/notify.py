@@ -74,7 +74,7 @@ def _failure_notice(context):
     from yj_airflow.config import task_settings
 
     ti = context["ti"]
-    settings = task_settings()
+    settings = _failed_service_settings(context) or task_settings()
     attempt = None
     source = SOURCE_OF_DAG.get(ti.dag_id)
     if source:
@@ -87,3 +87,19 @@ def _failure_notice(context):
             log.warning("no audit row for the notice: %s", type(exc).__name__)
     return failure_notice(settings.service_name, ti.dag_id, ti.task_id, context.get("run_id") or ti.run_id,
                           ti.try_number, context.get("exception"), attempt, getattr(ti, "log_url", None))
+
+
+def _failed_service_settings(context):
+    """The settings of the service whose mapped instance failed (its name on the notice, its
+    warehouse for the audit row), from the id the task put in its context (``label_service``)
+    or the instance's rendered map index; None for a task that is not per service."""
+    service_id = context.get("service_label") or getattr(context.get("ti"), "rendered_map_index", None)
+    if not service_id or "{" in str(service_id):
+        return None
+    try:
+        from yj_airflow.tasks import service_task_settings
+
+        return service_task_settings(str(service_id))
+    except Exception as exc:  # an id no longer in the partnership file: the configured service names it
+        log.warning("failure notice: service %s not found (%s)", service_id, type(exc).__name__)
+        return None

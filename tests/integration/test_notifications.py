@@ -179,3 +179,39 @@ def test_a_rejected_custody_file_is_told_once_and_the_health_summary_is_sent(air
     summary = inbox.messages[1]
     assert summary["Subject"].startswith("[Leicestershire YJ data] daily health: ")
     assert "police_custody: " in _body(summary) and "REJECTED" in _body(summary)
+
+
+@pytest.fixture
+def partnership_env(tmp_path, monkeypatch):
+    import shutil
+
+    from transforms.partnership.sample import generate_partnership_landing
+
+    sample = generate_partnership_landing(tmp_path / "sample", children_per_service=60, years=2, moved_children=3,
+                                          custody_days=1, seed=31)
+    landing = tmp_path / "landing"
+    shutil.copytree(sample.root / "landing", landing)
+    for k, v in {"YJ_LANDING_DIR": str(landing), "YJ_PARTNERSHIP_FILE": str(sample.partnership_file),
+                 "YJ_OUTPUT_DIR": str(tmp_path / "output"), "YJ_RAW_ARCHIVE_DIR": str(tmp_path / "raw"),
+                 "YJ_WAREHOUSE_URL": f"sqlite:///{tmp_path / 'wh.sqlite'}"}.items():
+        monkeypatch.setenv(k, v)
+    return landing
+
+
+def test_a_partnership_failure_notice_names_the_service_whose_task_failed(airflow_db, partnership_env, inbox):
+    """Two services, the city's delivery truncated: one notice, under the city's name, with the
+    city's rejected delivery read from the city's own warehouse; the county, which loaded, is
+    not mentioned."""
+    from yj_airflow.runner import load_dags, run_dag
+
+    (delivery,) = (partnership_env / "leicester_city" / "case_system").iterdir()
+    defects.truncate_file(delivery / "YJ_Children.csv")
+    result = run_dag(load_dags()["case_system_nightly"])
+    assert not result["ok"]
+    assert result["services"]["leicestershire"]["load_case_system_delivery"]["state"] == "success"
+    assert len(inbox.messages) == 1
+    message = inbox.messages[0]
+    assert message["Subject"] == "[Leicester City YJ data] case_system delivery rejected"
+    body = _body(message)
+    assert f"Delivery: {delivery.name} (outcome REJECTED)" in body
+    assert "Leicestershire" not in body + message["Subject"]
