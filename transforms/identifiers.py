@@ -42,8 +42,11 @@ def upn_check_letter(body: str) -> str:
     return UPN_CHECK_ALPHABET[total % 23]
 
 
+_UPN_SHAPE = re.compile(UPN_PATTERN)
+
+
 def upn_is_valid(upn: str | None) -> bool:
-    if not isinstance(upn, str) or not re.match(UPN_PATTERN, upn):
+    if not isinstance(upn, str) or not _UPN_SHAPE.match(upn):
         return False
     return upn_check_letter(upn[1:]) == upn[0]
 
