@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy import Table as SqlTable
 
 from transforms.canonical import Table, code_lists, load_model
-from transforms.identifiers import upn_is_valid
+from transforms.identifiers import upns_valid
 from transforms.ingest.delivery import Delivery, file_sha256
 from transforms.frames import map_distinct
 from transforms.ingest.mapping import to_canonical_text, to_canonical_types
@@ -369,8 +369,8 @@ def derived_checks(text: pd.DataFrame, table: Table, duplicated: np.ndarray, loa
     if table.name == "offence" and {"child_id", "offence_date"} <= columns:
         frame["_age_at_offence"] = _years_between(frame["child_id"].map(context["dob_by_child"]), frame["offence_date"])
     if "upn" in columns:
-        frame["_upn_check_ok"] = map_distinct(frame["upn"], lambda u: True if not isinstance(u, str) else upn_is_valid(u),
-                                              missing=True).astype(bool)
+        upn = frame["upn"]
+        frame["_upn_check_ok"] = ~upn.map(lambda u: isinstance(u, str)).to_numpy(dtype=bool) | upns_valid(upn.tolist())
     if "start_date" in columns:
         frame["_not_in_future"] = map_distinct(
             frame["start_date"], lambda d: not isinstance(d, str) or d.startswith("!") or d <= context["extracted_on"],

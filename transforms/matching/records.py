@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import Engine, inspect, text
 
 from transforms.identifiers import (
-    canonical_pnc, canonical_upn, normalise_postcode, pnc_is_valid, postcode_district, upn_is_valid,
+    canonical_pnc, canonical_upn, normalise_postcode, pnc_is_valid, postcode_district, upns_valid,
 )
 from transforms.matching.standardise import split_name
 from transforms.settings import REFERENCE_DIR
@@ -97,7 +97,7 @@ def standardise(frame: pd.DataFrame, source: str, columns: dict[str, str]) -> pd
     for key, canonical in (("upn", canonical_upn), ("former_upn", canonical_upn), ("pnc_id", canonical_pnc_or_text)):
         values = frame[columns[key]] if key in columns else pd.Series(None, index=frame.index)
         out[key] = [canonical(v) if isinstance(v, str) else None for v in values.tolist()]
-    out["upn_valid"] = [upn_is_valid(u) for u in out["upn"]]
+    out["upn_valid"] = upns_valid(out["upn"])
     out["pnc_valid"] = [pnc_is_valid(p) for p in out["pnc_id"]]
     lists = ["given_names", "given_groups", "family_names"]
     plain = [c for c in out.columns if c not in lists]
