@@ -23,9 +23,10 @@ from airflow.sdk import dag, task, task_group
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from yj_airflow import tasks
-from yj_airflow.assets import CORE_IDENTITY, CORE_EDUCATION, published_alias
+from yj_airflow.assets import CORE_EDUCATION, published_alias
 from yj_airflow.defaults import START_DATE, TIMEZONE, default_args
 from yj_airflow.tasks import SERVICE_LABEL
+from yj_airflow.wiring import match_then_raise_education_alerts
 
 
 @dag(
@@ -50,16 +51,7 @@ def education_nightly():
         def load_education_snapshot(service_id: str) -> dict:
             return tasks.load_education(service_id=tasks.label_service(service_id))
 
-        @task(outlets=[CORE_IDENTITY], map_index_template=SERVICE_LABEL)
-        def match_children_across_sources(service_id: str) -> dict:
-            return tasks.match_identities(tasks.label_service(service_id))
-
-        @task(map_index_template=SERVICE_LABEL)
-        def raise_education_alerts(service_id: str) -> dict:
-            return tasks.raise_education_alerts(tasks.label_service(service_id))
-
-        (load_education_snapshot(service_id) >> match_children_across_sources(service_id)
-         >> raise_education_alerts(service_id))
+        match_then_raise_education_alerts(load_education_snapshot(service_id), service_id)
 
     for_each_service.expand(service_id=list_services())
 

@@ -134,3 +134,17 @@ def _mart_text(v) -> str | None:
     if isinstance(v, float):
         return f"{v:.9g}"
     return str(v)[:19]
+
+
+def use_partnership_sample(root: Path, sample, monkeypatch) -> Path:
+    """Point every task and command at a private copy of a partnership sample
+    (``transforms.partnership.sample``): its landing folders and partnership file under ``root``,
+    the configured warehouse ``root/wh.sqlite`` (each service's is ``wh.<id>.sqlite`` beside it)."""
+    landing = root / "landing"
+    shutil.copytree(sample.root / "landing", landing)
+    shutil.copy(sample.partnership_file, root / "partnership.yaml")
+    for k, v in {"YJ_LANDING_DIR": str(landing), "YJ_PARTNERSHIP_FILE": str(root / "partnership.yaml"),
+                 "YJ_OUTPUT_DIR": str(root / "output"), "YJ_RAW_ARCHIVE_DIR": str(root / "raw"),
+                 "YJ_WAREHOUSE_URL": f"sqlite:///{root / 'wh.sqlite'}"}.items():
+        monkeypatch.setenv(k, v)
+    return root

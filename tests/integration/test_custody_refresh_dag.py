@@ -6,16 +6,16 @@ manager gets the area-unknown list, every report lands where its file was loaded
 watch looks at the shared feed, and a second run changes nothing."""
 from __future__ import annotations
 
-import shutil
 
 import pytest
 from openpyxl import load_workbook
 
-from transforms.custody.load import live_detentions
-from transforms.warehouse.db import make_engine
+from tests.integration.helpers import use_partnership_sample
 from transforms.custody.briefing import TABLE_ROW
+from transforms.custody.load import live_detentions
 from transforms.partnership.routing import AREA_UNKNOWN
 from transforms.partnership.sample import generate_partnership_landing
+from transforms.warehouse.db import make_engine
 
 pytestmark = pytest.mark.integration
 
@@ -30,15 +30,7 @@ def sample(tmp_path_factory):
 
 @pytest.fixture
 def partnership_env(tmp_path, sample, monkeypatch):
-    landing = tmp_path / "landing"
-    shutil.copytree(sample.root / "landing", landing)
-    shutil.copy(sample.partnership_file, tmp_path / "partnership.yaml")
-    env = {"YJ_LANDING_DIR": str(landing), "YJ_PARTNERSHIP_FILE": str(tmp_path / "partnership.yaml"),
-           "YJ_OUTPUT_DIR": str(tmp_path / "output"), "YJ_RAW_ARCHIVE_DIR": str(tmp_path / "raw"),
-           "YJ_WAREHOUSE_URL": f"sqlite:///{tmp_path / 'wh.sqlite'}"}
-    for k, v in env.items():
-        monkeypatch.setenv(k, v)
-    return tmp_path
+    return use_partnership_sample(tmp_path, sample, monkeypatch)
 
 
 def _dags():

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from tests.integration.helpers import core_snapshot, derive_delivery
+from tests.integration.helpers import core_snapshot, derive_delivery, use_partnership_sample
 from transforms.sample import defects
 
 pytestmark = pytest.mark.integration
@@ -183,19 +183,11 @@ def test_a_rejected_custody_file_is_told_once_and_the_health_summary_is_sent(air
 
 @pytest.fixture
 def partnership_env(tmp_path, monkeypatch):
-    import shutil
-
     from transforms.partnership.sample import generate_partnership_landing
 
     sample = generate_partnership_landing(tmp_path / "sample", children_per_service=60, years=2, moved_children=3,
                                           custody_days=1, seed=31)
-    landing = tmp_path / "landing"
-    shutil.copytree(sample.root / "landing", landing)
-    for k, v in {"YJ_LANDING_DIR": str(landing), "YJ_PARTNERSHIP_FILE": str(sample.partnership_file),
-                 "YJ_OUTPUT_DIR": str(tmp_path / "output"), "YJ_RAW_ARCHIVE_DIR": str(tmp_path / "raw"),
-                 "YJ_WAREHOUSE_URL": f"sqlite:///{tmp_path / 'wh.sqlite'}"}.items():
-        monkeypatch.setenv(k, v)
-    return landing
+    return use_partnership_sample(tmp_path / "run", sample, monkeypatch) / "landing"
 
 
 def test_a_partnership_failure_notice_names_the_service_whose_task_failed(airflow_db, partnership_env, inbox):

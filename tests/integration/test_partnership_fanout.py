@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from tests.integration.helpers import core_snapshot
+from tests.integration.helpers import core_snapshot, use_partnership_sample
 from transforms.partnership.sample import generate_partnership_landing
 from transforms.sample import defects
 
@@ -27,15 +27,7 @@ def sample(tmp_path_factory):
 
 @pytest.fixture
 def partnership_env(tmp_path, sample, monkeypatch):
-    landing = tmp_path / "landing"
-    shutil.copytree(sample.root / "landing", landing)
-    shutil.copy(sample.partnership_file, tmp_path / "partnership.yaml")
-    env = {"YJ_LANDING_DIR": str(landing), "YJ_PARTNERSHIP_FILE": str(tmp_path / "partnership.yaml"),
-           "YJ_OUTPUT_DIR": str(tmp_path / "output"), "YJ_RAW_ARCHIVE_DIR": str(tmp_path / "raw"),
-           "YJ_WAREHOUSE_URL": f"sqlite:///{tmp_path / 'wh.sqlite'}"}
-    for k, v in env.items():
-        monkeypatch.setenv(k, v)
-    return tmp_path
+    return use_partnership_sample(tmp_path, sample, monkeypatch)
 
 
 def _dags():
