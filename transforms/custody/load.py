@@ -37,7 +37,7 @@ from transforms.warehouse.audit import (
 )
 from transforms.warehouse.db import bulk_insert, ensure_schema, make_engine
 from transforms.warehouse.schema import (
-    CUSTODY_COLUMNS, audit_delivery, custody_detention, custody_detention_version, quarantine,
+    custody_detention, custody_detention_version, quarantine,
 )
 
 SOURCE = "police_custody"
