@@ -100,7 +100,11 @@ def run_suite(name: str, frame: pd.DataFrame, parameters: dict[str, Any], *,
         batch_definition = asset.add_batch_definition_whole_dataframe("whole")
     # The validator Batch.validate would build, built directly: getting a Batch first loads
     # (and fingerprints, hashing every cell) the frame a second time for nothing.
-    validator = Validator(batch_definition=batch_definition, batch_parameters={"dataframe": frame},
+    # Validated by position: the index lists below are then positions into ``frame``, exact
+    # even where two records share a row number (a row holding START and END).
+    labels = frame.index
+    by_position = frame.reset_index(drop=True)
+    validator = Validator(batch_definition=batch_definition, batch_parameters={"dataframe": by_position},
                           result_format={"result_format": "COMPLETE"})
     result = validator.validate_expectation_suite(suite, expectation_parameters=parameters)
 
@@ -128,14 +132,35 @@ def run_suite(name: str, frame: pd.DataFrame, parameters: dict[str, Any], *,
             outcome.table_failures.append(f"{rule}: " + reason_template.format(column=shown, value="",
                                                                                **_observed(r.result, known)))
             continue
-        indices = r.result.get("unexpected_index_list") or []
-        values = r.result.get("unexpected_list") or [None] * len(indices)
-        for index, value in zip(indices, values):
+        positions = _failing_positions(r.result)
+        if positions is None:
+            outcome.table_failures.append(
+                f"{rule}: Great Expectations counted {int(r.result.get('unexpected_count') or 0):,} failing rows "
+                f"in column {shown} but did not name them all; the table is held back so that none of them loads")
+            continue
+        # The values come from the frame: the result's ``unexpected_list`` holds at most 200
+        # (MAX_RESULT_RECORDS), while the index list under COMPLETE names every failing row.
+        values = by_position[column].to_numpy()[positions] if column in by_position.columns else [None] * len(positions)
+        observed = _observed(r.result, set())
+        reasons: dict[str | None, str] = {}
+        for position, value in zip(positions, values):
             safe = None if column in pii_columns else shown_value(value)
-            template = reason_template if safe is not None else reason_template.replace(" '{value}'", " (value not shown)")
-            text = template.format(column=shown, value=safe or "", **_observed(r.result, set()))
-            outcome.row_failures.setdefault(index, []).append(RowFailure(rule, column, text))
+            if safe not in reasons:
+                template = reason_template if safe is not None else reason_template.replace(" '{value}'", " (value not shown)")
+                reasons[safe] = template.format(column=shown, value=safe or "", **observed)
+            outcome.row_failures.setdefault(labels[position], []).append(RowFailure(rule, column, reasons[safe]))
     return outcome
+
+
+def _failing_positions(result: dict) -> list[int] | None:
+    """Every failing row of a row-level expectation, as positions, or None when Great
+    Expectations named fewer rows than it counted (never let the difference load)."""
+    positions = result.get("unexpected_index_list") or []
+    if positions and isinstance(positions[0], dict):  # with unexpected_index_column_names set
+        return None
+    if len(positions) != int(result.get("unexpected_count") or 0):
+        return None
+    return [int(p) for p in positions]
 
 
 @lru_cache(maxsize=1)
