@@ -128,7 +128,7 @@ def health_summary(engine: Engine, service: str, now: dt.datetime, sources: list
             published = live.get(source)
             since_text = (f"live: {published.delivery_id} since {_utc(published.published_at):%Y-%m-%d %H:%M}"
                           if published else "nothing published yet")
-            problems += sum(n for o, n in outcomes.items() if o not in ("LOADED", "DUPLICATE"))
+            problems += sum(n for o, n in outcomes.items() if o not in ("LOADED", "DUPLICATE", "SUPERSEDED"))
             lines.append(f"{source}: {attempts}; {int(quarantined):,} row(s) quarantined; {since_text}")
     status = "all well" if problems == 0 else f"{problems} attempt(s) not loaded"
     lines.insert(1, f"Status: {status}.")

@@ -271,6 +271,8 @@ def _print_summary(results: list[dict], settings) -> None:
             elif res.get("quarter"):
                 line += f" - {res['quarter']} ({res['start']} to {res['end']})"
             print(line)
+            for taken in res.get("taken") or []:  # a backlog taken in one run, oldest first
+                print(f"      taken: {taken}")
             for table, c in (res.get("counts") or {}).items():
                 if isinstance(c, dict) and "read" in c:
                     print(f"      {table:<15} read {c['read']:>8,}  loaded {c['loaded']:>8,}  quarantined {c['quarantined']:>6,}")
@@ -283,9 +285,11 @@ def _print_summary(results: list[dict], settings) -> None:
 # The loads ``yj`` runs without Airflow: command -> (source, what it loads). Each takes the
 # warehouse lock its DAG task takes (the source's name), so a command beside a running DAG waits.
 LOAD_COMMANDS = {
-    "load-case-system": ("case_system", "the newest case-system delivery"),
-    "load-education": ("education", "the newest education snapshot (pupils, suspensions, attendance)"),
-    "load-ccis": ("ccis", "the newest CCIS (post-16 activity) file"),
+    "load-case-system": ("case_system", "the newest case-system delivery (older ones not yet taken are "
+                                        "recorded as superseded)"),
+    "load-education": ("education", "every education snapshot not yet taken, oldest first (pupils, suspensions, "
+                                    "attendance)"),
+    "load-ccis": ("ccis", "every CCIS (post-16 activity) file not yet taken, oldest first"),
 }
 
 
@@ -304,14 +308,19 @@ def cmd_load(args) -> int:
         with _locked(source, settings, args.command):
             report = load(settings)
     except DeliveryRejected as exc:
-        print(f"delivery rejected: {exc}", file=sys.stderr)
         rejected = getattr(exc, "report", None)
+        for earlier in rejected.backlog if rejected is not None else []:
+            print(earlier.summary())
+            for path in write_ingest_outputs(earlier, settings):
+                print(f"output: {path}")
+        print(f"delivery rejected: {exc}", file=sys.stderr)
         for path in write_ingest_outputs(rejected, settings) if rejected is not None else []:
             print(f"output: {path}")
         return 1
-    print(report.summary())
-    for path in write_ingest_outputs(report, settings):
-        print(f"output: {path}")
+    for each in report.all_reports:  # a backlog: every delivery taken, oldest first
+        print(each.summary())
+        for path in write_ingest_outputs(each, settings):
+            print(f"output: {path}")
     return 0
 
 

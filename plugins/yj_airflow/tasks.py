@@ -99,16 +99,21 @@ def _ingest(load, resource: str, asset, service_id: str | None = None) -> dict:
             report = load(settings)
     except DeliveryRejected as exc:
         report = getattr(exc, "report", None)
-        if report is not None:
-            for path in write_ingest_outputs(report, settings):
+        for each in report.all_reports if report is not None else []:
+            for path in write_ingest_outputs(each, settings):
                 log.info("output: %s", path)
         log.error("rejected: %s", exc)
         raise
-    log.info(report.summary())
-    for note in report.notes:
-        log.info("note: %s", note)
-    summary = _ingest_summary(report, write_ingest_outputs(report, settings))
-    _announce(asset, report.outcome == "LOADED", {"delivery_id": report.delivery_id, "service": service_id})
+    outputs = []
+    for each in report.all_reports:  # a backlog: every delivery taken, oldest first
+        log.info(each.summary())
+        for note in each.notes:
+            log.info("note: %s", note)
+        outputs += write_ingest_outputs(each, settings)
+    summary = _ingest_summary(report, outputs)
+    if report.backlog:
+        summary["taken"] = [each.summary() for each in report.all_reports]
+    _announce(asset, report.published, {"delivery_id": report.delivery_id, "service": service_id})
     return {"service": service_id, **summary}
 
 

@@ -65,9 +65,12 @@ class _TableRun:
     chunks: Callable[[], Iterator[pd.DataFrame]]
 
 
-def load_snapshot(source: Source, delivery: Delivery, settings: Settings, engine: Engine) -> IngestReport:
+def load_snapshot(source: Source, delivery: Delivery, settings: Settings, engine: Engine, *,
+                  history_only: bool = False) -> IngestReport:
     """Load one delivery of ``source``. Returns LOADED, DUPLICATE or ALREADY_LOADED; raises
-    ``DeliveryRejected`` after recording the rejection (the previous data stays live)."""
+    ``DeliveryRejected`` after recording the rejection (the previous data stays live).
+    ``history_only``: a snapshot older than the live one (it arrived late) is checked and
+    quarantined as usual and goes into history at its own date; live data is left alone."""
     clock = time.perf_counter()
     hashes = delivery.file_hashes
     if audited(engine, source.name, delivery.delivery_id, hashes, ("LOADED", "DUPLICATE")):
@@ -89,7 +92,7 @@ def load_snapshot(source: Source, delivery: Delivery, settings: Settings, engine
             with engine.begin() as conn:
                 finish_attempt(conn, attempt_id=attempt_id, outcome="DUPLICATE", reason=reason, notes=delivery.notes)
             return IngestReport(source.name, delivery.delivery_id, "DUPLICATE", reason, attempt_id=attempt_id)
-        report = _load(source, delivery, settings, engine, attempt_id)
+        report = _load(source, delivery, settings, engine, attempt_id, history_only)
     except DeliveryRejected as exc:
         reason = str(exc)
         log.warning("%s delivery %s rejected: %s", source.name, delivery.delivery_id, reason)
@@ -144,7 +147,8 @@ def _open_table(delivery: Delivery, table: Table, chunk_rows: int) -> _TableRun:
     return _TableRun(table, source, lambda: iter([frame]))
 
 
-def _load(source: Source, delivery: Delivery, settings: Settings, engine: Engine, attempt_id: str) -> IngestReport:
+def _load(source: Source, delivery: Delivery, settings: Settings, engine: Engine, attempt_id: str,
+          history_only: bool = False) -> IngestReport:
     model = load_model(delivery.mapping.model)
     live = source.live_tables()
     tables = {name: model[name] for name in live}
@@ -210,7 +214,7 @@ def _load(source: Source, delivery: Delivery, settings: Settings, engine: Engine
                     keys_here.append(key_hashes(good[table.key[0]]))
                 if name == "child":
                     context["dob_by_child"].update(zip(good["child_id"], good["date_of_birth"]))
-            _check_table(delivery, run, count, staged[name], settings, engine, live[name])
+            _check_table(delivery, run, count, staged[name], settings, engine, None if history_only else live[name])
             loaded_keys[name] = np.unique(np.concatenate(keys_here)) if keys_here else np.array([], dtype="uint64")
             delivery.sheet_cache.pop(delivery.mapping.tables[name].source, None)
             log.info("%s %s: read %d, loaded %d, quarantined %d", source.name, name, count.read, count.loaded,
@@ -228,11 +232,15 @@ def _load(source: Source, delivery: Delivery, settings: Settings, engine: Engine
                 _append_history(conn, snapshot, delivery)
             finish_attempt(conn, attempt_id=attempt_id, outcome="LOADED", notes=delivery.notes,
                            counts={t: (c.read, c.loaded, c.quarantined) for t, c in counts.items()})
+            if history_only:
+                return
             conn.execute(delete(core_publication).where(core_publication.c.source == source.name))
             conn.execute(insert(core_publication).values(source=source.name, delivery_id=delivery.delivery_id,
                                                          published_at=dt.datetime.now(dt.timezone.utc)))
 
-        snapshot.publish(staged, also)
+        if history_only:
+            delivery.notes.append("loaded into history at its own date only: a newer snapshot is live")
+        snapshot.publish(staged, also, replace_live=not history_only)
     return IngestReport(source.name, delivery.delivery_id, "LOADED", "", counts, notes=delivery.notes,
                         validations=validations, attempt_id=attempt_id, extracted_at=delivery.extracted_at)
 
@@ -279,8 +287,9 @@ def _column_letters(source, label: str) -> str:
 
 
 def _check_table(delivery: Delivery, run: _TableRun, count: TableCount, staged: int, settings: Settings,
-                 engine: Engine, live: SqlTable) -> None:
-    """Reconciliation and the table-level rules that protect live data."""
+                 engine: Engine, live: SqlTable | None) -> None:
+    """Reconciliation and the table-level rules that protect live data (the shrink rule only
+    when the delivery replaces ``live``)."""
     file_name, name = run.source.file_name, run.table.name
     expected = delivery.expected_rows(name)
     if expected is not None and count.read != expected:
@@ -295,6 +304,8 @@ def _check_table(delivery: Delivery, run: _TableRun, count: TableCount, staged: 
     if count.read and count.quarantined / count.read > limit:
         raise DeliveryRejected(f"{file_name}: {count.quarantined:,} of {count.read:,} rows quarantined, more than "
                                f"the {limit:.0%} allowed for {name} (setting max_quarantined_share)")
+    if live is None:
+        return
     with engine.connect() as conn:
         live_rows = conn.execute(select(func.count()).select_from(live)).scalar_one()
     # Against the live table's records (a row holding START and END stages two).

@@ -36,6 +36,9 @@ class IngestReport:
     attempt_id: str | None = None
     extracted_at: Any = None
     touched: list[str] = field(default_factory=list)  # keys changed (custody: the detentions)
+    # Earlier deliveries of the same source taken (or superseded) in the same run, oldest first:
+    # a backlog of dated snapshots, each with its own audit row and report.
+    backlog: list["IngestReport"] = field(default_factory=list)
 
     @property
     def file_name(self) -> str | None:
@@ -56,6 +59,16 @@ class IngestReport:
     @property
     def failed(self) -> bool:
         return self.outcome in ("REJECTED", "NOT_A_DELIVERY", "FAILED")
+
+    @property
+    def all_reports(self) -> list["IngestReport"]:
+        """This report and the earlier deliveries taken in the same run, oldest first."""
+        return [*self.backlog, self]
+
+    @property
+    def published(self) -> bool:
+        """Whether this run loaded anything (the newest delivery or one from the backlog)."""
+        return any(r.outcome == "LOADED" for r in self.all_reports)
 
     def summary(self) -> str:
         """One line for logs and ``yj run``: the outcome, the delivery, the counts or the reason."""

@@ -31,7 +31,8 @@ from transforms.warehouse.audit import audited, record_outcome
 from transforms.warehouse.db import ensure_schema, make_engine
 from transforms.warehouse.reference import load_reference_tables
 from transforms.warehouse.schema import (
-    CORE_TABLES, EDUCATION_TABLES, child_key, core_board_attendance, ref_looked_after, ref_population,
+    CORE_TABLES, EDUCATION_TABLES, audit_delivery, child_key, core_board_attendance, core_publication, ref_looked_after,
+    ref_population,
 )
 
 
@@ -117,7 +118,57 @@ def load_case_system(settings: Settings, engine: Engine | None = None) -> Ingest
     deliveries = find_deliveries(folder, settings.mappings_dir)
     if not deliveries:
         return _nothing(CASE_SYSTEM.name, folder, strays)
-    return _finish(load_case_system_delivery(deliveries[-1], settings, engine), strays)
+    return _finish(load_newest_superseding(deliveries, settings, engine), strays)
+
+
+def load_newest_superseding(deliveries: list[Path], settings: Settings, engine: Engine) -> IngestReport:
+    """The case system sends full snapshots: the newest delivery is loaded and every older one
+    not yet taken is recorded as SUPERSEDED by it (no folder is passed over without an audit
+    row). When the newest is rejected, the next newest is tried, and so on down to the live
+    one; a rejection of the newest is raised after that (its report carries the backlog)."""
+    backlog: list[IngestReport] = []
+    rejection: DeliveryRejected | None = None
+    taken: IngestReport | None = None
+    remaining = list(deliveries)
+    while remaining:
+        folder = remaining.pop()
+        try:
+            report = load_case_system_delivery(folder, settings, engine)
+        except DeliveryRejected as exc:
+            if rejection is None:
+                rejection = exc
+            else:
+                backlog.insert(0, exc.report)
+            continue
+        taken = report
+        break
+    if taken is not None:
+        backlog += [r for r in (_supersede(folder, taken, settings, engine) for folder in remaining) if r]
+        if rejection is not None and taken.outcome == "LOADED":
+            backlog.append(taken)
+    if rejection is not None:
+        rejection.report.backlog = backlog
+        raise rejection
+    taken.backlog = backlog
+    return taken
+
+
+def _supersede(folder: Path, newer: IngestReport, settings: Settings, engine: Engine) -> IngestReport | None:
+    """Record an older case-system delivery as SUPERSEDED by ``newer`` (once per bytes)."""
+    try:
+        delivery = read_manifest(folder, settings.mappings_dir)
+        delivery_id, hashes, extracted = delivery.delivery_id, delivery.file_hashes, delivery.extracted_at
+    except DeliveryRejected:
+        delivery_id, hashes, extracted = folder.name, {"manifest.json": file_sha256(folder / "manifest.json")}, None
+    if audited(engine, CASE_SYSTEM.name, delivery_id, hashes, ("LOADED", "DUPLICATE", "SUPERSEDED", "REJECTED")):
+        return None
+    reason = (f"superseded by delivery {newer.delivery_id}, a newer full snapshot"
+              + (f" (extracted {newer.extracted_at:%Y-%m-%d %H:%M})" if newer.extracted_at else "") + "; not loaded")
+    attempt = record_outcome(engine, source=CASE_SYSTEM.name, delivery_id=delivery_id, outcome="SUPERSEDED",
+                             reason=reason, extracted_at=extracted.isoformat() if extracted else "",
+                             file_hashes=hashes)
+    return IngestReport(CASE_SYSTEM.name, delivery_id, "SUPERSEDED", reason, attempt_id=attempt,
+                        extracted_at=extracted)
 
 
 def load_case_system_delivery(folder: Path, settings: Settings, engine: Engine) -> IngestReport:
@@ -161,18 +212,78 @@ def load_education(settings: Settings, engine: Engine | None = None) -> IngestRe
             snapshots.append((stamp, entry))
     if not snapshots:
         return _nothing(EDUCATION.name, landing, strays)
-    stamp, folder = max(snapshots)
-    delivery = Delivery(folder=folder, delivery_id=f"education-{folder.name}", supplier=mapping.supplier,
-                        extracted_at=stamp, files=[], mapping=mapping)
     wanted = {t.source: t.source for t in mapping.tables.values()}
+
+    def education_delivery(stamp: dt.datetime, folder: Path) -> Delivery:
+        delivery = Delivery(folder=folder, delivery_id=f"education-{folder.name}", supplier=mapping.supplier,
+                            extracted_at=stamp, files=[], mapping=mapping)
+        try:
+            delivery.paths = _match_files(folder, wanted, delivery.notes)
+        except DeliveryRejected as exc:
+            record_outcome(engine, source=EDUCATION.name, delivery_id=delivery.delivery_id, outcome="REJECTED",
+                           reason=str(exc), extracted_at=delivery.extracted_text)
+            exc.report = IngestReport(EDUCATION.name, delivery.delivery_id, "REJECTED", str(exc))
+            raise
+        return delivery
+
+    return _finish(load_dated_in_order(EDUCATION, sorted(snapshots), education_delivery, settings, engine), strays)
+
+
+def load_dated_in_order(source: Source, dated: list[tuple[dt.datetime, Path]], make_delivery, settings: Settings,
+                        engine: Engine) -> IngestReport:
+    """Every dated snapshot of a history-keeping source not yet taken, oldest first, each at its
+    own date: after an outage or on a first deployment every night's snapshot goes into history
+    (the as-at KPIs read it) and the newest ends up live. A snapshot older than the one already
+    live (it arrived late) goes into history only. A snapshot taken before (loaded, a duplicate,
+    or rejected when it is not the newest) is not taken again. Returns the newest snapshot's
+    report with the earlier ones as its ``backlog``; a rejection of the newest is raised after
+    the rest were taken (its report carries the backlog too)."""
+    backlog: list[IngestReport] = []
+    live_stamp = _live_extract_time(engine, source.name)
+    *earlier, newest = dated
+    for stamp, path in earlier:
+        try:
+            delivery = make_delivery(stamp, path)
+        except DeliveryRejected as exc:
+            backlog.append(exc.report)
+            continue
+        if audited(engine, source.name, delivery.delivery_id, delivery.file_hashes,
+                   ("LOADED", "DUPLICATE", "REJECTED")):
+            continue
+        try:
+            report = load_snapshot(source, delivery, settings, engine,
+                                   history_only=live_stamp is not None and stamp < live_stamp)
+        except DeliveryRejected as exc:
+            backlog.append(exc.report)
+            continue
+        backlog.append(report)
+        if report.outcome == "LOADED" and (live_stamp is None or stamp > live_stamp):
+            live_stamp = stamp
+    stamp, path = newest
     try:
-        delivery.paths = _match_files(folder, wanted, delivery.notes)
+        delivery = make_delivery(stamp, path)
+        report = load_snapshot(source, delivery, settings, engine,
+                               history_only=live_stamp is not None and stamp < live_stamp)
     except DeliveryRejected as exc:
-        record_outcome(engine, source=EDUCATION.name, delivery_id=delivery.delivery_id, outcome="REJECTED",
-                       reason=str(exc), extracted_at=delivery.extracted_text)
-        exc.report = IngestReport(EDUCATION.name, delivery.delivery_id, "REJECTED", str(exc))
+        exc.report.backlog = backlog
         raise
-    return _finish(load_snapshot(EDUCATION, delivery, settings, engine), strays)
+    report.backlog = backlog
+    return report
+
+
+def _live_extract_time(engine: Engine, source: str) -> dt.datetime | None:
+    """The extract time of the delivery a source has live, or None before its first load."""
+    with engine.connect() as conn:
+        live = conn.execute(select(core_publication.c.delivery_id).where(core_publication.c.source == source)).scalar()
+        if live is None:
+            return None
+        text = conn.execute(select(audit_delivery.c.extracted_at).where(
+            (audit_delivery.c.source == source) & (audit_delivery.c.delivery_id == live)
+            & (audit_delivery.c.outcome == "LOADED")).order_by(audit_delivery.c.started_at.desc())).scalar()
+    if not text:
+        return None
+    stamp = dt.datetime.fromisoformat(text)
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=LONDON)
 
 
 def _match_files(folder: Path, wanted: dict[str, str], notes: list[str]) -> dict[str, Path]:
@@ -217,15 +328,18 @@ def load_ccis(settings: Settings, engine: Engine | None = None) -> IngestReport:
             files.append((stamp, entry))
     if not files:
         return _nothing(CCIS.name, landing, strays)
-    stamp, path = max(files)
     mapping = _mapping("ccis", settings)
-    delivery = Delivery(folder=path.parent, delivery_id=f"ccis-{stamp:%Y%m%d}", supplier=mapping.supplier,
-                        extracted_at=stamp, files=[], mapping=mapping,
-                        paths={mapping.tables["ccis_activity"].source: path})
-    if path.name != f"ccis_activity_{stamp:%Y%m%d}.csv":
-        delivery.notes.append(f"{path.name} taken as ccis_activity_{stamp:%Y%m%d}.csv (the name differs only in "
-                              f"case or separators)")
-    return _finish(load_snapshot(CCIS, delivery, settings, engine), strays)
+
+    def ccis_delivery(stamp: dt.datetime, path: Path) -> Delivery:
+        delivery = Delivery(folder=path.parent, delivery_id=f"ccis-{stamp:%Y%m%d}", supplier=mapping.supplier,
+                            extracted_at=stamp, files=[], mapping=mapping,
+                            paths={mapping.tables["ccis_activity"].source: path})
+        if path.name != f"ccis_activity_{stamp:%Y%m%d}.csv":
+            delivery.notes.append(f"{path.name} taken as ccis_activity_{stamp:%Y%m%d}.csv (the name differs only in "
+                                  f"case or separators)")
+        return delivery
+
+    return _finish(load_dated_in_order(CCIS, sorted(files), ccis_delivery, settings, engine), strays)
 
 
 def _mapping(supplier: str, settings: Settings):

@@ -41,17 +41,19 @@ class SnapshotLoad:
         with self.engine.begin() as conn:
             return bulk_insert(conn, self.staging[table], frame)
 
-    def publish(self, expected_rows: dict[str, int], also: Callable[[Connection], None] | None = None) -> None:
+    def publish(self, expected_rows: dict[str, int], also: Callable[[Connection], None] | None = None,
+                replace_live: bool = True) -> None:
         """Check staging holds exactly the rows expected, then swap it in with ``also`` (audit
-        rows, keys) in one transaction."""
+        rows, keys) in one transaction. ``replace_live=False`` leaves the live tables alone (a
+        late, older snapshot goes into history only, through ``also``)."""
         with self.engine.begin() as conn:
             for table, expected in expected_rows.items():
                 staged = conn.execute(select(func.count()).select_from(self.staging[table])).scalar_one()
                 if staged != expected:
                     raise PublishCheckFailed(f"staging for {table} holds {staged} rows, expected {expected}")
-            for table in reversed(self.tables):
+            for table in reversed(self.tables if replace_live else []):
                 conn.execute(delete(self.live[table]))
-            for table in self.tables:
+            for table in self.tables if replace_live else []:
                 columns = [c.name for c in self.live[table].columns]
                 staged = self.staging[table]
                 conn.execute(insert(self.live[table]).from_select(columns, select(*[staged.c[c] for c in columns])))
