@@ -15,7 +15,7 @@ from great_expectations.render.renderer import ValidationResultsPageRenderer
 from great_expectations.render.renderer.content_block import ValidationResultsTableContentBlockRenderer
 from great_expectations.render.view import DefaultJinjaPageView
 
-from transforms.validation import ValidationOutcome, quiet_gx
+from transforms.validation import ValidationOutcome, quiet_gx, scrub_values
 
 log = logging.getLogger(__name__)
 
@@ -30,26 +30,6 @@ _EXTERNAL_ASSET = re.compile(r"""<link\b[^>]*\bhref=["']https?://[^>]*>|<script\
 _REMOTE_CSS_URL = re.compile(r"""url\(\s*["']?(?:https?:)?//[^)]*\)""", re.I)  # a background image in inline CSS
 _SITE_LINK = re.compile(r"""(<link\b[^>]*rel=["']shortcut icon["'][^>]*>)|href=["'](?:\.\./)+([^"'#]*)["']""", re.I)
 
-
-
-# Result keys that can hold the values of failing cells: dropped before anything is written
-# to Data Docs, which may be opened by people who must not see personal data.
-_VALUE_KEYS = ("partial_unexpected_list", "partial_unexpected_counts", "partial_unexpected_index_list",
-               "unexpected_list", "unexpected_index_list", "unexpected_index_query", "unexpected_rows",
-               "details")
-
-
-def scrub_values(outcome: ValidationOutcome) -> None:
-    """Remove every failing value from the kept result (counts and percentages stay)."""
-    if outcome.gx_result is None:
-        return
-    for r in outcome.gx_result.results:
-        for key in _VALUE_KEYS:
-            r.result.pop(key, None)
-        if isinstance(r.result.get("observed_value"), (list, dict)):
-            r.result.pop("observed_value", None)  # a file's column names: a data row when the header is missing
-        if r.expectation_config.kwargs.get("value_set") and len(r.expectation_config.kwargs["value_set"]) > 50:
-            r.expectation_config.kwargs["value_set"] = r.expectation_config.kwargs["value_set"][:0]
 
 
 def docs_view(outcome: ValidationOutcome):
@@ -128,7 +108,8 @@ def _copy_static(root: Path) -> Path:
     return static
 
 
-def build_data_docs(outcomes: list[ValidationOutcome], folder: Path, title: str, *, docs_root: Path | None = None) -> Path:
+def build_data_docs(outcomes: list[ValidationOutcome], folder: Path, title: str, *, docs_root: Path | None = None,
+                    validated_at=None) -> Path:
     """Render each validation as a Great Expectations Data Docs page, with an index, readable
     with no network: styles and scripts come from ``<docs_root>/_static`` (copied once from the
     bundled assets; ``docs_root`` defaults to ``folder``), helper columns are shown under the
@@ -159,7 +140,7 @@ def build_data_docs(outcomes: list[ValidationOutcome], folder: Path, title: str,
                                for r in outcome.gx_result.results if not r.success})
         links.append(f'<tr><td><a href="{page}">{html_escape(outcome.suite)}</a></td><td>{status}</td>'
                      f'<td>{stats.get("successful_expectations")}/{stats.get("evaluated_expectations")}</td>'
-                     f'<td>{len(outcome.row_failures)}</td><td>{html_escape(", ".join(failed_rules)) or "-"}</td></tr>')
+                     f'<td>{outcome.failing_row_count}</td><td>{html_escape(", ".join(failed_rules)) or "-"}</td></tr>')
     index = folder / "index.html"
     index.write_text(
         "<!doctype html><html><head><meta charset='utf-8'><title>" + html_escape(title) + "</title>"

@@ -123,7 +123,8 @@ def health_summary(engine: Engine, service: str, now: dt.datetime, sources: list
                 select(func.coalesce(func.sum(audit_table_count.c.rows_quarantined), 0))
                 .select_from(audit_table_count.join(audit_delivery,
                                                     audit_delivery.c.attempt_id == audit_table_count.c.attempt_id))
-                .where((audit_delivery.c.source == source) & (audit_delivery.c.started_at >= since))).scalar_one()
+                .where((audit_delivery.c.source == source) & (audit_delivery.c.started_at >= since)
+                       & (audit_delivery.c.outcome == "LOADED"))).scalar_one()
             attempts = ", ".join(f"{n} {o}" for o, n in sorted(outcomes.items())) or "no attempt"
             published = live.get(source)
             since_text = (f"live: {published.delivery_id} since {_utc(published.published_at):%Y-%m-%d %H:%M}"

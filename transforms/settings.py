@@ -81,13 +81,45 @@ def embedded_warehouse_url() -> str:
     return f"sqlite:///{Path(_env('YJ_VAR_DIR', str(PROJECT_ROOT / 'var'))) / 'warehouse.sqlite'}"
 
 
+def default_raw_archive_dir(warehouse_url: str, var: Path) -> Path:
+    """Where the raw archive goes when ``YJ_RAW_ARCHIVE_DIR`` does not say: beside a SQLite
+    warehouse file (so each warehouse keeps its own deliveries' bytes, whatever folder a command
+    is run from), else under the var folder."""
+    if warehouse_url.startswith("sqlite:///") and warehouse_url.removeprefix("sqlite:///") not in ("", ":memory:"):
+        return Path(warehouse_url.removeprefix("sqlite:///")).resolve().parent / "raw"
+    return var / "raw"
+
+
+def output_folder_problem(path: Path) -> str | None:
+    """Why nothing could be written under ``path`` (one line), or None when it can: checked
+    before a load publishes anything, so a report is never lost to a wrong ``--out``."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        return f"the output folder {path} is a file, not a folder (check --out or YJ_OUTPUT_DIR)"
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"the output folder {path} cannot be made: {existing} is a file (check --out or YJ_OUTPUT_DIR)"
+    import tempfile
+
+    try:
+        with tempfile.NamedTemporaryFile(dir=existing, prefix=".yj-write-check-"):
+            pass
+    except OSError as exc:
+        return (f"the output folder {path} cannot be written ({exc.strerror or type(exc).__name__.lower()}"
+                f"{'' if existing == path else f' in {existing}'}; check --out or YJ_OUTPUT_DIR)")
+    return None
+
+
 def load_settings() -> Settings:
-    var = Path(_env("YJ_VAR_DIR", str(PROJECT_ROOT / "var")))
+    var = Path(_env("YJ_VAR_DIR", str(PROJECT_ROOT / "var"))).resolve()
+    warehouse_url = _env("YJ_WAREHOUSE_URL", embedded_warehouse_url())
     return Settings(
-        warehouse_url=_env("YJ_WAREHOUSE_URL", embedded_warehouse_url()),
+        warehouse_url=warehouse_url,
         landing_dir=Path(_env("YJ_LANDING_DIR", str(var / "landing"))).resolve(),
         output_dir=Path(_env("YJ_OUTPUT_DIR", str(var / "output"))).resolve(),
-        raw_archive_dir=Path(_env("YJ_RAW_ARCHIVE_DIR", str(var / "raw"))).resolve(),
+        raw_archive_dir=Path(_env("YJ_RAW_ARCHIVE_DIR", str(default_raw_archive_dir(warehouse_url, var)))).resolve(),
         service_name=_env("YJ_SERVICE_NAME", "Leicestershire"),
         service_areas=tuple(a.strip().upper() for a in _env("YJ_SERVICE_AREAS", "LEICESTERSHIRE,RUTLAND").split(",") if a.strip()),
         timezone=_env("YJ_TIMEZONE", "Europe/London"),

@@ -34,6 +34,14 @@ class RowFailure:
     reason: str
 
 
+# Result keys that can hold the values of failing cells: dropped before a result is kept in
+# the warehouse or written to Data Docs, which may be opened by people who must not see
+# personal data.
+_VALUE_KEYS = ("partial_unexpected_list", "partial_unexpected_counts", "partial_unexpected_index_list",
+               "unexpected_list", "unexpected_index_list", "unexpected_index_query", "unexpected_rows",
+               "details")
+
+
 @dataclass
 class ValidationOutcome:
     suite: str
@@ -42,9 +50,49 @@ class ValidationOutcome:
     results: list[dict] = field(default_factory=list)  # sanitised, for audit
     gx_result: Any = None  # the suite result with unexpected values removed, for Data Docs
 
+    rows_failed: int | None = None  # kept with a result read back from the warehouse
+
     @property
     def failed_rows(self) -> set:
         return set(self.row_failures)
+
+    @property
+    def failing_row_count(self) -> int:
+        return self.rows_failed if self.rows_failed is not None else len(self.row_failures)
+
+
+def scrub_values(outcome: ValidationOutcome) -> None:
+    """Remove every failing value from the kept result (counts and percentages stay)."""
+    if outcome.gx_result is None:
+        return
+    for r in outcome.gx_result.results:
+        for key in _VALUE_KEYS:
+            r.result.pop(key, None)
+        if isinstance(r.result.get("observed_value"), (list, dict)):
+            r.result.pop("observed_value", None)  # a file's column names: a data row when the header is missing
+        if r.expectation_config.kwargs.get("value_set") and len(r.expectation_config.kwargs["value_set"]) > 50:
+            r.expectation_config.kwargs["value_set"] = r.expectation_config.kwargs["value_set"][:0]
+
+
+def validation_records(outcomes: list[ValidationOutcome]) -> list[dict]:
+    """Each validation as the warehouse keeps it (``audit_validation``): suite, rows failed and
+    the result without failing values."""
+    records = []
+    for outcome in outcomes:
+        if outcome.gx_result is None:
+            continue
+        scrub_values(outcome)
+        records.append({"suite": outcome.suite, "rows_failed": outcome.failing_row_count,
+                        "result": outcome.gx_result.to_json_dict()})
+    return records
+
+
+def validation_from_record(suite: str, rows_failed: int, result: dict) -> ValidationOutcome:
+    """A kept validation, ready for Data Docs."""
+    from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResultSchema
+
+    return ValidationOutcome(suite=suite, gx_result=ExpectationSuiteValidationResultSchema().load(result),
+                             rows_failed=rows_failed)
 
 
 def quiet_gx() -> None:

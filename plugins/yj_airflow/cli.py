@@ -6,6 +6,7 @@
   yj submit-return --quarter 2025Q2 [--warehouse URL] [--out DIR]
   yj board-pack --quarter 2025Q2 [--rebuild] [--threshold N] [--warehouse URL] [--out DIR]
   yj load-case-system | load-education | load-ccis [--landing DIR] [--warehouse URL] [--out DIR] [--service ID]
+  yj report --attempt ID | --delivery ID [--source S] | --due [--warehouse URL] [--out DIR]
 
 Progress lines inside each step (tables and rows read, matching stages) unless ``yj -q``;
 library deprecation and future warnings are not shown (``YJ_SHOW_WARNINGS=1`` shows them).
@@ -147,8 +148,13 @@ def _sample_partnership(args, kwargs) -> int:
     return 0
 
 
+# Commands that load deliveries: the only ones that may create a SQLite warehouse file.
+LOADING_COMMANDS = ("run", "load-case-system", "load-education", "load-ccis")
+
+
 def _apply_locations(args) -> None:
-    """Command-line locations become the YJ_ environment every task reads."""
+    """Command-line locations become the YJ_ environment every task reads, after checking them
+    once (``_preflight``): a wrong one stops the command before anything is loaded."""
     if getattr(args, "landing", None):
         landing = Path(args.landing)
         if not landing.is_dir():
@@ -158,6 +164,32 @@ def _apply_locations(args) -> None:
         os.environ["YJ_OUTPUT_DIR"] = str(Path(args.out).resolve())
     if getattr(args, "warehouse", None):
         os.environ["YJ_WAREHOUSE_URL"] = args.warehouse
+    if not getattr(args, "preflight_done", False):
+        args.preflight_done = True
+        _preflight(args)
+
+
+def _preflight(args) -> None:
+    """The output folder can be written and the warehouse opened (a missing SQLite file is
+    created only by a loading command, which says so); otherwise one line and exit 2, with no
+    file created and nothing loaded."""
+    from transforms.settings import embedded_warehouse_url, load_settings, output_folder_problem
+    from transforms.warehouse.db import WarehouseUnavailable, open_warehouse
+
+    settings = load_settings()
+    if args.command in LOADING_COMMANDS and not settings.landing_dir.is_dir():
+        raise UserError(f"landing folder {settings.landing_dir} does not exist (make one with: yj sample --out DIR)")
+    problem = output_folder_problem(settings.output_dir)
+    if problem:
+        raise UserError(problem)
+    try:
+        engine, note = open_warehouse(settings.warehouse_url, embedded_warehouse_url(),
+                                      create=args.command in LOADING_COMMANDS)
+    except WarehouseUnavailable as exc:
+        raise UserError(str(exc)) from None
+    engine.dispose()
+    if note:
+        _progress(note)
 
 
 def _service_settings(args):
@@ -298,7 +330,6 @@ def cmd_load(args) -> int:
     too); matching and alerts are separate steps (``yj match``, or the DAGs)."""
     from transforms.ingest import sources
     from transforms.ingest.report import DeliveryRejected
-    from transforms.reports import write_ingest_outputs
 
     source = LOAD_COMMANDS[args.command][0]
     load = {"case_system": sources.load_case_system, "education": sources.load_education,
@@ -308,19 +339,58 @@ def cmd_load(args) -> int:
         with _locked(source, settings, args.command):
             report = load(settings)
     except DeliveryRejected as exc:
-        rejected = getattr(exc, "report", None)
-        for earlier in rejected.backlog if rejected is not None else []:
-            print(earlier.summary())
-            for path in write_ingest_outputs(earlier, settings):
-                print(f"output: {path}")
+        report = getattr(exc, "report", None)
         print(f"delivery rejected: {exc}", file=sys.stderr)
-        for path in write_ingest_outputs(rejected, settings) if rejected is not None else []:
-            print(f"output: {path}")
+        _write_reports(report.all_reports if report is not None else [], settings, source)
         return 1
     for each in report.all_reports:  # a backlog: every delivery taken, oldest first
         print(each.summary())
-        for path in write_ingest_outputs(each, settings):
-            print(f"output: {path}")
+    return _write_reports(report.all_reports, settings, source)
+
+
+def _write_reports(reports: list, settings, source: str) -> int:
+    """Each attempt's report, then any report an earlier run could not write. A disk that is
+    full or read-only now loses nothing: the warehouse keeps what the reports are made of."""
+    from transforms.reports import write_due_reports, write_ingest_outputs
+
+    try:
+        for report in reports:
+            for path in write_ingest_outputs(report, settings):
+                print(f"output: {path}")
+        for path in write_due_reports(settings, source):
+            print(f"output: {path} (a report an earlier run could not write)")
+    except OSError as exc:
+        print(f"yj: error: the report could not be written to {settings.output_dir} ({exc.strerror or exc}); the "
+              "data is loaded, and the next run (or yj report --due) writes it", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_report(args) -> int:
+    """Write an attempt's report, load summary and Data Docs again from the warehouse."""
+    from transforms.reports import ReportUnavailable, attempts_of, write_attempt_outputs, write_due_reports
+
+    settings = _service_settings(args)
+    engine = _open_warehouse(settings)
+    if args.due:
+        attempts = None
+    elif args.attempt:
+        attempts = [args.attempt]
+    else:
+        attempts = attempts_of(engine, args.source, args.delivery)
+        if not attempts:
+            raise UserError(f"no loaded or rejected attempt of delivery {args.delivery} in the warehouse")
+    try:
+        paths = (write_due_reports(settings) if attempts is None
+                 else [p for a in attempts for p in write_attempt_outputs(settings, a, engine)])
+    except ReportUnavailable as exc:
+        raise UserError(str(exc)) from None
+    except OSError as exc:
+        raise UserError(f"the report could not be written to {settings.output_dir} ({exc.strerror or exc})") from None
+    for path in paths:
+        print(f"output: {path}")
+    if not paths:
+        print("no report to write")
     return 0
 
 
@@ -520,6 +590,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output folder (default: $YJ_OUTPUT_DIR or var/output)")
     p.add_argument("--service", help="one service of the partnership (default: every service)")
     p.set_defaults(func=cmd_board_pack, per_service=True)
+    p = sub.add_parser("report", help="write a load attempt's report, load summary and Data Docs again from the warehouse")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--attempt", help="the attempt id (in the report's file names and the audit)")
+    which.add_argument("--delivery", help="every loaded or rejected attempt of this delivery")
+    which.add_argument("--due", action="store_true", help="every report an earlier run could not write")
+    p.add_argument("--source", help="with --delivery: the source (case_system, education, ccis, police_custody, ...)")
+    p.add_argument("--warehouse", help="SQLAlchemy URL of the warehouse (default: $YJ_WAREHOUSE_URL or a SQLite file in var/)")
+    p.add_argument("--out", help="output folder (default: $YJ_OUTPUT_DIR or var/output)")
+    p.add_argument("--service", help="one service of the partnership (default: every service)")
+    p.set_defaults(func=cmd_report, per_service=True)
     for command, (_, what) in LOAD_COMMANDS.items():
         p = sub.add_parser(command, help=f"load {what} without Airflow")
         p.add_argument("--landing", help="landing folder (default: $YJ_LANDING_DIR or var/landing)")

@@ -91,9 +91,13 @@ def _ingest(load, resource: str, asset, service_id: str | None = None) -> dict:
     its report, and fails the task (the previous data stays live). Only a load that published
     announces its asset."""
     from transforms.ingest.report import DeliveryRejected
-    from transforms.reports import write_ingest_outputs
+    from transforms.reports import write_due_reports, write_ingest_outputs
+    from transforms.settings import output_folder_problem
 
     settings = service_task_settings(service_id)
+    problem = output_folder_problem(settings.output_dir)
+    if problem:  # before anything is loaded: a report must never be lost
+        raise RuntimeError(problem)
     try:
         with _locked(resource, settings):
             report = load(settings)
@@ -110,6 +114,7 @@ def _ingest(load, resource: str, asset, service_id: str | None = None) -> dict:
         for note in each.notes:
             log.info("note: %s", note)
         outputs += write_ingest_outputs(each, settings)
+    outputs += write_due_reports(settings, report.source)  # any an earlier run could not write
     summary = _ingest_summary(report, outputs)
     if report.backlog:
         summary["taken"] = [each.summary() for each in report.all_reports]
@@ -156,6 +161,9 @@ def refresh_custody() -> dict:
             outputs += services[service_id]["outputs"]
             for f in sub.files:
                 outputs += write_ingest_outputs(f, own_settings[service_id])
+    from transforms.reports import write_due_reports
+
+    outputs += write_due_reports(feed_settings, "police_custody")  # any an earlier refresh could not write
     loaded = [f.file_name for f in report.files if f.outcome == "LOADED"]
     _announce(CORE_CUSTODY, bool(loaded), {"files": loaded})
     # A rejected file is tried again by every refresh; a person is told about it once.

@@ -26,6 +26,9 @@ def test_bad_arguments_give_a_plain_error(args, message):
 
 
 def test_board_pack_before_any_marts_says_how_to_build_them(tmp_path):
+    from transforms.warehouse.db import ensure_schema, make_engine
+
+    ensure_schema(make_engine(f"sqlite:///{tmp_path / 'empty.sqlite'}"))
     result = _yj("board-pack", "--quarter", "2025Q2", "--warehouse", f"sqlite:///{tmp_path / 'empty.sqlite'}", "--out", str(tmp_path))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "the marts are not built yet" in result.stderr
@@ -116,3 +119,71 @@ def test_library_warnings_are_quiet_and_ours_are_not(monkeypatch):
                                  (UserWarning, "pandas.core.strings"), (UserWarning, "transforms.ingest.protocol")):
             warnings.warn_explicit("a warning", category, "file.py", 1, module=module)
     assert [(w.category, str(w.message)) for w in caught] == [(UserWarning, "a warning")]  # transforms.ingest's own
+
+
+# Every command that opens the warehouse or writes outputs, with what it needs besides.
+COMMANDS = {
+    "run": [], "load-case-system": [], "load-education": [], "load-ccis": [], "match": [],
+    "kpi": ["--quarter", "2025Q2"], "submit-return": ["--quarter", "2025Q2"], "board-pack": ["--quarter", "2025Q2"],
+    "report": ["--due"],
+}
+LANDING = {"run", "load-case-system", "load-education", "load-ccis", "match", "kpi"}
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize("case", ["missing folder", "in memory", "malformed", "unreachable", "output is a file",
+                                  "output under a file"])
+def test_every_command_refuses_a_bad_warehouse_or_output_in_one_line(tmp_path, capsys, monkeypatch, command, case):
+    """One line, exit 2, nothing created and nothing loaded (run in-process: the preflight comes
+    before anything heavy is imported)."""
+    from yj_airflow.cli import main
+
+    for name in ("YJ_WAREHOUSE_URL", "YJ_OUTPUT_DIR", "YJ_LANDING_DIR", "YJ_VAR_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("YJ_VAR_DIR", str(tmp_path / "var"))  # the embedded default is never the one named
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (tmp_path / "a-file").write_text("x")
+    warehouse, out = f"sqlite:///{tmp_path / 'wh.sqlite'}", tmp_path / "out"
+    if case == "missing folder":
+        warehouse = f"sqlite:///{tmp_path / 'typo' / 'wh.sqlite'}"
+    elif case == "in memory":
+        warehouse = "sqlite://"
+    elif case == "malformed":
+        warehouse = "postgres-ql:/warehouse"
+    elif case == "unreachable":
+        warehouse = "postgresql+psycopg://analyst:s3cret@127.0.0.1:1/warehouse"
+    elif case == "output is a file":
+        out = tmp_path / "a-file"
+    elif case == "output under a file":
+        out = tmp_path / "a-file" / "out"
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    args = [command, *COMMANDS[command], "--warehouse", warehouse, "--out", str(out)]
+    if command in LANDING:
+        args += ["--landing", str(landing)]
+
+    code = main(["-q", *args])
+
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.startswith("yj: error: ") and err.count("\n") == 1, err
+    assert "s3cret" not in err and "Traceback" not in err
+    if case.startswith("output"):
+        assert "output folder" in err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before  # no database, no folder, no file
+
+
+def test_a_load_creates_a_new_warehouse_file_and_says_so_a_reader_does_not(tmp_path, sample_dir):
+    landing = tmp_path / "landing"
+    import shutil
+
+    shutil.copytree(sample_dir / "landing" / "ccis", landing / "ccis")
+    url = f"sqlite:///{tmp_path / 'new.sqlite'}"
+    reader = _yj("kpi", "--quarter", "2025Q2", "--landing", str(landing), "--warehouse", url, "--out", str(tmp_path / "o"))
+    assert reader.returncode == 2 and "a warehouse is created only by a load" in reader.stderr
+    assert not (tmp_path / "new.sqlite").exists()
+    load = _yj("load-ccis", "--landing", str(landing), "--warehouse", url, "--out", str(tmp_path / "o"))
+    assert load.returncode == 0, load.stderr
+    assert f"created a new, empty warehouse at {tmp_path / 'new.sqlite'} for this load" in load.stderr
+    # The raw archive sits beside the warehouse, not under the folder the command ran from.
+    assert (tmp_path / "raw" / "ccis" / "ccis-20261120").is_dir()

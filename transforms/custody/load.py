@@ -30,10 +30,10 @@ from transforms.ingest.readers import MALFORMED_ATTR, csv_chunks, open_csv
 from transforms.ingest.report import DeliveryRejected, IngestReport, TableCount
 from transforms.ingest.sources import normalise_name
 from transforms.settings import Settings
-from transforms.validation import RowFailure, quarantine_rows, run_suite
+from transforms.validation import RowFailure, quarantine_rows, run_suite, validation_records
 from transforms.warehouse.audit import (
-    abandon_stale_attempts, audit_outcome, finish_attempt, last_attempt, loaded_hashes, new_attempt_id, record_outcome,
-    start_attempt,
+    abandon_stale_attempts, audit_outcome, finish_attempt, last_attempt, loaded_hashes, new_attempt_id, record_attempt_details,
+    record_outcome, start_attempt,
 )
 from transforms.warehouse.db import bulk_insert, ensure_schema, make_engine
 from transforms.warehouse.schema import (
@@ -143,6 +143,7 @@ def load_custody_file(path: Path, engine: Engine, now: dt.datetime, settings: Se
                   file_hashes={path.name: digest})
     notes: list[str] = []
     extract, outcome = None, None
+    read, held = 0, []
     try:
         extract = extract_time_of(path)
         if normalise_name(path.name) != path.name:
@@ -166,18 +167,27 @@ def load_custody_file(path: Path, engine: Engine, now: dt.datetime, settings: Se
         for line, fields in malformed.items():
             bad[line] = [RowFailure(ROW_FIELDS_RULE, None, f"the row has {len(fields)} fields but the header has "
                                                            f"{len(source.headers)} (a delimiter inside unquoted text?)")]
+        read = len(raw)
+        held = quarantine_rows(source=SOURCE, delivery_id=path.name, table=TABLE, file_label=path.name,
+                               headers={c: c for c in source.headers}, column_letter=source.column_letter, raw=raw,
+                               bad=bad, malformed=malformed)
         good = to_canonical_types(text.loc[~text.index.isin(list(bad))], table)
         if len(raw) and len(good) == 0:
             raise DeliveryRejected(f"{path.name}: every one of its {len(raw):,} rows was quarantined")
     except DeliveryRejected as exc:
         reason = str(exc)
         log.warning("custody file rejected: %s", reason)
+        validations = [outcome] if outcome is not None else []
+        counts = {TABLE: TableCount(read, 0, len(held))} if read else {}
         with engine.begin() as conn:
             finish_attempt(conn, attempt_id=attempt_id, outcome="REJECTED", reason=reason, notes=notes,
-                           extracted_at=extract.isoformat() if extract else "")
+                           extracted_at=extract.isoformat() if extract else "",
+                           counts={t: (c.read, c.loaded, c.quarantined) for t, c in counts.items()})
+            record_attempt_details(conn, attempt_id=attempt_id, source=SOURCE, rows=held,
+                                   validations=validation_records(validations))
         return IngestReport(SOURCE, path.name, "REJECTED", reason, notes=notes, attempt_id=attempt_id,
-                            extracted_at=extract, seconds=time.perf_counter() - clock,
-                            validations=[outcome] if outcome is not None else [])
+                            extracted_at=extract, seconds=time.perf_counter() - clock, counts=counts,
+                            validations=validations)
     except Exception as exc:  # a bug: recorded, and the other files still load
         log.exception("custody file %s: internal error", path.name)
         with engine.begin() as conn:
@@ -188,9 +198,6 @@ def load_custody_file(path: Path, engine: Engine, now: dt.datetime, settings: Se
 
     good["extract_time"] = extract
     good["file_name"] = path.name
-    held = quarantine_rows(source=SOURCE, delivery_id=path.name, table=TABLE, file_label=path.name,
-                           headers={c: c for c in source.headers}, column_letter=source.column_letter, raw=raw, bad=bad,
-                           malformed=malformed)
     count = TableCount(read=len(raw), loaded=len(good), quarantined=len(bad))
     report = IngestReport(SOURCE, path.name, "LOADED", counts={TABLE: count}, notes=notes, attempt_id=attempt_id,
                           extracted_at=extract, touched=sorted(good["custody_ref"]), validations=[outcome])
@@ -214,6 +221,8 @@ def load_custody_file(path: Path, engine: Engine, now: dt.datetime, settings: Se
             conn.execute(insert(quarantine), held)
         finish_attempt(conn, attempt_id=attempt_id, outcome="LOADED", notes=notes, extracted_at=extract.isoformat(),
                        counts={TABLE: (count.read, count.loaded, count.quarantined)})
+        record_attempt_details(conn, attempt_id=attempt_id, source=SOURCE, rows=held,
+                               validations=validation_records([outcome]))
     report.seconds = time.perf_counter() - clock
     log.info("custody %s: read %d, loaded %d, quarantined %d", path.name, report.read, report.loaded, report.quarantined)
     return report

@@ -33,9 +33,9 @@ from transforms.ingest.mapping import to_canonical_text, to_canonical_types
 from transforms.ingest.readers import MALFORMED_ATTR, TableSource, csv_chunks, match_headers, open_csv, read_sheet
 from transforms.ingest.report import DeliveryRejected, IngestReport, TableCount
 from transforms.settings import Settings
-from transforms.validation import RowFailure, quarantine_rows, run_suite
+from transforms.validation import RowFailure, quarantine_rows, run_suite, validation_records
 from transforms.warehouse.audit import (
-    abandon_stale_attempts, audited, finish_attempt, new_attempt_id, start_attempt,
+    abandon_stale_attempts, audited, finish_attempt, new_attempt_id, record_attempt_details, start_attempt,
 )
 from transforms.warehouse.publish import SnapshotLoad, drop_staging_of
 from transforms.warehouse.schema import core_publication, metadata, quarantine
@@ -56,6 +56,19 @@ class Source:
     # Append each published table to ``hist_<core table>`` with the delivery id and extract time.
     keep_history: bool = False
     archive: bool = True
+
+
+@dataclass
+class _Progress:
+    """What an attempt has found so far: kept with its outcome whether it loads or is
+    rejected, so a rejection's report shows the counts, rules and rows as a load's does."""
+    counts: dict[str, TableCount]
+    quarantined: list[dict]
+    validations: list
+
+    def rejected_counts(self) -> dict[str, TableCount]:
+        """Per table reached: rows read, none loaded (the delivery was rejected), rows failing."""
+        return {t: TableCount(c.read, 0, c.quarantined) for t, c in self.counts.items() if c.read}
 
 
 @dataclass
@@ -92,14 +105,20 @@ def load_snapshot(source: Source, delivery: Delivery, settings: Settings, engine
             with engine.begin() as conn:
                 finish_attempt(conn, attempt_id=attempt_id, outcome="DUPLICATE", reason=reason, notes=delivery.notes)
             return IngestReport(source.name, delivery.delivery_id, "DUPLICATE", reason, attempt_id=attempt_id)
-        report = _load(source, delivery, settings, engine, attempt_id, history_only)
+        progress = _Progress({}, [], [])
+        report = _load(source, delivery, settings, engine, attempt_id, progress, history_only)
     except DeliveryRejected as exc:
         reason = str(exc)
         log.warning("%s delivery %s rejected: %s", source.name, delivery.delivery_id, reason)
         with engine.begin() as conn:
-            finish_attempt(conn, attempt_id=attempt_id, outcome="REJECTED", reason=reason, notes=delivery.notes)
+            finish_attempt(conn, attempt_id=attempt_id, outcome="REJECTED", reason=reason, notes=delivery.notes,
+                           counts={t: (c.read, c.loaded, c.quarantined) for t, c in progress.rejected_counts().items()})
+            record_attempt_details(conn, attempt_id=attempt_id, source=source.name, rows=progress.quarantined,
+                                   validations=validation_records(progress.validations))
         exc.report = IngestReport(source.name, delivery.delivery_id, "REJECTED", reason, notes=delivery.notes,
-                                  attempt_id=attempt_id, seconds=time.perf_counter() - clock)
+                                  attempt_id=attempt_id, seconds=time.perf_counter() - clock,
+                                  counts=progress.rejected_counts(), validations=progress.validations,
+                                  extracted_at=delivery.extracted_at)
         raise
     except Exception as exc:
         # A bug, not a data problem: recorded without the message (it may quote a value).
@@ -148,15 +167,16 @@ def _open_table(delivery: Delivery, table: Table, chunk_rows: int) -> _TableRun:
 
 
 def _load(source: Source, delivery: Delivery, settings: Settings, engine: Engine, attempt_id: str,
-          history_only: bool = False) -> IngestReport:
+          progress: _Progress, history_only: bool = False) -> IngestReport:
     model = load_model(delivery.mapping.model)
     live = source.live_tables()
     tables = {name: model[name] for name in live}
-    counts = {t: TableCount() for t in tables}
+    counts = progress.counts
+    counts.update({t: TableCount() for t in tables})
     # Records written to staging: the loaded rows, except where a row holds START and END.
     staged = {t: 0 for t in tables}
-    quarantined: list[dict] = []
-    validations = []
+    quarantined = progress.quarantined
+    validations = progress.validations
     loaded_keys: dict[str, np.ndarray] = {}
     quarantined_keys: dict[str, dict[str, str]] = {}  # table -> key -> where its row is quarantined
     context = {"dob_by_child": {}, "extracted_on": (delivery.extracted_at.date().isoformat()
@@ -232,6 +252,8 @@ def _load(source: Source, delivery: Delivery, settings: Settings, engine: Engine
                 _append_history(conn, snapshot, delivery)
             finish_attempt(conn, attempt_id=attempt_id, outcome="LOADED", notes=delivery.notes,
                            counts={t: (c.read, c.loaded, c.quarantined) for t, c in counts.items()})
+            record_attempt_details(conn, attempt_id=attempt_id, source=source.name, rows=quarantined,
+                                   validations=validation_records(validations))
             if history_only:
                 return
             conn.execute(delete(core_publication).where(core_publication.c.source == source.name))

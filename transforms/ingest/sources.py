@@ -176,8 +176,9 @@ def load_case_system_delivery(folder: Path, settings: Settings, engine: Engine) 
         delivery = read_manifest(folder, settings.mappings_dir)
         verify_files(delivery)
     except DeliveryRejected as exc:
-        record_outcome(engine, source=CASE_SYSTEM.name, delivery_id=folder.name, outcome="REJECTED", reason=str(exc))
-        exc.report = IngestReport(CASE_SYSTEM.name, folder.name, "REJECTED", str(exc))
+        attempt = record_outcome(engine, source=CASE_SYSTEM.name, delivery_id=folder.name, outcome="REJECTED",
+                                 reason=str(exc))
+        exc.report = IngestReport(CASE_SYSTEM.name, folder.name, "REJECTED", str(exc), attempt_id=attempt)
         raise
     return load_snapshot(CASE_SYSTEM, delivery, settings, engine)
 
@@ -220,9 +221,10 @@ def load_education(settings: Settings, engine: Engine | None = None) -> IngestRe
         try:
             delivery.paths = _match_files(folder, wanted, delivery.notes)
         except DeliveryRejected as exc:
-            record_outcome(engine, source=EDUCATION.name, delivery_id=delivery.delivery_id, outcome="REJECTED",
-                           reason=str(exc), extracted_at=delivery.extracted_text)
-            exc.report = IngestReport(EDUCATION.name, delivery.delivery_id, "REJECTED", str(exc))
+            attempt = record_outcome(engine, source=EDUCATION.name, delivery_id=delivery.delivery_id,
+                                     outcome="REJECTED", reason=str(exc), extracted_at=delivery.extracted_text)
+            exc.report = IngestReport(EDUCATION.name, delivery.delivery_id, "REJECTED", str(exc), attempt_id=attempt,
+                                      extracted_at=stamp)
             raise
         return delivery
 

@@ -10,7 +10,9 @@ import secrets
 from sqlalchemy import and_, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from transforms.warehouse.schema import audit_delivery, audit_table_count
+from transforms.warehouse.schema import (
+    audit_attempt_row, audit_delivery, audit_report_due, audit_table_count, audit_validation,
+)
 
 ABANDONED_REASON = "the attempt stopped without finishing"
 
@@ -45,12 +47,13 @@ def start_attempt(engine: Engine, *, attempt_id: str, source: str, delivery_id: 
 def finish_attempt(conn: Connection, *, attempt_id: str, outcome: str, reason: str = "", delivery_id: str | None = None,
                    supplier: str | None = None, extracted_at: str | None = None, file_hashes: dict | None = None,
                    notes: list | None = None, counts: dict[str, tuple[int, int, int]] | None = None) -> None:
-    """``counts``: table -> (read, loaded, quarantined); they must reconcile."""
+    """``counts``: table -> (read, loaded, quarantined); they must reconcile when the attempt
+    loaded (a rejected one loaded none of what it read: read, 0, failing)."""
     counts = counts or {}
     row = conn.execute(select(audit_delivery.c.delivery_id, audit_delivery.c.source).where(
         audit_delivery.c.attempt_id == attempt_id)).one()
     for table, (read, loaded, held) in counts.items():
-        if read != loaded + held:
+        if outcome == "LOADED" and read != loaded + held:
             raise ValueError(f"{row.source} {row.delivery_id} {table}: {read} read != {loaded} loaded + {held} quarantined")
     values = {"outcome": outcome, "reason": reason, "finished_at": dt.datetime.now(dt.timezone.utc)}
     for key, value in (("delivery_id", delivery_id), ("supplier", supplier), ("extracted_at", extracted_at),
@@ -72,6 +75,8 @@ def record_outcome(engine: Engine, *, source: str, delivery_id: str, outcome: st
                   extracted_at=extracted_at, file_hashes=file_hashes)
     with engine.begin() as conn:
         finish_attempt(conn, attempt_id=attempt_id, outcome=outcome, reason=reason, notes=notes or [])
+        if outcome == "REJECTED":  # its report (the reason) is written like any other
+            conn.execute(insert(audit_report_due).values(attempt_id=attempt_id, source=source))
     return attempt_id
 
 
@@ -106,3 +111,35 @@ def audited(engine: Engine, source: str, delivery_id: str, file_hashes: dict, ou
             and_(audit_delivery.c.source == source, audit_delivery.c.delivery_id == delivery_id,
                  audit_delivery.c.outcome.in_(outcomes)))).scalars().all()
     return any((h or {}) == file_hashes for h in rows)
+
+
+def record_attempt_details(conn: Connection, *, attempt_id: str, source: str, rows: list[dict],
+                           validations: list[dict]) -> None:
+    """What the attempt's report is built from (``audit_attempt_row``, ``audit_validation``),
+    and the report marked as due; in the transaction that records the attempt's outcome.
+    ``rows``: quarantine rows (``transforms.validation.quarantine_rows``; their raw values are
+    not kept here); ``validations``: ``transforms.validation.validation_records``."""
+    conn.execute(audit_attempt_row.delete().where(audit_attempt_row.c.attempt_id == attempt_id))
+    if rows:
+        conn.execute(insert(audit_attempt_row), [
+            {"attempt_id": attempt_id, "table_name": r["table_name"], "file_name": r["file_name"],
+             "line_number": r["line_number"], "rules": r["rules"], "reason": r["reason"]} for r in rows])
+    if validations:
+        conn.execute(insert(audit_validation), [{"attempt_id": attempt_id, "seq": i, **v}
+                                                for i, v in enumerate(validations, start=1)])
+    conn.execute(insert(audit_report_due).values(attempt_id=attempt_id, source=source))
+
+
+def reports_due(engine: Engine, source: str | None = None) -> list[str]:
+    """Attempts whose report files are still to be written (oldest first)."""
+    query = select(audit_report_due.c.attempt_id).join(
+        audit_delivery, audit_delivery.c.attempt_id == audit_report_due.c.attempt_id)
+    if source:
+        query = query.where(audit_report_due.c.source == source)
+    with engine.connect() as conn:
+        return list(conn.execute(query.order_by(audit_delivery.c.started_at)).scalars())
+
+
+def report_written(engine: Engine, attempt_id: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(audit_report_due.delete().where(audit_report_due.c.attempt_id == attempt_id))

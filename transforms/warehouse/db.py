@@ -124,10 +124,12 @@ class WarehouseUnavailable(Exception):
     is one line and never carries a password."""
 
 
-def open_warehouse(url: str, embedded_url: str | None = None) -> tuple[Engine, str | None]:
-    """An engine on an existing, reachable warehouse, and a note when the embedded default was
-    created just now. A mistyped path or host must never quietly become a new, empty database
-    that a return is then computed from (issue 12): only ``embedded_url`` is created on first use."""
+def open_warehouse(url: str, embedded_url: str | None = None, *, create: bool = False) -> tuple[Engine, str | None]:
+    """An engine on an existing, reachable warehouse, and a note when one was created just now.
+    A mistyped path or host must never quietly become a new, empty database that a return is
+    then computed from: only ``embedded_url``, or any SQLite file for a command that loads
+    (``create``), is created on first use, and the note says so. An in-memory SQLite warehouse
+    is refused: it would vanish with the command."""
     from sqlalchemy import text
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
@@ -141,15 +143,23 @@ def open_warehouse(url: str, embedded_url: str | None = None) -> tuple[Engine, s
                                    "sqlite:////path/warehouse.sqlite or postgresql+psycopg://user@host/database)") from None
     shown = parsed.render_as_string(hide_password=True)
     note = None
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+    if parsed.get_backend_name() in ("sqlite", "duckdb") and parsed.database in (None, "", ":memory:"):
+        raise WarehouseUnavailable(f"'{shown}' is an in-memory database: everything loaded would vanish when the "
+                                   "command ends (give a file, e.g. sqlite:////path/warehouse.sqlite)")
+    if parsed.get_backend_name() == "sqlite":
         from pathlib import Path
 
         path = Path(parsed.database)
+        if path.is_dir():
+            raise WarehouseUnavailable(f"no warehouse at {path}: it is a folder, not a SQLite file")
         if not path.exists():
-            if url != embedded_url:
+            if url != embedded_url and not create:
                 raise WarehouseUnavailable(f"no warehouse at {path}: the file does not exist (check --warehouse or "
-                                           "YJ_WAREHOUSE_URL; only the embedded default is created on first use)")
-            note = f"created the embedded warehouse at {path} (first use)"
+                                           "YJ_WAREHOUSE_URL; a warehouse is created only by a load)")
+            if not path.parent.is_dir() and url != embedded_url:
+                raise WarehouseUnavailable(f"no warehouse at {path}: the folder {path.parent} does not exist")
+            note = (f"created the embedded warehouse at {path} (first use)" if url == embedded_url
+                    else f"created a new, empty warehouse at {path} for this load")
             path.parent.mkdir(parents=True, exist_ok=True)
     try:
         engine = make_engine(url)
@@ -159,7 +169,11 @@ def open_warehouse(url: str, embedded_url: str | None = None) -> tuple[Engine, s
         raise WarehouseUnavailable(f"'{shown}' names a database driver that is not installed") from None
     except SQLAlchemyError as exc:
         first = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if note:  # nothing may be left behind by a failed first use
+            Path(parsed.database).unlink(missing_ok=True)
         raise WarehouseUnavailable(f"cannot reach the warehouse at {shown}: {_hide_password(first)}") from None
+    except Exception as exc:  # a driver's own error for a malformed URL (a bad port, a bad option)
+        raise WarehouseUnavailable(f"cannot open the warehouse at {shown}: {type(exc).__name__}") from None
     if note:
         ensure_schema(engine)
     return engine, note

@@ -146,6 +146,38 @@ quarantine = Table(
     UniqueConstraint("source", "delivery_id", "table_name", "line_number", name="uq_quarantine_line"),
 )
 
+# What a load attempt's report is built from, kept so that the report, load summary and Data
+# Docs of any attempt (loaded or rejected) can be written again from the warehouse at any time
+# (transforms/reports.py): every failing row, where and why (no values: the raw rows of a loaded
+# delivery stay in ``quarantine``), and each validation's Great Expectations result with the
+# failing values removed.
+audit_attempt_row = Table(
+    "audit_attempt_row", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("attempt_id", String(32), nullable=False, index=True),
+    Column("table_name", Text, nullable=False),
+    Column("file_name", Text, nullable=False),
+    Column("line_number", Integer, nullable=False),
+    Column("rules", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+)
+audit_validation = Table(
+    "audit_validation", metadata,
+    Column("attempt_id", String(32), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("suite", Text, nullable=False),
+    Column("rows_failed", Integer, nullable=False),
+    Column("result", JSON, nullable=False),
+)
+# Attempts whose report files are not written yet: added with the attempt's outcome, removed
+# once its files are on disk. A run writes any report still due (an output disk that was full
+# or read-only when the delivery was published loses nothing).
+audit_report_due = Table(
+    "audit_report_due", metadata,
+    Column("attempt_id", String(32), primary_key=True),
+    Column("source", Text, nullable=False),
+)
+
 # Reference data loaded from the landing folder (sources.md, section 5).
 ref_population = Table(
     "ref_population", metadata,
