@@ -24,9 +24,11 @@ from sqlalchemy import Engine, delete, func, insert, select
 
 from transforms.canonical import load_model
 from transforms.ingest.delivery import file_sha256
-from transforms.ingest.mapping import load_mapping, to_canonical_text, to_canonical_types
+from transforms.ingest.mapping import (
+    UNPARSED_DATE_MARK, load_mapping, rows_not_typed, to_canonical_text, to_canonical_types,
+)
 from transforms.ingest.protocol import ROW_FIELDS_RULE
-from transforms.ingest.readers import MALFORMED_ATTR, csv_chunks, open_csv
+from transforms.ingest.readers import MALFORMED_ATTR, csv_chunks, malformed_reason, open_csv
 from transforms.ingest.report import DeliveryRejected, IngestReport, TableCount
 from transforms.ingest.sources import normalise_name
 from transforms.settings import Settings
@@ -159,14 +161,16 @@ def load_custody_file(path: Path, engine: Engine, now: dt.datetime, settings: Se
         raw = pd.concat(chunks) if chunks else pd.DataFrame(columns=source.headers)
         malformed = {k: v for c in chunks for k, v in c.attrs.get(MALFORMED_ATTR, {}).items()}
         text = to_canonical_text(raw, table, mapping)
-        outcome = run_suite("police_custody.detention", _with_check_columns(text), {"custody_outcomes": list(OUTCOMES)},
+        outcome = run_suite("police_custody.detention", _with_check_columns(text, extract),
+                            {"custody_outcomes": list(OUTCOMES)},
                             pii_columns=frozenset(c.name for c in table.columns if c.pii))
         if outcome.table_failures:
             raise DeliveryRejected(f"{path.name}: " + "; ".join(outcome.table_failures))
         bad = outcome.row_failures
         for line, fields in malformed.items():
-            bad[line] = [RowFailure(ROW_FIELDS_RULE, None, f"the row has {len(fields)} fields but the header has "
-                                                           f"{len(source.headers)} (a delimiter inside unquoted text?)")]
+            bad[line] = [RowFailure(ROW_FIELDS_RULE, None, malformed_reason(len(fields), len(source.headers)))]
+        for line, failures in rows_not_typed(text.loc[~text.index.isin(list(bad))], table).items():
+            bad[line] = [RowFailure(*f) for f in failures]
         read = len(raw)
         held = quarantine_rows(source=SOURCE, delivery_id=path.name, table=TABLE, file_label=path.name,
                                headers={c: c for c in source.headers}, column_letter=source.column_letter, raw=raw,
@@ -228,8 +232,23 @@ def load_custody_file(path: Path, engine: Engine, now: dt.datetime, settings: Se
     return report
 
 
-def _with_check_columns(text: pd.DataFrame) -> pd.DataFrame:
+# The detention's times that must be no later than the file's own extract time.
+_EVENT_TIMES = ("arrest_datetime", "arrival_datetime", "detention_authorised_datetime", "release_datetime")
+
+
+def _with_check_columns(text: pd.DataFrame, extract: dt.datetime) -> pd.DataFrame:
     frame = text.copy()
+    times = [c for c in _EVENT_TIMES if c in frame.columns]
+    if times:
+        # A time after the extract was taken is impossible: a clock or a file-naming error.
+        # ISO text compares as time does; an unreadable time is left to its own rule.
+        cutoff = extract.strftime("%Y-%m-%dT%H:%M:%S")
+        late = pd.Series(False, index=frame.index)
+        for column in times:
+            values = frame[column]
+            readable = values.notna() & ~values.astype(str).str.startswith(UNPARSED_DATE_MARK)
+            late |= readable & (values.astype(str) > cutoff)
+        frame["_not_after_extract"] = ~late.to_numpy()
     if "custody_ref" in frame.columns:
         frame["_key_unique"] = ~frame["custody_ref"].duplicated(keep=False) | frame["custody_ref"].isna()
     if {"date_of_birth", "arrival_datetime"} <= set(frame.columns):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -83,6 +83,9 @@ class SupplierMapping:
     quotechar: str = '"'
     datetime_formats: tuple[str, ...] = ("ISO8601",)
     model: str = "canonical_model.yaml"
+    # Canonical column -> the date formats of that column, where they differ from
+    # ``date_formats`` (a column a spreadsheet rewrote as dd/mm/yyyy beside ISO ones).
+    column_date_formats: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def boolean_text(self) -> tuple[str, str]:
         """How this supplier writes True and False (the first spelling of each)."""
@@ -98,7 +101,8 @@ class SupplierMapping:
 
 _TOP_KEYS = {"supplier": str, "description": str, "format": str, "date_formats": list, "booleans": dict,
              "null_markers": list, "codes": dict, "tables": dict, "workbook": str, "encoding": str,
-             "fallback_encoding": str, "delimiter": str, "quotechar": str, "datetime_formats": list, "model": str}
+             "fallback_encoding": str, "delimiter": str, "quotechar": str, "datetime_formats": list, "model": str,
+             "column_date_formats": dict}
 _REQUIRED = ("supplier", "format", "tables")
 _TABLE_KEYS = {"source": str, "columns": dict, "start_end_column": str, "start_columns": dict, "end_columns": dict}
 _START_END_KEYS = ("start_end_column", "start_columns", "end_columns")
@@ -196,7 +200,20 @@ def parse_mapping(path: Path) -> SupplierMapping:
         workbook=raw.get("workbook"), encoding=raw.get("encoding", "utf-8-sig"),
         fallback_encoding=raw.get("fallback_encoding"), delimiter=DELIMITERS[delimiter], quotechar=quotechar,
         datetime_formats=tuple(str(f) for f in raw.get("datetime_formats") or ["ISO8601"]), model=model_file,
+        column_date_formats=_column_date_formats(path, raw.get("column_date_formats") or {}, model),
     )
+
+
+def _column_date_formats(path, raw: dict, model) -> dict[str, tuple[str, ...]]:
+    columns = {c.name for t in model.values() for c in t.columns if c.type == "date"}
+    formats = {}
+    for column, listed in raw.items():
+        if column not in columns:
+            raise _fail(path, f"key 'column_date_formats.{column}': no date column '{column}' in the model")
+        if not isinstance(listed, list) or not listed or any(not isinstance(f, str) for f in listed):
+            raise _fail(path, f"key 'column_date_formats.{column}' must be a list of date formats")
+        formats[str(column)] = tuple(listed)
+    return formats
 
 
 def _check_start_end(path: Path, name: str, spec: dict, table: Table) -> bool:
@@ -438,7 +455,7 @@ def _to_canonical_text(raw: pd.DataFrame, table: Table, mapping: SupplierMapping
         if header not in raw.columns or (only is not None and col.name not in only):
             continue
         values = raw[header]
-        date_formats = mapping.date_formats
+        date_formats = mapping.column_date_formats.get(col.name, mapping.date_formats)
         if mapping.format != "csv":  # spreadsheet cells may be numbers or dates
             if col.type == "date" and "excel" in date_formats:
                 # Only a number cell is an Excel date serial; the same digits typed as text are not.
@@ -477,6 +494,36 @@ def _to_canonical_text(raw: pd.DataFrame, table: Table, mapping: SupplierMapping
         column[stripped.index] = stripped.astype("object").where(stripped.notna(), None)
         out[col.name] = column
     return pd.DataFrame(out, index=raw.index)
+
+
+TYPE_RULE = "VALUE-TYPE"
+_TYPE_WORDS = {"date": "a date", "datetime": "a date and time", "int": "a whole number", "float": "a number"}
+
+
+def rows_not_typed(text: pd.DataFrame, table: Table, headers: dict[str, str] | None = None) -> dict:
+    """Rows with a value that cannot become its column's type (a date in a format the mapping
+    does not declare that no suite rule caught): row -> [(rule, column, reason)]. The load
+    quarantines them rather than stop on them; the reason never quotes the value."""
+    failures: dict = {}
+    headers = headers or {}
+    for col in table.columns:
+        if col.type not in _TYPE_WORDS or col.name not in text.columns:
+            continue
+        values = text[col.name]
+        present = values.notna()
+        if col.type == "date":
+            parsed = pd.to_datetime(values[present], format="%Y-%m-%d", errors="coerce")
+        elif col.type == "datetime":
+            parsed = pd.to_datetime(values[present], format="%Y-%m-%dT%H:%M:%S", errors="coerce")
+        else:
+            parsed = pd.to_numeric(values[present], errors="coerce")
+            if col.type == "int":
+                parsed = parsed.where(parsed.isna() | (parsed == parsed.round()))
+        for line in parsed.index[parsed.isna().to_numpy()].unique():
+            failures.setdefault(line, []).append(
+                (TYPE_RULE, col.name, f"{headers.get(col.name, col.name)} is not {_TYPE_WORDS[col.type]} in a format "
+                                      "the supplier mapping declares (value not shown)"))
+    return failures
 
 
 def to_canonical_types(text: pd.DataFrame, table: Table) -> pd.DataFrame:

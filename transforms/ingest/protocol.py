@@ -29,8 +29,10 @@ from transforms.canonical import Table, code_lists, load_model
 from transforms.identifiers import upns_valid
 from transforms.ingest.delivery import Delivery, file_sha256
 from transforms.frames import map_distinct
-from transforms.ingest.mapping import to_canonical_text, to_canonical_types
-from transforms.ingest.readers import MALFORMED_ATTR, TableSource, csv_chunks, match_headers, open_csv, read_sheet
+from transforms.ingest.mapping import rows_not_typed, to_canonical_text, to_canonical_types
+from transforms.ingest.readers import (
+    MALFORMED_ATTR, TableSource, csv_chunks, malformed_reason, match_headers, open_csv, read_sheet,
+)
 from transforms.ingest.report import DeliveryRejected, IngestReport, TableCount
 from transforms.settings import Settings
 from transforms.validation import RowFailure, quarantine_rows, run_suite, validation_records
@@ -207,10 +209,11 @@ def _load(source: Source, delivery: Delivery, settings: Settings, engine: Engine
                     raise DeliveryRejected(f"{run.source.file_name}: " + "; ".join(outcome.table_failures))
                 bad = outcome.row_failures
                 for line, fields in raw.attrs.get(MALFORMED_ATTR, {}).items():
-                    # The row's values are shifted: every other failure on it is noise.
-                    bad[line] = [RowFailure(ROW_FIELDS_RULE, None,
-                                            f"the row has {len(fields)} fields but the header has "
-                                            f"{len(run.source.headers)} (a delimiter inside unquoted text?)")]
+                    # The row's values are shifted or cut off: every other failure on it is noise.
+                    bad[line] = [RowFailure(ROW_FIELDS_RULE, None, malformed_reason(len(fields), len(run.source.headers)))]
+                passed = text.loc[~text.index.isin(list(bad))]
+                for line, failures in rows_not_typed(passed, table, headers).items():
+                    bad[line] = [RowFailure(*f) for f in failures]
                 roots = _link_orphans(text, table, bad, quarantined_keys)
                 if len(table.key) == 1 and table.key[0] in text.columns:
                     for line, failures in bad.items():

@@ -129,11 +129,52 @@ def open_csv(path: Path, mapping: SupplierMapping) -> TableSource:
     return TableSource(file_name=path.name, headers=_unique(headers), encoding=encoding, notes=[note] if note else [])
 
 
+def malformed_reason(fields: int, header: int) -> str:
+    """Why a row whose fields do not match the header is quarantined (never its values)."""
+    if fields < header:
+        return (f"the last row has {fields} of the header's {header} fields: the file looks cut off part way "
+                "through it (send the file again)")
+    return f"the row has {fields} fields but the header has {header} (a delimiter inside unquoted text?)"
+
+
 def csv_chunks(path: Path, source: TableSource, mapping: SupplierMapping, chunk_rows: int) -> Iterator[pd.DataFrame]:
     """Chunks of raw text, index = Excel row number. The fast C parser reads well-formed
     files; at the first row it cannot split, the rest is read with Python's csv module, which
     hands rows with more fields than the header back as malformed (``frame.attrs``) instead of
-    stopping: they are quarantined, the other rows load."""
+    stopping: they are quarantined, the other rows load. A last row with fewer fields than the
+    header (a file cut off part way through a row) is malformed too."""
+    short = _short_last_record(path, source, mapping)
+    held = None
+    for chunk in _csv_chunks(path, source, mapping, chunk_rows):
+        if held is not None:
+            yield held
+        held = chunk
+    if held is not None:
+        if short is not None and len(held):
+            held.attrs[MALFORMED_ATTR][held.index.max()] = short
+        yield held
+
+
+def _short_last_record(path: Path, source: TableSource, mapping: SupplierMapping, tail_bytes: int = 65_536):
+    """The file's last record when it has fewer fields than the header (else None), read from
+    the end of the file only."""
+    with open(path, "rb") as f:
+        f.seek(0, 2)
+        size = f.tell()
+        f.seek(max(0, size - tail_bytes))
+        tail = f.read()
+    text = tail.decode(source.encoding, errors="replace")
+    lines = [line for line in text.splitlines() if line.strip(" \t" + mapping.delimiter)]
+    if len(lines) < (1 if size > tail_bytes else 2):  # the header alone: no data row
+        return None
+    try:
+        record = next(csv.reader([lines[-1]], delimiter=mapping.delimiter, quotechar=mapping.quotechar, strict=False))
+    except (csv.Error, StopIteration):
+        return None
+    return record if 0 < len(record) < len(source.headers) else None
+
+
+def _csv_chunks(path: Path, source: TableSource, mapping: SupplierMapping, chunk_rows: int) -> Iterator[pd.DataFrame]:
     headers = source.headers
     # pandas takes a first data row longer than the header as an index column (and drops
     # data); such a file goes straight to the careful reader.
