@@ -15,7 +15,10 @@ from transforms.settings import PROJECT_ROOT
 
 DAGS_FOLDER = PROJECT_ROOT / "dags"
 # Dependency order: loads first, then what reads the core.
-CHAIN = ["case_system_nightly", "police_custody_refresh", "education_nightly", "ccis_weekly",
+# Matching (in the education and CCIS DAGs) before the custody refresh: the refresh scores new
+# detentions with the model the matching run trains, so a first run lists no known child as
+# "not known" (and matching rewrites the latest briefing whenever it runs after a refresh).
+CHAIN = ["case_system_nightly", "education_nightly", "ccis_weekly", "police_custody_refresh",
          "marts_rebuild", "yjb_kpi_quarterly"]
 # DAGs that only trigger others; `yj run` has no need of them.
 TRIGGER_ONLY = ["custody_file_watch"]

@@ -339,12 +339,18 @@ def match_identities(service_id: str | None = None) -> dict:
     """Resolve every source to one person key (decisions from landing/match_review first)."""
     from transforms.matching.run import run_matching
 
+    from transforms.custody.refresh import rewrite_latest_briefing
+
     settings = service_task_settings(service_id)
     with _locked("identity", settings):
         report = run_matching(settings)
     log.info("matching: %s", report.message())
+    # The custody refresh may have run before this matching run (a first run, a refresh due at
+    # the same time): its briefing is written again with the links just made, same names.
+    with _locked("police_custody", settings):
+        briefing = rewrite_latest_briefing(settings)
     return {"summary": report.message(), "counts": report.result.counts, "review_pairs": len(report.result.review),
-            "outputs": [str(report.review_workbook), str(report.summary_file)]}
+            "outputs": [str(report.review_workbook), str(report.summary_file), *map(str, briefing.outputs)]}
 
 
 def raise_education_alerts(service_id: str | None = None) -> dict:

@@ -90,6 +90,22 @@ def refresh_service_custody(settings: Settings, engine: Engine | None = None, no
     engine = engine or make_engine(settings.warehouse_url)
     ensure_schema(engine)
     files = load_new_custody_files(settings, engine, now, folder)
+    return _write_service_outputs(settings, engine, files, started, other_services_children)
+
+
+def rewrite_latest_briefing(settings: Settings, engine: Engine | None = None) -> RefreshReport:
+    """The latest refresh's briefing, triage list and figures written again (same names) with
+    the links of the matching run that has just finished: on a first run, or whenever matching
+    runs after a refresh, a child matching now knows is never left listed as "not known". Loads
+    nothing. (In a partnership the count of other services' children is left out: only the
+    routed refresh knows it.)"""
+    engine = engine or make_engine(settings.warehouse_url)
+    ensure_schema(engine)
+    return _write_service_outputs(settings, engine, [], time.perf_counter(), None)
+
+
+def _write_service_outputs(settings: Settings, engine: Engine, files: list[IngestReport], started: float,
+                           other_services_children: int | None) -> RefreshReport:
     times = _extract_times(engine)
     if not times:
         return RefreshReport(files, None)
