@@ -4,6 +4,7 @@ readable with no network (the CDN styles and scripts replaced by bundled copies,
 columns shown under the column they check, and no failing value anywhere (``scrub_values``)."""
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import re
@@ -19,7 +20,7 @@ from transforms.validation import ValidationOutcome, quiet_gx, scrub_values
 
 log = logging.getLogger(__name__)
 
-RULE_KEY, REASON_KEY = "yj_rule", "yj_reason"  # set on each result's meta for the page only
+RULE_KEY, REASON_KEY, HELPER_KEY = "yj_rule", "yj_reason", "yj_helper"  # set on each result's meta for the page only
 DATA_DOCS_ASSETS = Path(__file__).resolve().parent / "reference" / "data_docs"
 DATA_DOCS_STATIC = "_static"  # beside the source folders in the Data Docs root, shared by every page
 # The rendered page's CDN tags, replaced by the bundled copies (reference/data_docs/SOURCES.md).
@@ -43,6 +44,7 @@ def docs_view(outcome: ValidationOutcome):
             name = config.kwargs.get(key)
             if isinstance(name, str) and name.startswith("_"):
                 config.kwargs[key] = meta.get("column_label") or name.lstrip("_")
+                meta[HELPER_KEY] = True  # a derived check: its "value set" {True} means nothing to a reader
         column = config.kwargs.get("column") or config.kwargs.get("column_A") or "row"
         template = meta.get("reason", config.type).replace(" '{value}'", " (value not shown)")
         try:
@@ -73,10 +75,37 @@ class RuleTableRenderer(ValidationResultsTableContentBlockRenderer):
                           **kwargs)
             meta = (result.expectation_config.meta or {}) if result is not None else {}
             for row in rows:
+                if meta.get(HELPER_KEY) and len(row) > 1:
+                    # Said as what the check means, not as the library's "values must belong to this set: True".
+                    row[1] = f"Derived check: no row may fail it (it fails when {meta.get(REASON_KEY, '')})"
                 row += [meta.get(RULE_KEY, ""), meta.get(REASON_KEY, "")]
             return rows
 
         return row_with_rule
+
+
+_VENDOR_FOOTER = re.compile(r"<footer>.*?</footer>", re.S | re.I)
+_RUN_FIELD = re.compile(r'(>Run (Name|Time)</div></td><td[^>]*><div class="show-scrollbars">)__none__(</div>)')
+
+
+def _when(moment) -> str:
+    """A validation time as a reader in England reads it (stored in UTC; SQLite returns it naive)."""
+    if moment is None:
+        return ""
+    from zoneinfo import ZoneInfo
+
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return f"{aware.astimezone(ZoneInfo('Europe/London')):%d/%m/%Y %H:%M:%S} (Europe/London)"
+
+
+def page_without_leftovers(html: str, validated_at, attempt: str | None) -> str:
+    """No vendor newsletter footer, and the validation's time and attempt where the library
+    shows "__none__" (the suites are run directly, not through a checkpoint with a run id)."""
+    html = _VENDOR_FOOTER.sub("", html)
+    shown = {"Time": _when(validated_at),
+             "Name": f"load attempt {attempt}" if attempt else ""}
+    html = _RUN_FIELD.sub(lambda m: m.group(1) + html_escape(shown[m.group(2)] or "not recorded") + m.group(3), html)
+    return html.replace(" / __none__</li>", f" / {html_escape(shown['Name'] or 'not recorded')}</li>")
 
 
 def offline_page(html: str, static: str) -> str:
@@ -128,7 +157,8 @@ def build_data_docs(outcomes: list[ValidationOutcome], folder: Path, title: str,
             continue
         page = f"{i:02d}_{outcome.suite}.html"
         try:
-            rendered = offline_page(view.render(renderer.render(docs_view(outcome))), static)
+            rendered = page_without_leftovers(offline_page(view.render(renderer.render(docs_view(outcome))), static),
+                                              validated_at, folder.name)
         except Exception as exc:  # the data is loaded by now: a page that cannot be drawn must not undo that
             log.error("Data Docs page for %s could not be rendered: %s", outcome.suite, type(exc).__name__)
             rendered = (f"<!doctype html><meta charset='utf-8'><p>The validation page for {html_escape(outcome.suite)} "
@@ -146,9 +176,45 @@ def build_data_docs(outcomes: list[ValidationOutcome], folder: Path, title: str,
         "<!doctype html><html><head><meta charset='utf-8'><title>" + html_escape(title) + "</title>"
         f"<link rel='stylesheet' href='{static}/bootstrap.min.css'>"
         "<style>body{margin:2em}td,th{padding:4px 10px;border-bottom:1px solid #ddd}</style>"
-        "</head><body><h1>" + html_escape(title) + "</h1><p>Great Expectations validation results. Failing values "
-        "are never shown here; the quarantine report names the rows.</p><table class='table table-sm'><tr><th>Suite</th>"
+        "</head><body><h1>" + html_escape(title) + "</h1><p>Great Expectations validation results"
+        + (f", validated {_when(validated_at)}" if validated_at else "")
+        + ". Failing values are never shown here; the quarantine report names the rows. "
+        + (f"<a href='{os.path.relpath(docs_root / 'index.html', folder)}'>Every delivery</a>" if docs_root else "")
+        + "</p><table class='table table-sm'><tr><th>Suite</th>"
         "<th>Result</th><th>Expectations met</th><th>Rows quarantined</th><th>Rules failed</th></tr>"
         + "".join(links) + "</table></body></html>",
         encoding="utf-8")
+    if docs_root:
+        write_docs_home(docs_root)
     return index
+
+
+_TITLE = re.compile(r"<title>(.*?)</title>", re.S)
+
+
+def write_docs_home(docs_root: Path) -> Path:
+    """One index across every source and delivery: each attempt's validation index
+    (``<source>/<delivery>/<attempt>/index.html``), newest first, written beside and renamed
+    into place."""
+    entries = []
+    for index in docs_root.glob("*/*/*/index.html"):
+        head = index.read_text(encoding="utf-8", errors="replace")[:2000]
+        title = _TITLE.search(head)
+        source, delivery, attempt = index.relative_to(docs_root).parts[:3]
+        entries.append((index.stat().st_mtime, source, delivery, attempt, title.group(1) if title else delivery))
+    rows = "".join(
+        f"<tr><td>{html_escape(source)}</td><td><a href='{html_escape(f'{source}/{delivery}/{attempt}/index.html')}'>"
+        f"{html_escape(delivery)}</a></td><td>{html_escape(attempt)}</td>"
+        f"<td>{dt.datetime.fromtimestamp(mtime):%Y-%m-%d %H:%M}</td></tr>"
+        for mtime, source, delivery, attempt, _ in sorted(entries, reverse=True))
+    home = docs_root / "index.html"
+    partial = docs_root / f".index.html.{os.getpid()}"
+    partial.write_text(
+        "<!doctype html><html><head><meta charset='utf-8'><title>Data Docs: every delivery</title>"
+        f"<link rel='stylesheet' href='{DATA_DOCS_STATIC}/bootstrap.min.css'>"
+        "<style>body{margin:2em}td,th{padding:4px 10px;border-bottom:1px solid #ddd}</style></head><body>"
+        "<h1>Data Docs: every delivery</h1><p>The validation of every load attempt, newest first.</p>"
+        "<table class='table table-sm'><tr><th>Source</th><th>Delivery</th><th>Attempt</th><th>Written</th></tr>"
+        + rows + "</table></body></html>", encoding="utf-8")
+    os.replace(partial, home)
+    return home

@@ -111,3 +111,26 @@ def test_offline_page_replaces_every_cdn_tag_and_keeps_the_content():
     assert not [u for u in _fetched(page) if u.startswith("http")]
     assert "favicon" not in page and "content kept" in page and 'href="index.html"' in page
     assert page.index("_static/jquery.min.js") < page.index("</head>")
+
+
+def test_pages_say_what_helper_checks_mean_when_they_ran_and_carry_no_vendor_footer(docs):
+    for case, folder in docs.items():
+        for page in sorted(folder.glob("[0-9]*.html")):
+            html = page.read_text(encoding="utf-8")
+            text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+            assert "values must belong to this set: True" not in text, (case, page.name)
+            assert "newsletter" not in html.lower(), (case, page.name)
+            assert "__none__" not in text, (case, page.name)
+            assert re.search(r"Run Time \d\d/\d\d/\d{4} \d\d:\d\d:\d\d \(Europe/London\)", text), (case, page.name)
+            if "_key_unique" in (EXPECTATIONS_DIR / f"{page.stem.split('_', 1)[1]}.json").read_text():
+                assert "Derived check: no row may fail it" in text, (case, page.name)
+
+
+def test_one_index_lists_every_source_and_delivery(docs):
+    roots = {folder.parents[2] for folder in docs.values()}
+    for root in roots:
+        home = (root / "index.html").read_text(encoding="utf-8")
+        for index in root.glob("*/*/*/index.html"):
+            source, delivery, attempt = index.relative_to(root).parts[:3]
+            assert f"{source}/{delivery}/{attempt}/index.html" in home
+            assert "Every delivery" in index.read_text(encoding="utf-8")
