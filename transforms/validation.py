@@ -255,13 +255,19 @@ def quarantine_rows(*, source: str, delivery_id: str, table: str, file_label: st
     """Rows for the quarantine table: where (file, Excel row, column letter and header), which
     rules, why in plain words, and the raw record so nothing is lost."""
     rows = []
+    # Every failing row's raw values in one selection (a row at a time costs a frame lookup each).
+    held = raw[raw.index.isin(list(bad))]
+    held = held[~held.index.duplicated()]
+    records = dict(zip(held.index, held.astype(object).where(held.notna(), None).to_dict("records")))
+    wheres: dict[str | None, str] = {}
     for line, failures in sorted(bad.items()):
         parts = []
         for f in failures:
-            header = headers.get(f.column, f.column) if f.column else ""
-            where = f"column {column_letter(header)} ({header})" if header else "row"
-            parts.append(f"{where}: {f.reason} [{f.rule}]")
-        record = {k: (None if v is None or (isinstance(v, float) and v != v) else str(v)) for k, v in raw.loc[line].items()}
+            if f.column not in wheres:
+                header = headers.get(f.column, f.column) if f.column else ""
+                wheres[f.column] = f"column {column_letter(header)} ({header})" if header else "row"
+            parts.append(f"{wheres[f.column]}: {f.reason} [{f.rule}]")
+        record = {k: (None if v is None else str(v)) for k, v in records.get(line, {}).items()}
         if malformed and line in malformed:
             record = {"_fields": list(malformed[line])}  # every field as sent: nothing is lost
         rows.append({"source": source, "delivery_id": delivery_id, "table_name": table, "file_name": file_label,

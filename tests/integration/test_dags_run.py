@@ -96,3 +96,25 @@ def test_yj_run_runs_the_whole_chain_and_lists_outputs(tmp_path, sample_dir, air
     children = core_snapshot(f"sqlite:///{tmp_path / 'wh.sqlite'}")["child"]
     for surname in children["last_name"].head(50):
         assert f" {surname} " not in out.stdout and f" {surname} " not in out.stderr
+
+
+def test_education_dag_takes_a_backlog_of_snapshots_in_order(airflow_db, yj_env, tmp_path):
+    """Two nights' snapshots in one transfer: the DAG's load takes both, oldest first, and says so."""
+    import shutil
+
+    from yj_airflow.runner import run_dag
+
+    assert run_dag(_dags()["case_system_nightly"])["ok"]
+    education = tmp_path / "landing" / "education"
+    newest = sorted(education.iterdir())[-1]
+    shutil.copytree(newest, education / "20261119")
+    result = run_dag(_dags()["education_nightly"])
+    assert result["ok"], result
+    [summary] = [t["result"] for task_id, t in result["tasks"].items() if task_id.endswith("load_education_snapshot")
+                 and isinstance(t["result"], dict)] or [None]
+    assert summary is not None, result["tasks"].keys()
+    assert [line.split(":")[1].split()[0] for line in summary["taken"]] == ["education-20261119", "education-20261120"]
+    deliveries, _, live = audit_rows(yj_env["YJ_WAREHOUSE_URL"])
+    loaded = deliveries[deliveries["delivery_id"].str.startswith("education-")].set_index("delivery_id")["outcome"]
+    assert loaded.to_dict() == {"education-20261119": "LOADED", "education-20261120": "LOADED"}
+    assert live["education"] == "education-20261120"

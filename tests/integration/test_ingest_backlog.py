@@ -75,15 +75,18 @@ def _live(settings, source: str) -> str:
     return live
 
 
-@pytest.fixture
-def backlog(tmp_path, sample_dir):
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def backlog(request, tmp_path, sample_dir):
     landing = tmp_path / "landing"
     shutil.copytree(sample_dir / "landing", landing)
     _education_snapshot(landing, "20261106", drop_pupils=20)
     _education_snapshot(landing, "20261113", drop_pupils=10)
     _ccis_file(landing, "20261113")
     _older_case_delivery(landing, "corepl-20261113", "2026-11-13T01:30:00")
-    return settings_for(tmp_path, landing)
+    settings = settings_for(tmp_path, landing)
+    if request.param == "postgresql":
+        settings = settings.with_overrides(warehouse_url=request.getfixturevalue("postgres_url"))
+    return settings
 
 
 def test_a_backlog_is_taken_in_extract_order_with_every_delivery_audited(backlog):

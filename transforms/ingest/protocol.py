@@ -216,8 +216,9 @@ def _load(source: Source, delivery: Delivery, settings: Settings, engine: Engine
                     bad[line] = [RowFailure(*f) for f in failures]
                 roots = _link_orphans(text, table, bad, quarantined_keys)
                 if len(table.key) == 1 and table.key[0] in text.columns:
+                    keys = _first_values(text, table.key[0], bad)
                     for line, failures in bad.items():
-                        key = _cell(text, line, table.key[0])
+                        key = keys.get(line)
                         if isinstance(key, str):
                             quarantined_keys.setdefault(name, {})[key] = (
                                 roots.get(line) or _root_cause(run.source.file_name, line, failures))
@@ -280,8 +281,9 @@ def _link_orphans(text: pd.DataFrame, table: Table, bad: dict, quarantined_keys:
         held = quarantined_keys.get(parent)
         if not held or fk not in text.columns:
             continue
+        references = _first_values(text, fk, bad)
         for line, failures in bad.items():
-            root = held.get(_cell(text, line, fk))
+            root = held.get(references.get(line))
             if root and any(f.column == fk for f in failures):
                 failures.append(RowFailure("ORPHAN", fk, f"its {parent} row is quarantined; the root cause is {root}; "
                                                          "fix that row first"))
@@ -295,6 +297,14 @@ def _root_cause(file_name: str, line, failures: list[RowFailure]) -> str:
     rules = ",".join(sorted({f.rule for f in failures}))
     first = next((f.reason for f in failures if f.rule != "ORPHAN"), failures[0].reason)
     return f"{file_name} row {line} [{rules}]: {first[:160]}"
+
+
+def _first_values(text: pd.DataFrame, column: str, lines) -> dict:
+    """Each listed row's value of ``column``, in one selection (a row holding START and END has
+    two records sharing their key columns: the first is taken)."""
+    values = text.loc[text.index.isin(list(lines)), column]
+    values = values[~values.index.duplicated()]
+    return dict(zip(values.index, values.tolist()))
 
 
 def _cell(text: pd.DataFrame, line, column: str):
