@@ -181,6 +181,11 @@ def _bounded_duckdb():
             connection.close()
 
 
+def _for_model(frame: pd.DataFrame) -> pd.DataFrame:
+    """The columns the model compares: the values as recorded stay in pandas, for the reviewer."""
+    return frame.drop(columns=["source_dataset", *[c for c in frame.columns if c.startswith("recorded_")]])
+
+
 def train_and_predict(case: pd.DataFrame, others: pd.DataFrame, proven: pd.DataFrame,
                       lowest_probability: float, seed: int = 20261122, review_from: float = 0.0) -> tuple[pd.DataFrame, dict]:
     """Score every plausible (case child, other record) pair.
@@ -198,8 +203,8 @@ def train_and_predict(case: pd.DataFrame, others: pd.DataFrame, proven: pd.DataF
     # Two inputs for Splink: the case system on the left, every other source on the right.
     others = others.assign(unique_id=others["source_dataset"] + "|" + others["unique_id"])
     with _bounded_duckdb() as db:
-        left = db.register(case.drop(columns="source_dataset"), dataset_display_name="case_system")
-        right = db.register(others.drop(columns="source_dataset"), dataset_display_name="other_sources")
+        left = db.register(_for_model(case), dataset_display_name="case_system")
+        right = db.register(_for_model(others), dataset_display_name="other_sources")
         linker = Linker([left, right], settings(), log_level=logging.WARNING)
         linker.training.estimate_probability_two_random_records_match(
             [block_on("forename", "surname", "dob")], recall=0.7)
@@ -221,8 +226,8 @@ def score_with_model(case: pd.DataFrame, others: pd.DataFrame, model: dict, lowe
 
     others = others.assign(unique_id=others["source_dataset"] + "|" + others["unique_id"])
     with _bounded_duckdb() as db:
-        left = db.register(case.drop(columns="source_dataset"), dataset_display_name="case_system")
-        right = db.register(others.drop(columns="source_dataset"), dataset_display_name="other_sources")
+        left = db.register(_for_model(case), dataset_display_name="case_system")
+        right = db.register(_for_model(others), dataset_display_name="other_sources")
         linker = Linker([left, right], model, log_level=logging.WARNING)
         predictions = linker.inference.predict(threshold_match_probability=lowest_probability)
         return _tidy(_pairs_that_matter(predictions, review_from), model)

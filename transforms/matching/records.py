@@ -30,9 +30,12 @@ SOURCES = {
     "custody": {"table": "core_custody_detention", "id": "custody_ref", "forename": "forenames",
                 "surname": "surname", "postcode": "postcode", "sex": "sex", "pnc_id": "pnc_id"},
 }
+# Each value as its system recorded it, for the reviewer (the workbook shows "Yusuf Singh", not
+# the folded "YUSUF" the model compares); never given to the model.
+RECORDED = ["recorded_forename", "recorded_surname", "recorded_postcode", "recorded_upn", "recorded_pnc_id"]
 COLUMNS = ["unique_id", "source_dataset", "forename", "surname", "forename_group", "given_names", "given_groups",
            "family_names", "name_markers", "forename_initial", "surname_initial", "dob", "postcode",
-           "postcode_district", "sex", "upn", "upn_valid", "former_upn", "pnc_id", "pnc_valid"]
+           "postcode_district", "sex", "upn", "upn_valid", "former_upn", "pnc_id", "pnc_valid", *RECORDED]
 
 
 @lru_cache(maxsize=1)
@@ -99,6 +102,9 @@ def standardise(frame: pd.DataFrame, source: str, columns: dict[str, str]) -> pd
         out[key] = [canonical(v) if isinstance(v, str) else None for v in values.tolist()]
     out["upn_valid"] = upns_valid(out["upn"])
     out["pnc_valid"] = [pnc_is_valid(p) for p in out["pnc_id"]]
+    for key in ("forename", "surname", "postcode", "upn", "pnc_id"):
+        values = frame[columns[key]] if key in columns else pd.Series(None, index=frame.index)
+        out[f"recorded_{key}"] = [v.strip() if isinstance(v, str) and v.strip() else None for v in values.tolist()]
     lists = ["given_names", "given_groups", "family_names"]
     plain = [c for c in out.columns if c not in lists]
     out[plain] = out[plain].astype(object).where(out[plain].notna(), None)

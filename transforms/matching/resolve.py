@@ -17,7 +17,8 @@ Rules that keep the automatic links safe (each sends the pair to review with its
   even below the review threshold;
 - a common name with the same date of birth and postcodes in different districts is never
   linked automatically (unrelated children share common names);
-- a record with two plausible children goes to the review list rather than to either.
+- a record with two plausible children goes to the review list rather than to either, with
+  every plausible child beside it.
 """
 from __future__ import annotations
 
@@ -59,6 +60,8 @@ WHY_SURNAME_CHANGE = "Surname differs; forename, date of birth{address} agree (a
 WHY_COMMON_NAME = ("Common name and date of birth agree but the postcodes are in different districts "
                    "(unrelated children share common names)")
 WHY_BELOW_LINK = "Score between the review and link thresholds"
+WHY_NO_FORENAME = "A forename is missing on one or both records: the names cannot confirm the match"
+WHY_SWAPPED = "Forename and surname swapped between the two systems; score below the link threshold"
 WHY_RIVALS = "More than one child is a plausible match"
 
 
@@ -149,13 +152,15 @@ def why_review(gamma_forename: int, gamma_surname: int, gamma_dob: int, gamma_po
     Names first: a reviewer needs to know what disagrees, not only that the score is middling."""
     swapped = gamma_forename == FORENAME_SWAPPED and gamma_surname == SURNAME_SWAPPED
     forenames_agree = gamma_forename in FORENAMES_AGREE or swapped
+    if gamma_forename == NAME_MISSING:
+        return WHY_NO_FORENAME
     if not forenames_agree:
         return WHY_TWIN if gamma_surname in SURNAMES_AGREE else WHY_FORENAMES
     if gamma_surname == SURNAMES_DIFFER and gamma_dob == DOB_SAME:
         address = " and address" if gamma_postcode > POSTCODE_DIFFERENT_DISTRICT else ""
         return WHY_SURNAME_CHANGE.format(address=address)
     if probability < link_threshold:
-        return WHY_BELOW_LINK
+        return WHY_SWAPPED if swapped else WHY_BELOW_LINK
     if common_name and gamma_postcode == POSTCODE_DIFFERENT_DISTRICT and gamma_surname != SURNAME_SWAPPED:
         return WHY_COMMON_NAME
     return None
@@ -243,11 +248,33 @@ def _settle(candidates: pd.DataFrame, linked: pd.DataFrame, common: set, record_
                 "match_probability": row.match_probability, "match_weight": row.match_weight, "reasons": row.reasons}
         if why:
             review.append({**pair, "why_review": why})
+            if n_rivals > 1:
+                review.extend(_rivals_of(candidates, row, child_has, common, record_name, thresholds))
             continue
         auto.append({**pair, "method": "probabilistic"})
         if row.source in ONE_RECORD_PER_CHILD:
             child_has.add((row.source, row.child_id))
     return pd.DataFrame(auto, columns=linked.columns), review
+
+
+def _rivals_of(candidates: pd.DataFrame, best, child_has: set, common: set, record_name: dict,
+               thresholds: Thresholds) -> list[dict]:
+    """Every other plausible child for the record of ``best`` (a pair going to review), each
+    with the reason that applies to it (a middling score says less than "a rival"): a reviewer
+    chooses between them side by side."""
+    record = (best.source, best.record_id)
+    rows = candidates[(candidates["source"] == best.source) & (candidates["record_id"] == best.record_id)
+                      & (candidates["child_id"] != best.child_id) & (candidates["match_probability"] >= thresholds.review)]
+    out = []
+    for row in rows.itertuples(index=False):
+        if row.source in ONE_RECORD_PER_CHILD and (row.source, row.child_id) in child_has:
+            continue
+        why = why_review(row.gamma_forename, row.gamma_surname, row.gamma_dob, row.gamma_postcode,
+                         row.match_probability, record_name.get(record) in common, thresholds.link)
+        out.append({"source": row.source, "record_id": row.record_id, "child_id": row.child_id,
+                    "match_probability": row.match_probability, "match_weight": row.match_weight,
+                    "reasons": row.reasons, "why_review": WHY_RIVALS if why in (None, WHY_BELOW_LINK) else why})
+    return out
 
 
 def _ccis_via_linked_pupils(people: dict[str, pd.DataFrame], linked: pd.DataFrame, said_not: set) -> pd.DataFrame:
