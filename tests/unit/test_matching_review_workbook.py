@@ -8,7 +8,7 @@ import datetime as dt
 import pandas as pd
 from openpyxl import load_workbook
 
-from transforms.matching.model import FORENAME_LEVELS, SURNAME_LEVELS, gamma_of
+from transforms.matching.model import FORENAME_LEVELS, FORENAME_SWAPPED, SURNAME_LEVELS, SURNAME_SWAPPED, gamma_of
 from transforms.matching.records import CASE_COLUMNS, SOURCES, standardise
 from transforms.matching.resolve import (
     WHY_NO_FORENAME, WHY_RIVALS, WHY_SWAPPED, Thresholds, _settle, why_review,
@@ -40,7 +40,7 @@ def _pair(record, child, p, why):
 
 def test_neither_side_with_a_forename_is_not_called_a_twin_and_a_swap_gets_its_own_reason():
     assert why_review(-1, SAME_SURNAME, 4, 2, 0.95, False, 0.99) == WHY_NO_FORENAME
-    swapped_f, swapped_s = gamma_of(FORENAME_LEVELS, FORENAME_LEVELS[3]), gamma_of(SURNAME_LEVELS, SURNAME_LEVELS[3])
+    swapped_f, swapped_s = FORENAME_SWAPPED, SURNAME_SWAPPED
     assert why_review(swapped_f, swapped_s, 4, 2, 0.95, False, 0.99) == WHY_SWAPPED
 
 
