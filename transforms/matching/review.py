@@ -44,7 +44,7 @@ SIDES = (("Case system", "case"), ("Other record", "other"))
 PERSON_FIELDS = ("id", "forenames", "surname", "date of birth", "sex", "postcode", "identifiers")
 # Widths (Excel character units) that fit the printed columns on an A4 landscape page at a
 # readable size; long text wraps within its column instead of widening the page.
-WIDTHS = {"Group": 6, "Source": 9, "Why review": 22, "Score": 7, "case: id": 10, "case: forenames": 11,
+WIDTHS = {"Group": 6, "Source": 9, "Why review": 22, "Score": 8, "case: id": 10, "case: forenames": 11,
           "case: surname": 11, "case: date of birth": 10.5, "case: sex": 4.5, "case: postcode": 9, "case: identifiers": 14,
           "other: id": 14, "other: forenames": 11, "other: surname": 11, "other: date of birth": 10.5, "other: sex": 4.5,
           "other: postcode": 9, "other: identifiers": 14, "Decision": 12, "Reviewer": 10, "Date decided": 10,
@@ -213,7 +213,8 @@ LINE_HEIGHT = 15  # points per line of 11-point text
 def _lines(values, widths) -> int:
     """How many lines the tallest wrapped cell of a row takes (Excel's width unit is about one
     character of the default font)."""
-    return max([1] + [len(textwrap.wrap(str(v), max(int(w) - 1, 1))) for v, w in zip(values, widths) if v is not None])
+    # A width unit holds about 1.2 characters of ordinary text (it is the widest digit's width).
+    return max([1] + [len(textwrap.wrap(str(v), max(int(w * 1.2) - 1, 1))) for v, w in zip(values, widths) if v is not None])
 
 
 def _lay_out(ws, frame: pd.DataFrame, flagged: list[bool]) -> None:
