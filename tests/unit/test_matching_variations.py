@@ -167,3 +167,23 @@ def test_namesake_trap_two_children_with_one_name_and_date_of_birth_need_an_addr
     home["match_probability"] = [0.9999 if c == "C1" else 0.5 for c in home["child_id"]]
     auto, review = _settle(home[home["match_probability"] >= 0.8], linked, set(), {}, Thresholds())
     assert auto["child_id"].tolist() == ["C1"] and not review
+
+
+def test_traps_through_decide_the_rules_find_the_namesake_and_the_twin_themselves():
+    from transforms.matching.resolve import decide
+
+    no_decisions = pd.DataFrame(columns=["source", "record_id", "child_id", "decision", "reviewer"])
+    case = standardise(pd.concat([_child("Oliver", "Smith", postcode="LE4 6AB", child_id="C1"),
+                                  _child("Oliver", "Smith", postcode="LE11 3TU", child_id="C2"),
+                                  _child("Amy", "Shaw", dob="2011-05-06", child_id="C3")]), "case_system", CASE_COLUMNS)
+    pupils = standardise(_pupil("Anna", "Shaw", dob="2011-05-06", upn="A100000000002"), "education", SOURCES["education"])
+    detentions = standardise(pd.concat([_detention("OLIVER", "SMITH", postcode=None, ref="D1"),
+                                        _detention("A", "SHAW", dob="2011-05-06", ref="D2")]), "custody", SOURCES["custody"])
+    people = {"case_system": case, "education": pupils, "custody": detentions, "ccis": pupils.iloc[0:0]}
+    levels = comparison_levels_of(case, detentions)
+    plausible = levels[(levels["gamma_surname"] == sur(0)) & (levels["gamma_dob"] == dob(0))]
+    scored = plausible.assign(match_probability=0.9999, match_weight=20.0, reasons="r")
+    links, review = decide(people, scored, no_decisions, Thresholds())
+    assert links.empty
+    assert set(review.loc[review["record_id"] == "D1", "child_id"]) == {"C1", "C2"}
+    assert review.loc[review["record_id"] == "D2", "why_review"].tolist() == [WHY_INITIAL_TWIN]

@@ -194,19 +194,6 @@ def namesakes(people: dict[str, pd.DataFrame]) -> set[tuple[str, str, str]]:
     return keys
 
 
-def _namesake(candidates: pd.DataFrame, people: dict[str, pd.DataFrame], keys: set) -> pd.Series:
-    """For each candidate pair: either record's (forename, surname, date of birth) is a namesake's."""
-    if candidates.empty or not keys:
-        return pd.Series(False, index=candidates.index)
-    key = {}
-    for source, frame in people.items():
-        for r, f, n, d in zip(frame["unique_id"], frame["forename"], frame["surname"], frame["dob"]):
-            key[(source, r)] = (f, n, d)
-    return pd.Series([key.get((CASE_SYSTEM, c)) in keys or key.get((s, r)) in keys
-                      for s, r, c in zip(candidates["source"], candidates["record_id"], candidates["child_id"])],
-                     index=candidates.index)
-
-
 def initial_twins(people: dict[str, pd.DataFrame]) -> set[tuple[str, str, str]]:
     """(initial, surname, date of birth) shared by two different full forenames anywhere in the
     sources: a twin or a sibling whose initial alone cannot say which child a record is."""
@@ -220,19 +207,16 @@ def initial_twins(people: dict[str, pd.DataFrame]) -> set[tuple[str, str, str]]:
     return set(counts[counts > 1].index)
 
 
-def _twin_risk(candidates: pd.DataFrame, people: dict[str, pd.DataFrame], keys: set) -> pd.Series:
-    """For each candidate pair: either record's (initial, surname, date of birth) is in ``keys``."""
+def _either_record_in(candidates: pd.DataFrame, people: dict[str, pd.DataFrame], keys: set, key_of) -> pd.Series:
+    """For each candidate pair: whether the child's or the record's key (``key_of(forename,
+    surname, dob)``) is in ``keys`` (a namesake's name, an initial twins share)."""
     if candidates.empty or not keys:
         return pd.Series(False, index=candidates.index)
-    key = {}
-    for source, frame in people.items():
-        for r, f, n, d in zip(frame["unique_id"], frame["forename"], frame["surname"], frame["dob"]):
-            key[(source, r)] = (f[0] if isinstance(f, str) and f else None, n, d)
+    key = {(source, r): key_of(f, n, d) for source, frame in people.items()
+           for r, f, n, d in zip(frame["unique_id"], frame["forename"], frame["surname"], frame["dob"])}
     return pd.Series([key.get((CASE_SYSTEM, c)) in keys or key.get((s, r)) in keys
                       for s, r, c in zip(candidates["source"], candidates["record_id"], candidates["child_id"])],
                      index=candidates.index)
-
-
 
 
 def decide(people: dict[str, pd.DataFrame], scored: pd.DataFrame, decisions: pd.DataFrame,
@@ -266,8 +250,9 @@ def decide(people: dict[str, pd.DataFrame], scored: pd.DataFrame, decisions: pd.
     taken_records = set(zip(linked["source"], linked["record_id"]))
     candidates = _rows(candidates, [(s, r) not in taken_records for s, r in zip(candidates["source"], candidates["record_id"])])
     common = common_full_name(people)
-    candidates["twin_risk"] = _twin_risk(candidates, people, initial_twins(people))
-    candidates["namesake"] = _namesake(candidates, people, namesakes(people))
+    candidates["twin_risk"] = _either_record_in(candidates, people, initial_twins(people),
+                                                lambda f, n, d: (f[0] if isinstance(f, str) and f else None, n, d))
+    candidates["namesake"] = _either_record_in(candidates, people, namesakes(people), lambda f, n, d: (f, n, d))
     record_name = {(s, r): (f, n) for src, frame in people.items() if src != CASE_SYSTEM
                    for s, r, f, n in zip([src] * len(frame), frame["unique_id"], frame["forename"], frame["surname"])}
     # Pupils and detentions first, CCIS records second: a CCIS record carries a UPN but no
