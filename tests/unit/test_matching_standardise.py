@@ -193,6 +193,7 @@ def test_quality_counts_review_finds_relatives_and_only_loaded_records():
     assert q.relatives_merged == {"twin": 1} and not q.meets_targets()
     assert q.case_children == 2 and q.review_children == 1
     verdicts = q.verdicts()
-    assert verdicts == {"precision": False, "recall": False, "recall_after_review": True, "review_share": False, "no_twin": False}
+    assert verdicts == {"precision": False, "recall": False, "recall_after_review": True, "review_share": False, "no_twin": False,
+                        "no_namesake": True}
     lines = "\n".join(q.lines())
     assert "0.5000  FAIL" in lines and "1.0000  PASS" in lines and "50.0% of 2  FAIL" in lines
