@@ -20,3 +20,4 @@ def test_independent_set_meets_the_matching_targets(tmp_path):
     assert q.recall_after_review >= TARGETS["recall_after_review"], q.lines()
     assert q.review_share <= TARGETS["review_share"], q.lines()
     assert not q.relatives_merged.get("twin"), q.lines()
+    assert not q.relatives_merged.get("lookalike"), q.lines()  # no namesake linked

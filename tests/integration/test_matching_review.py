@@ -3,6 +3,8 @@ workbook the pipeline wrote, are imported, override the model, and survive a rel
 case system and every later matching run."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
@@ -11,9 +13,9 @@ from sqlalchemy import func, select
 from tests.conftest import copy_landing, make_settings
 from tests.integration.helpers import derive_delivery
 from transforms.ingest.sources import load_case_system
-from transforms.ingest.sources import load_education
-from transforms.matching.review import BadReviewWorkbook, HEADER_FIRST_CELL, write_review_workbook
-from transforms.matching.run import run_matching
+from transforms.ingest.sources import load_ccis, load_education
+from transforms.matching.review import HEADER_FIRST_CELL, write_review_workbook
+from transforms.matching.run import review_workbook_path, run_matching
 from transforms.sample import defects
 from transforms.warehouse.db import make_engine
 from transforms.warehouse.schema import match_decision
@@ -88,20 +90,59 @@ def test_reviewer_decisions_survive_reloads_and_override_the_model(sample_dir, t
         assert conn.execute(select(func.count()).select_from(match_decision)).scalar_one() == 2  # re-import adds nothing
 
 
-def test_a_decision_the_pipeline_cannot_read_stops_the_import_without_personal_details(sample_dir, tmp_path):
+def test_a_decision_typo_is_flagged_on_its_row_while_every_other_decision_is_applied(sample_dir, tmp_path, caplog):
     landing = copy_landing(sample_dir, tmp_path / "landing")
     settings = make_settings(tmp_path, landing)
     load_case_system(settings)
     load_education(settings)
     first = run_matching(settings)
-    pupil = first.result.links[first.result.links["source"] == "education"].iloc[0]
-    review = pd.DataFrame([{"source": "education", "record_id": pupil["record_id"], "child_id": pupil["child_id"],
-                            "match_probability": 0.9, "match_weight": 4.0, "reasons": "r", "why_review": "w"}])
+    pupils = first.result.links[first.result.links["source"] == "education"]
+    typo, fine = pupils.iloc[0], pupils.iloc[1]
+    review = pd.DataFrame([{"source": "education", "record_id": p["record_id"], "child_id": p["child_id"],
+                            "match_probability": 0.9, "match_weight": 4.0, "reasons": "r", "why_review": "w"}
+                           for p in (typo, fine)])
     book = write_review_workbook(review, first.result.people, landing / "match_review" / "batch.xlsx",
                                  pd.Timestamp("2026-11-21 09:00").to_pydatetime())
-    _fill_decisions(book, {f"education|{pupil['record_id']}|{pupil['child_id']}": "probably"})
-    with pytest.raises(BadReviewWorkbook) as caught:
-        run_matching(settings)
-    message = str(caught.value)
-    assert "rows 5 have a Decision other than 'Same child' or 'Not the same'" in message
-    assert pupil["record_id"] not in message
+    typo_ref = f"education|{typo['record_id']}|{typo['child_id']}"
+    _fill_decisions(book, {typo_ref: "probably", f"education|{fine['record_id']}|{fine['child_id']}": "Not the same"})
+
+    with caplog.at_level("WARNING"):
+        second = run_matching(settings)
+    assert second.decisions_imported == 1 and second.decisions_unreadable == 1
+    links = _links(make_engine(settings.warehouse_url))
+    assert links.loc[("education", fine["record_id"]), "method"] == "unlinked"  # the readable decision applied
+    assert links.loc[("education", typo["record_id"]), "child_id"] == typo["child_id"]  # the typo changed nothing
+    # The log names the file and row, never the pair.
+    assert "batch.xlsx row" in caplog.text and typo["record_id"] not in caplog.text
+    # The new workbook shows the pair again, the problem on its own row.
+    ws = load_workbook(second.review_workbook)["Review"]
+    header = [c.value for c in ws[4]]
+    flagged = [row for row in ws.iter_rows(min_row=5, values_only=True) if row[header.index(HEADER_FIRST_CELL)] == typo_ref]
+    assert len(flagged) == 1
+    check = flagged[0][header.index("Notes")]
+    assert "'probably'" in check and "batch.xlsx, row" in check
+    assert not any(row[header.index(HEADER_FIRST_CELL)] == f"education|{fine['record_id']}|{fine['child_id']}"
+                   and row[header.index("Notes")] for row in ws.iter_rows(min_row=5, values_only=True))
+
+
+def test_two_matching_steps_in_the_same_minute_write_two_workbooks_each_with_every_source(sample_dir, tmp_path):
+    landing = copy_landing(sample_dir, tmp_path / "landing")
+    settings = make_settings(tmp_path, landing)
+    load_case_system(settings)
+    load_education(settings)
+    load_ccis(settings)
+    education_step = run_matching(settings, now=dt.datetime(2026, 11, 21, 2, 30, 5))
+    ccis_step = run_matching(settings, now=dt.datetime(2026, 11, 21, 2, 30, 41))
+    assert education_step.review_workbook != ccis_step.review_workbook
+    assert education_step.review_workbook.exists() and ccis_step.review_workbook.exists()
+    for report in (education_step, ccis_step):
+        ws = load_workbook(report.review_workbook)["Review"]
+        header = [c.value for c in ws[4]]
+        refs = [row[header.index(HEADER_FIRST_CELL)] for row in ws.iter_rows(min_row=5, values_only=True)]
+        assert len(refs) == len(report.result.review)
+        assert {r.split("|")[0] for r in refs} == set(report.result.review["source"])
+        assert report.result.counts["ccis"]["records"] and report.result.counts["education"]["records"]
+    # Even within one second (two services' runs), no name is taken twice.
+    folder = tmp_path / "names"
+    assert review_workbook_path(folder, dt.datetime(2026, 11, 21, 2, 30, 5)) != review_workbook_path(
+        folder, dt.datetime(2026, 11, 21, 2, 30, 5))

@@ -69,9 +69,14 @@ def test_no_detention_routed_to_the_wrong_service_on_the_ground_truth(sample):
     service_children = []
     for service_id, tables in sample.tables.items():
         known = truth[truth["source"] == f"case_system:{service_id}"]
-        last = tables["episode"].groupby("child_id")["start_date"].max()
+        # As the custody refresh reads a service's episodes: an open one counts as today, and is open.
+        episodes = tables["episode"]
+        ended = pd.to_datetime(episodes["end_date"]).fillna(pd.Timestamp.now().normalize())
+        last = ended.groupby(episodes["child_id"]).max()
+        is_open = episodes["end_date"].isna().groupby(episodes["child_id"]).any()
         service_children.append(pd.DataFrame({"service": service_id, "person_key": known["person_id"].to_numpy(),
-                                              "last_involvement": pd.to_datetime(known["record_id"].map(last)).to_numpy()}))
+                                              "last_involvement": pd.to_datetime(known["record_id"].map(last)).to_numpy(),
+                                              "open": known["record_id"].map(is_open).to_numpy()}))
     involvements = involvements_from_links(links, pd.concat(service_children, ignore_index=True))
     routed = route_detentions(detentions[["custody_ref", "postcode"]], involvements, partnership).set_index("custody_ref")
     expected = sample.routing_truth.set_index("custody_ref").loc[routed.index]

@@ -15,7 +15,7 @@ from transforms.identifiers import (
 from transforms.matching import model
 from transforms.matching.records import name_groups
 from transforms.matching.resolve import (
-    WHY_BELOW_LINK, WHY_COMMON_NAME, WHY_FORENAMES, WHY_TWIN, why_review,
+    WHY_BELOW_LINK, WHY_COMMON_NAME, WHY_FORENAMES, WHY_TWIN, WHY_NO_FORENAME, why_review,
 )
 from transforms.matching.standardise import Name, fold, split_name, strip_honorific_suffix
 
@@ -121,7 +121,8 @@ def test_reason_surname_only_difference_is_a_family_change_not_forenames():
 
 def test_reason_twin_sibling_and_other_forename_differences():
     assert why_review(model.FORENAMES_DIFFER, S_SAME, model.DOB_SAME, POSTCODE_SAME, 0.9999, False, 0.99) == WHY_TWIN
-    assert why_review(model.NAME_MISSING, S_SAME, model.DOB_SAME, POSTCODE_SAME, 0.9999, False, 0.99) == WHY_TWIN
+    # No forename on a side is no sign of a twin: it gets its own reason.
+    assert why_review(model.NAME_MISSING, S_SAME, model.DOB_SAME, POSTCODE_SAME, 0.9999, False, 0.99) == WHY_NO_FORENAME
     assert why_review(model.FORENAMES_DIFFER, model.SURNAMES_DIFFER, model.DOB_SAME, POSTCODE_SAME, 0.9, False, 0.99) == WHY_FORENAMES
 
 
@@ -192,6 +193,7 @@ def test_quality_counts_review_finds_relatives_and_only_loaded_records():
     assert q.relatives_merged == {"twin": 1} and not q.meets_targets()
     assert q.case_children == 2 and q.review_children == 1
     verdicts = q.verdicts()
-    assert verdicts == {"precision": False, "recall": False, "recall_after_review": True, "review_share": False, "no_twin": False}
+    assert verdicts == {"precision": False, "recall": False, "recall_after_review": True, "review_share": False, "no_twin": False,
+                        "no_namesake": True}
     lines = "\n".join(q.lines())
     assert "0.5000  FAIL" in lines and "1.0000  PASS" in lines and "50.0% of 2  FAIL" in lines

@@ -184,7 +184,7 @@ def _involvements(engine: Engine, service: str, detentions: pd.DataFrame, settin
                   as_at: dt.datetime) -> pd.DataFrame:
     """Which detentions are of a child this service knows (its own matching of custody records
     against its children: PNC id, else name and date of birth), with when it last worked with
-    them (an open episode: as at now)."""
+    them (an open episode: as at now) and whether an episode is still open."""
     ensure_schema(engine)
     links = links_for_new_records(engine, "custody", detentions, thresholds_from(settings))
     episode = CORE_TABLES["episode"]
@@ -192,7 +192,10 @@ def _involvements(engine: Engine, service: str, detentions: pd.DataFrame, settin
         episodes = pd.read_sql_query(select(episode.c.child_id, episode.c.start_date, episode.c.end_date), conn)
     ended = pd.to_datetime(episodes["end_date"]).fillna(pd.Timestamp(as_at))
     last = ended.groupby(episodes["child_id"]).max()
-    children = pd.DataFrame({"service": service, "person_key": last.index.astype(str), "last_involvement": last.to_numpy()})
+    # An open episode decides between two services that both know the child (ADR 0090).
+    is_open = episodes["end_date"].isna().groupby(episodes["child_id"]).any().reindex(last.index, fill_value=False)
+    children = pd.DataFrame({"service": service, "person_key": last.index.astype(str), "last_involvement": last.to_numpy(),
+                             "open": is_open.to_numpy()})
     known = links[links["child_id"].notna()]
     return involvements_from_links(
         pd.DataFrame({"source": "custody", "record_id": known["record_id"], "person_key": known["child_id"].astype(str)}),

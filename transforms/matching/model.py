@@ -26,27 +26,37 @@ logging.getLogger("splink").setLevel(logging.WARNING)
 FIELDS = ("forename", "surname", "dob", "postcode", "sex")
 FIELD_WORDS = {"forename": "Forename", "surname": "Surname", "dob": "Date of birth", "postcode": "Postcode", "sex": "Sex"}
 
-# Levels of the two name comparisons, best first; the gamma Splink gives a level is its
-# distance from the bottom (the "else" level is 0, a missing name -1).
-FORENAME_LEVELS = ("same forename", "a given name the same or a known variant (middle name, nickname, order)",
-                   "forename spelt slightly differently", "forename is the other record's surname (swapped)",
-                   "forenames differ")
+# Levels of the name and date-of-birth comparisons, best first; the gamma Splink gives a level
+# is its distance from the bottom (the "else" level is 0, a missing value -1). Each variation a
+# person would accept is a level of its own, so the model learns its own weight for it from the
+# pairs the UPN and PNC id prove (how often the same child's records vary that way) and from
+# random pairs (how often different children do), instead of a hand-written rule.
+FORENAME_LEVELS = ("same forename", "forenames are a known name and nickname (Alex, Alexander)",
+                   "a given name in common in another position (middle name used, given names in another order)",
+                   "forename given only as the initial of the other", "forename spelt slightly differently",
+                   "forename is the other record's surname (swapped)", "forenames differ")
 SURNAME_LEVELS = ("same surname", "a family name in common (hyphenated or double-barrelled)",
-                  "surname spelt slightly differently", "surname is the other record's forename (swapped)",
-                  "surnames differ")
+                  "a surname the child is known by in another source (step-parent's or birth surname)",
+                  "surname spelt slightly differently",
+                  "surname is the other record's middle name (a patronymic: the father's name)",
+                  "surname is the other record's forename (swapped)", "surnames differ")
+DOB_LEVELS = ("same date of birth", "day and month transposed", "date of birth one digit different",
+              "date of birth a day, a month or a year apart", "same year of birth only", "different date of birth")
 
 
 def gamma_of(levels: tuple[str, ...], label: str) -> int:
     return len(levels) - 1 - levels.index(label)
 
 
-FORENAMES_AGREE = {gamma_of(FORENAME_LEVELS, lv) for lv in FORENAME_LEVELS[:3]}
-SURNAMES_AGREE = {gamma_of(SURNAME_LEVELS, lv) for lv in SURNAME_LEVELS[:3]}
-FORENAME_SWAPPED, SURNAME_SWAPPED = gamma_of(FORENAME_LEVELS, FORENAME_LEVELS[3]), gamma_of(SURNAME_LEVELS, SURNAME_LEVELS[3])
+FORENAMES_AGREE = {gamma_of(FORENAME_LEVELS, lv) for lv in FORENAME_LEVELS[:5]}
+FORENAME_INITIAL = gamma_of(FORENAME_LEVELS, FORENAME_LEVELS[3])
+SURNAMES_AGREE = {gamma_of(SURNAME_LEVELS, lv) for lv in SURNAME_LEVELS[:4]}
+FORENAME_SWAPPED, SURNAME_SWAPPED = gamma_of(FORENAME_LEVELS, FORENAME_LEVELS[5]), gamma_of(SURNAME_LEVELS, SURNAME_LEVELS[5])
 FORENAMES_DIFFER, SURNAMES_DIFFER = 0, 0
 NAME_MISSING = -1
-DOB_SAME = 4
+DOB_SAME = gamma_of(DOB_LEVELS, DOB_LEVELS[0])
 POSTCODE_DIFFERENT_DISTRICT = 0
+POSTCODE_SAME = 2
 
 
 def _forename_comparison():
@@ -55,7 +65,10 @@ def _forename_comparison():
 
     levels = dict(zip(FORENAME_LEVELS, [
         "forename_l = forename_r",
+        "(forename_group_l = forename_group_r OR list_contains(forename_variants_l, forename_r)"
+        " OR list_contains(forename_variants_r, forename_l))",
         "list_has_any(given_groups_l, given_groups_r)",
+        "((length(forename_l) = 1 OR length(forename_r) = 1) AND forename_initial_l = forename_initial_r)",
         "jaro_winkler_similarity(forename_l, forename_r) >= 0.88",
         "(list_has_any(given_names_l, family_names_r) OR list_has_any(family_names_l, given_names_r))",
     ]))
@@ -79,7 +92,12 @@ def _surname_comparison():
     levels = dict(zip(SURNAME_LEVELS, [
         "surname_l = surname_r",
         "list_has_any(family_names_l, family_names_r)",
+        # The case child (left) with the surnames its other records carry, each record's own
+        # source left out (see records.known_surnames).
+        "list_contains(CASE split_part(unique_id_r, '|', 1) WHEN 'education' THEN surnames_not_education_l"
+        " WHEN 'ccis' THEN surnames_not_ccis_l ELSE surnames_not_custody_l END, surname_r)",
         "jaro_winkler_similarity(surname_l, surname_r) >= 0.9",
+        "(list_contains(list_slice(given_names_l, 2, 9), surname_r) OR list_contains(list_slice(given_names_r, 2, 9), surname_l))",
         "(list_has_any(family_names_l, given_names_r) OR list_has_any(given_names_l, family_names_r))",
     ]))
     return CustomComparison(
@@ -101,15 +119,24 @@ def _dob_comparison():
 
     transposed = ("substr(dob_l, 1, 4) = substr(dob_r, 1, 4) AND substr(dob_l, 6, 2) = substr(dob_r, 9, 2)"
                   " AND substr(dob_l, 9, 2) = substr(dob_r, 6, 2)")
+    # A slip across a boundary that is more than one digit (29/02 for 01/03, 2009 for 2010,
+    # 31/01 for 01/02): a day apart, or the same day and month a year apart, or the same day
+    # and year a month apart.
+    day_l, day_r = "try_cast(dob_l AS DATE)", "try_cast(dob_r AS DATE)"
+    one_apart = (f"(abs(date_diff('day', {day_l}, {day_r})) = 1"
+                 " OR (substr(dob_l, 6, 5) = substr(dob_r, 6, 5)"
+                 " AND abs(try_cast(substr(dob_l, 1, 4) AS INTEGER) - try_cast(substr(dob_r, 1, 4) AS INTEGER)) = 1)"
+                 f" OR (substr(dob_l, 9, 2) = substr(dob_r, 9, 2) AND abs(date_diff('month', {day_l}, {day_r})) = 1))")
     return CustomComparison(
         output_column_name="dob",
         comparison_levels=[
             cll.NullLevel("dob"),
-            cll.ExactMatchLevel("dob").configure(label_for_charts="same date of birth"),
-            cll.CustomLevel(transposed, "day and month transposed"),
-            cll.CustomLevel("damerau_levenshtein(dob_l, dob_r) <= 1", "date of birth one digit different"),
-            cll.CustomLevel("substr(dob_l, 1, 4) = substr(dob_r, 1, 4)", "same year of birth only"),
-            cll.ElseLevel().configure(label_for_charts="different date of birth"),
+            cll.ExactMatchLevel("dob").configure(label_for_charts=DOB_LEVELS[0]),
+            cll.CustomLevel(transposed, DOB_LEVELS[1]),
+            cll.CustomLevel("damerau_levenshtein(dob_l, dob_r) <= 1", DOB_LEVELS[2]),
+            cll.CustomLevel(one_apart, DOB_LEVELS[3]),
+            cll.CustomLevel("substr(dob_l, 1, 4) = substr(dob_r, 1, 4)", DOB_LEVELS[4]),
+            cll.ElseLevel().configure(label_for_charts=DOB_LEVELS[5]),
         ],
     )
 
@@ -181,6 +208,11 @@ def _bounded_duckdb():
             connection.close()
 
 
+def _for_model(frame: pd.DataFrame) -> pd.DataFrame:
+    """The columns the model compares: the values as recorded stay in pandas, for the reviewer."""
+    return frame.drop(columns=["source_dataset", *[c for c in frame.columns if c.startswith("recorded_")]])
+
+
 def train_and_predict(case: pd.DataFrame, others: pd.DataFrame, proven: pd.DataFrame,
                       lowest_probability: float, seed: int = 20261122, review_from: float = 0.0) -> tuple[pd.DataFrame, dict]:
     """Score every plausible (case child, other record) pair.
@@ -198,8 +230,8 @@ def train_and_predict(case: pd.DataFrame, others: pd.DataFrame, proven: pd.DataF
     # Two inputs for Splink: the case system on the left, every other source on the right.
     others = others.assign(unique_id=others["source_dataset"] + "|" + others["unique_id"])
     with _bounded_duckdb() as db:
-        left = db.register(case.drop(columns="source_dataset"), dataset_display_name="case_system")
-        right = db.register(others.drop(columns="source_dataset"), dataset_display_name="other_sources")
+        left = db.register(_for_model(case), dataset_display_name="case_system")
+        right = db.register(_for_model(others), dataset_display_name="other_sources")
         linker = Linker([left, right], settings(), log_level=logging.WARNING)
         linker.training.estimate_probability_two_random_records_match(
             [block_on("forename", "surname", "dob")], recall=0.7)
@@ -221,8 +253,8 @@ def score_with_model(case: pd.DataFrame, others: pd.DataFrame, model: dict, lowe
 
     others = others.assign(unique_id=others["source_dataset"] + "|" + others["unique_id"])
     with _bounded_duckdb() as db:
-        left = db.register(case.drop(columns="source_dataset"), dataset_display_name="case_system")
-        right = db.register(others.drop(columns="source_dataset"), dataset_display_name="other_sources")
+        left = db.register(_for_model(case), dataset_display_name="case_system")
+        right = db.register(_for_model(others), dataset_display_name="other_sources")
         linker = Linker([left, right], model, log_level=logging.WARNING)
         predictions = linker.inference.predict(threshold_match_probability=lowest_probability)
         return _tidy(_pairs_that_matter(predictions, review_from), model)
@@ -241,6 +273,46 @@ def smooth_untrained_m(model: dict, pseudo_count: float) -> dict:
         for level in levels:
             level["m_probability"] = level["m_probability"] / total
     return model
+
+
+def model_is_current(model: dict) -> bool:
+    """Whether a saved model compares as today's code does (the same comparisons and levels):
+    a model trained before a level was added gives gammas that mean something else."""
+    expected = {"forename": FORENAME_LEVELS, "surname": SURNAME_LEVELS, "dob": DOB_LEVELS}
+    if [c["output_column_name"] for c in model["comparisons"]] != list(FIELDS):
+        return False
+    labels = {n: tuple(v for (c, _g), v in sorted(level_labels(model).items(), key=lambda kv: -kv[0][1]) if c == n)
+              for n in expected}
+    return all(labels[n] == expected[n] for n in expected)
+
+
+def comparison_levels_of(case: pd.DataFrame, others: pd.DataFrame) -> pd.DataFrame:
+    """The level each (case child, other record) pair falls into on every comparison, from
+    the model's own settings run on DuckDB as Splink runs them: which variation a pair is, and
+    so which weight it gets, without training a model (for tests and for diagnosing a miss).
+    Returns ``child_id, source, record_id`` and a ``gamma_<field>`` per comparison."""
+    import duckdb
+
+    comparisons = settings().create_settings_dict("duckdb")["comparisons"]
+    right = others.assign(unique_id=others["source_dataset"] + "|" + others["unique_id"])
+    cases = []
+    for comparison in comparisons:
+        levels = comparison["comparison_levels"]
+        real = [lv for lv in levels if not lv.get("is_null_level")]
+        whens = [f"WHEN {lv['sql_condition']} THEN -1" for lv in levels if lv.get("is_null_level")]
+        whens += [f"WHEN {lv['sql_condition']} THEN {len(real) - 1 - i}" for i, lv in enumerate(real)
+                  if lv["sql_condition"].strip().upper() != "ELSE"]
+        cases.append(f"CASE {' '.join(whens)} ELSE 0 END AS gamma_{comparison['output_column_name']}")
+    with duckdb.connect() as con:
+        con.register("l_in", _for_model(case))
+        con.register("r_in", _for_model(right))
+        columns = [c for c in _for_model(case).columns]
+        select_l = ", ".join(f'l."{c}" AS "{c}_l"' for c in columns)
+        select_r = ", ".join(f'r."{c}" AS "{c}_r"' for c in columns)
+        pairs = f"SELECT {select_l}, {select_r} FROM l_in l CROSS JOIN r_in r"
+        out = con.execute(f"SELECT unique_id_l AS child_id, unique_id_r AS other, {', '.join(cases)} FROM ({pairs})").df()
+    out[["source", "record_id"]] = out["other"].str.split("|", n=1, expand=True)
+    return out.drop(columns="other")
 
 
 def level_labels(model: dict) -> dict[tuple[str, int], str]:

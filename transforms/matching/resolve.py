@@ -17,7 +17,12 @@ Rules that keep the automatic links safe (each sends the pair to review with its
   even below the review threshold;
 - a common name with the same date of birth and postcodes in different districts is never
   linked automatically (unrelated children share common names);
-- a record with two plausible children goes to the review list rather than to either.
+- a name and date of birth that two different children carry (two case-system children, two
+  pupils) links only with the postcode agreeing too: a namesake needs corroboration;
+- a forename given only as an initial is not linked automatically when another child shares
+  that initial, surname and date of birth (twins: Amy and Anna Smith are both "A Smith");
+- a record with two plausible children goes to the review list rather than to either, with
+  every plausible child beside it.
 """
 from __future__ import annotations
 
@@ -33,10 +38,10 @@ from sqlalchemy import Engine, delete, insert, select
 
 from transforms.identifiers import identifiers_differ_by_one_character
 from transforms.matching.model import (
-    FIELDS, DOB_SAME, FORENAME_SWAPPED, FORENAMES_AGREE, NAME_MISSING, POSTCODE_DIFFERENT_DISTRICT, SURNAME_SWAPPED,
-    SURNAMES_AGREE, SURNAMES_DIFFER, possible_surname_change,
+    DOB_SAME, FORENAME_INITIAL, FORENAME_SWAPPED, FORENAMES_AGREE, NAME_MISSING, POSTCODE_DIFFERENT_DISTRICT,
+    POSTCODE_SAME, SURNAME_SWAPPED, SURNAMES_AGREE, SURNAMES_DIFFER, model_is_current, possible_surname_change,
 )
-from transforms.matching.records import CASE_SYSTEM, read_people
+from transforms.matching.records import CASE_SYSTEM, read_people, with_known_surnames
 from transforms.warehouse.db import bulk_insert, ensure_schema
 from transforms.warehouse.schema import (
     child_key, identity_link, match_decision, match_model, match_review_pair, person_key,
@@ -58,7 +63,13 @@ WHY_FORENAMES = "Forenames differ"
 WHY_SURNAME_CHANGE = "Surname differs; forename, date of birth{address} agree (a family change of surname looks like this)"
 WHY_COMMON_NAME = ("Common name and date of birth agree but the postcodes are in different districts "
                    "(unrelated children share common names)")
+WHY_NAMESAKE = ("Another child has the same name and date of birth, and no address or identifier says which one "
+                "this record is (a namesake)")
+WHY_INITIAL_TWIN = ("Forename given only as an initial, and another child has that initial, surname and date of birth "
+                    "(a twin looks like this)")
 WHY_BELOW_LINK = "Score between the review and link thresholds"
+WHY_NO_FORENAME = "A forename is missing on one or both records: the names cannot confirm the match"
+WHY_SWAPPED = "Forename and surname swapped between the two systems; score below the link threshold"
 WHY_RIVALS = "More than one child is a plausible match"
 
 
@@ -144,23 +155,68 @@ def common_full_name(people: dict[str, pd.DataFrame]) -> set[tuple[str, str]]:
 
 
 def why_review(gamma_forename: int, gamma_surname: int, gamma_dob: int, gamma_postcode: int,
-               probability: float, common_name: bool, link_threshold: float) -> str | None:
+               probability: float, common_name: bool, link_threshold: float, twin_risk: bool = False,
+               namesake: bool = False) -> str | None:
     """The reason a scored pair goes to review rather than being linked, or None to link.
     Names first: a reviewer needs to know what disagrees, not only that the score is middling."""
     swapped = gamma_forename == FORENAME_SWAPPED and gamma_surname == SURNAME_SWAPPED
     forenames_agree = gamma_forename in FORENAMES_AGREE or swapped
+    if gamma_forename == NAME_MISSING:
+        return WHY_NO_FORENAME
     if not forenames_agree:
         return WHY_TWIN if gamma_surname in SURNAMES_AGREE else WHY_FORENAMES
     if gamma_surname == SURNAMES_DIFFER and gamma_dob == DOB_SAME:
         address = " and address" if gamma_postcode > POSTCODE_DIFFERENT_DISTRICT else ""
         return WHY_SURNAME_CHANGE.format(address=address)
     if probability < link_threshold:
-        return WHY_BELOW_LINK
+        return WHY_SWAPPED if swapped else WHY_BELOW_LINK
+    if gamma_forename == FORENAME_INITIAL and twin_risk:
+        return WHY_INITIAL_TWIN
     if common_name and gamma_postcode == POSTCODE_DIFFERENT_DISTRICT and gamma_surname != SURNAME_SWAPPED:
         return WHY_COMMON_NAME
+    if namesake and gamma_postcode != POSTCODE_SAME:
+        return WHY_NAMESAKE
     return None
 
 
+def namesakes(people: dict[str, pd.DataFrame]) -> set[tuple[str, str, str]]:
+    """(forename, surname, date of birth) carried by two different children in one source that
+    holds one record per child (two case-system children, two pupils: different UPNs): the name
+    and date of birth alone cannot say which of them another record is."""
+    keys: set[tuple[str, str, str]] = set()
+    for source in (CASE_SYSTEM, "education"):
+        frame = people.get(source)
+        if frame is None or frame.empty:
+            continue
+        named = frame.dropna(subset=["forename", "surname", "dob"])
+        repeated = named.groupby(["forename", "surname", "dob"])["unique_id"].nunique()
+        keys |= set(repeated[repeated > 1].index)
+    return keys
+
+
+def initial_twins(people: dict[str, pd.DataFrame]) -> set[tuple[str, str, str]]:
+    """(initial, surname, date of birth) shared by two different full forenames anywhere in the
+    sources: a twin or a sibling whose initial alone cannot say which child a record is."""
+    frames = [f[["forename", "surname", "dob"]] for f in people.values() if len(f)]
+    if not frames:
+        return set()
+    names = pd.concat(frames, ignore_index=True).dropna()
+    names = names[names["forename"].str.len() > 1]
+    names = names.assign(initial=names["forename"].str[0])
+    counts = names.drop_duplicates().groupby(["initial", "surname", "dob"])["forename"].nunique()
+    return set(counts[counts > 1].index)
+
+
+def _either_record_in(candidates: pd.DataFrame, people: dict[str, pd.DataFrame], keys: set, key_of) -> pd.Series:
+    """For each candidate pair: whether the child's or the record's key (``key_of(forename,
+    surname, dob)``) is in ``keys`` (a namesake's name, an initial twins share)."""
+    if candidates.empty or not keys:
+        return pd.Series(False, index=candidates.index)
+    key = {(source, r): key_of(f, n, d) for source, frame in people.items()
+           for r, f, n, d in zip(frame["unique_id"], frame["forename"], frame["surname"], frame["dob"])}
+    return pd.Series([key.get((CASE_SYSTEM, c)) in keys or key.get((s, r)) in keys
+                      for s, r, c in zip(candidates["source"], candidates["record_id"], candidates["child_id"])],
+                     index=candidates.index)
 
 
 def decide(people: dict[str, pd.DataFrame], scored: pd.DataFrame, decisions: pd.DataFrame,
@@ -194,6 +250,9 @@ def decide(people: dict[str, pd.DataFrame], scored: pd.DataFrame, decisions: pd.
     taken_records = set(zip(linked["source"], linked["record_id"]))
     candidates = _rows(candidates, [(s, r) not in taken_records for s, r in zip(candidates["source"], candidates["record_id"])])
     common = common_full_name(people)
+    candidates["twin_risk"] = _either_record_in(candidates, people, initial_twins(people),
+                                                lambda f, n, d: (f[0] if isinstance(f, str) and f else None, n, d))
+    candidates["namesake"] = _either_record_in(candidates, people, namesakes(people), lambda f, n, d: (f, n, d))
     record_name = {(s, r): (f, n) for src, frame in people.items() if src != CASE_SYSTEM
                    for s, r, f, n in zip([src] * len(frame), frame["unique_id"], frame["forename"], frame["surname"])}
     # Pupils and detentions first, CCIS records second: a CCIS record carries a UPN but no
@@ -236,18 +295,42 @@ def _settle(candidates: pd.DataFrame, linked: pd.DataFrame, common: set, record_
             continue
         done.add(record)
         why = why_review(row.gamma_forename, row.gamma_surname, row.gamma_dob, row.gamma_postcode,
-                         row.match_probability, record_name.get(record) in common, thresholds.link)
+                         row.match_probability, record_name.get(record) in common, thresholds.link,
+                         bool(getattr(row, "twin_risk", False)), bool(getattr(row, "namesake", False)))
         if why is None and n_rivals > 1:
             why = WHY_RIVALS
         pair = {"source": row.source, "record_id": row.record_id, "child_id": row.child_id,
                 "match_probability": row.match_probability, "match_weight": row.match_weight, "reasons": row.reasons}
         if why:
             review.append({**pair, "why_review": why})
+            if n_rivals > 1:
+                review.extend(_rivals_of(candidates, row, child_has, common, record_name, thresholds))
             continue
         auto.append({**pair, "method": "probabilistic"})
         if row.source in ONE_RECORD_PER_CHILD:
             child_has.add((row.source, row.child_id))
     return pd.DataFrame(auto, columns=linked.columns), review
+
+
+def _rivals_of(candidates: pd.DataFrame, best, child_has: set, common: set, record_name: dict,
+               thresholds: Thresholds) -> list[dict]:
+    """Every other plausible child for the record of ``best`` (a pair going to review), each
+    with the reason that applies to it (a middling score says less than "a rival"): a reviewer
+    chooses between them side by side."""
+    record = (best.source, best.record_id)
+    rows = candidates[(candidates["source"] == best.source) & (candidates["record_id"] == best.record_id)
+                      & (candidates["child_id"] != best.child_id) & (candidates["match_probability"] >= thresholds.review)]
+    out = []
+    for row in rows.itertuples(index=False):
+        if row.source in ONE_RECORD_PER_CHILD and (row.source, row.child_id) in child_has:
+            continue
+        why = why_review(row.gamma_forename, row.gamma_surname, row.gamma_dob, row.gamma_postcode,
+                         row.match_probability, record_name.get(record) in common, thresholds.link,
+                         bool(getattr(row, "twin_risk", False)), bool(getattr(row, "namesake", False)))
+        out.append({"source": row.source, "record_id": row.record_id, "child_id": row.child_id,
+                    "match_probability": row.match_probability, "match_weight": row.match_weight,
+                    "reasons": row.reasons, "why_review": WHY_RIVALS if why in (None, WHY_BELOW_LINK) else why})
+    return out
 
 
 def _ccis_via_linked_pupils(people: dict[str, pd.DataFrame], linked: pd.DataFrame, said_not: set) -> pd.DataFrame:
@@ -334,6 +417,7 @@ def match_people(people: dict[str, pd.DataFrame], decisions: pd.DataFrame, thres
     scored = pd.DataFrame()
     if len(proven) >= MIN_PROVEN_PAIRS and len(others):
         log.info("matching: %s proven pair(s); training the model and scoring candidate pairs", f"{len(proven):,}")
+        case = with_known_surnames(case, people, proven)
         scored, model = train_and_predict(case, others, proven.rename(columns={"source": "source_dataset", "record_id": "unique_id"}),
                                           lowest_probability=min(thresholds.review, LOWEST_SCORED_PROBABILITY),
                                           review_from=thresholds.review)
@@ -411,9 +495,9 @@ def latest_model(engine: Engine) -> dict | None:
     with engine.connect() as conn:
         row = conn.execute(select(match_model.c.model_json).order_by(match_model.c.trained_at.desc()).limit(1)).first()
     model = json.loads(row[0]) if row else None
-    # A model trained before the comparisons changed (issue 14 split the name into forename
-    # and surname) cannot score today's records; the next full matching run trains a new one.
-    if model is not None and [c["output_column_name"] for c in model["comparisons"]] != list(FIELDS):
+    # A model trained before the comparisons or their levels changed cannot score today's
+    # records (its gammas mean other things); the next full matching run trains a new one.
+    if model is not None and not model_is_current(model):
         return None
     return model
 

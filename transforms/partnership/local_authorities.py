@@ -58,9 +58,11 @@ def canonical_code(name: str) -> str:
     return re.sub(r"[^A-Z0-9]+", "_", str(name).upper().replace(".", "")).strip("_")
 
 
-def read_csv_with_header_comments(path: Path, columns: list[str]) -> list[tuple[int, dict[str, str]]]:
+def read_csv_with_header_comments(path: Path, columns: list[str],
+                                  optional: tuple[str, ...] = ()) -> list[tuple[int, dict[str, str]]]:
     """Rows of a reference CSV whose first lines are ``#`` comments (its source and date), each
-    with its line number in the file; the header must be exactly ``columns``."""
+    with its line number in the file; the header must be exactly ``columns``, of which the
+    trailing ``optional`` ones may be left out by an older file (read as empty)."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
@@ -72,15 +74,18 @@ def read_csv_with_header_comments(path: Path, columns: list[str]) -> list[tuple[
         raise ReferenceDataError(f"{path.name}: the header comment saying where the data comes from is missing")
     reader = csv.reader(lines[first:])
     header = next(reader)
-    if header != columns:
+    allowed = [columns[:len(columns) - n] for n in range(len(optional) + 1)]
+    if header not in allowed:
         raise ReferenceDataError(f"{path.name} line {first + 1}: the columns must be {','.join(columns)}, not {','.join(header)}")
     rows = []
     for offset, values in enumerate(reader, start=first + 2):
         if not values or all(not v.strip() for v in values):
             continue
-        if len(values) != len(columns):
-            raise ReferenceDataError(f"{path.name} line {offset}: {len(values)} values, expected {len(columns)}")
-        rows.append((offset, {c: v.strip() for c, v in zip(columns, values)}))
+        if len(values) != len(header):
+            raise ReferenceDataError(f"{path.name} line {offset}: {len(values)} values, expected {len(header)}")
+        row = {c: "" for c in columns}
+        row.update({c: v.strip() for c, v in zip(header, values)})
+        rows.append((offset, row))
     return rows
 
 

@@ -4,12 +4,16 @@ to upper-tier authority; its source and date in the file's header).
 
 Postcode districts cross local authority boundaries (LE4 is both Leicester and Birstall in
 Leicestershire), so the lookup tries the sector first and falls back to the district only when
-the reference says the whole district lies in one authority. Anything else is "area unknown":
-a wrong authority would send a child's detention to the wrong service, an unknown one goes to a
-person who can resolve it.
+the reference says the whole district lies in one authority. A split district (or sector)
+records the authorities it touches (``split_between``), so the router can still place a child
+whose district lies only in authorities of one service (LE15: Rutland and Leicestershire, both
+the county's). Anything else is "area unknown": a wrong authority would send a child's
+detention to the wrong service, an unknown one goes to a person who can resolve it. So is a
+pseudo-postcode (ZZ99 3VZ, the NHS code for no fixed abode): it has a postcode's shape but no
+place.
 
-``python -m transforms.partnership.postcodes build ONSPD.csv OUT.csv --areas LE,PE9`` regenerates
-the reference from the ONS Postcode Directory."""
+``python -m transforms.partnership.postcodes build ONSPD.csv OUT.csv --areas LE,PE9,NG,DE,CV,NN``
+regenerates the reference from the ONS Postcode Directory."""
 from __future__ import annotations
 
 import argparse
@@ -18,7 +22,7 @@ import datetime as dt
 import re
 import sys
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -29,7 +33,8 @@ from transforms.partnership.local_authorities import (
 from transforms.settings import REFERENCE_DIR
 
 POSTCODE_REFERENCE_FILE = REFERENCE_DIR / "partnership" / "postcode_local_authority.csv"
-_COLUMNS = ["postcode_prefix", "la_code", "note"]
+_COLUMNS = ["postcode_prefix", "la_code", "note", "split_between"]
+_OPTIONAL = ("split_between",)  # an older file without it still loads: its split districts touch "unknown"
 # The UK's outward code (area letters, district number, optional letter) and inward code
 # (sector digit, two unit letters): the Royal Mail format, which also covers GIR 0AA's shape.
 _OUTWARD = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
@@ -41,6 +46,17 @@ _NO_COUNTY = {"", "E99999999", "W99999999"}
 AREA_UNKNOWN_NO_POSTCODE = "no usable postcode"
 AREA_UNKNOWN_SPLIT_DISTRICT = "postcode district split between local authorities, sector not in the reference"
 AREA_UNKNOWN_NOT_IN_REFERENCE = "postcode not in the reference"
+AREA_UNKNOWN_SPLIT_SECTOR = "postcode sector split between local authorities"
+AREA_UNKNOWN_PSEUDO = "a pseudo-postcode (no fixed abode or address not known), not a place"
+# Postcode areas that are no place: ZZ99 is the NHS pseudo-postcode area (ZZ99 3VZ no fixed
+# abode, ZZ99 3WZ address not known, ZZ99 3CZ England not otherwise specified; NHS Data
+# Dictionary, "Postcode of usual address"). No Royal Mail postcode area is ZZ.
+PSEUDO_POSTCODE_AREAS = frozenset({"ZZ"})
+
+
+def is_pseudo_postcode(raw: str | None) -> bool:
+    parts = parse_postcode(raw)
+    return parts is not None and re.match(r"^[A-Z]+", parts.district).group(0) in PSEUDO_POSTCODE_AREAS
 
 
 @dataclass(frozen=True)
@@ -75,6 +91,9 @@ class AreaLookup:
     local_authority: str | None  # canonical code (LEICESTER) or None
     matched_on: str | None  # "sector" or "district" when found
     reason: str | None = None  # why not found, for the duty manager (never the postcode itself)
+    # When the authority is not known: the authorities the postcode's split sector or district
+    # touches, when the reference lists them (empty: not known).
+    candidates: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -82,17 +101,25 @@ class PostcodeReference:
     sectors: dict[str, str]  # "LE4 3" -> LEICESTERSHIRE
     whole_districts: dict[str, str]  # "LE1" -> LEICESTER
     split_districts: frozenset[str]
+    # A split district or split sector -> every authority it touches ("LE15" -> LEICESTERSHIRE,
+    # RUTLAND); only where the reference lists them.
+    touches: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def lookup(self, postcode: str | None) -> AreaLookup:
         parts = parse_postcode(postcode)
         if parts is None:
             return AreaLookup(None, None, AREA_UNKNOWN_NO_POSTCODE)
+        if is_pseudo_postcode(postcode):
+            return AreaLookup(None, None, AREA_UNKNOWN_PSEUDO)
         if parts.sector and parts.sector in self.sectors:
             return AreaLookup(self.sectors[parts.sector], "sector")
         if parts.district in self.whole_districts:
             return AreaLookup(self.whole_districts[parts.district], "district")
         if parts.district in self.split_districts or any(s.split(" ")[0] == parts.district for s in self.sectors):
-            return AreaLookup(None, None, AREA_UNKNOWN_SPLIT_DISTRICT)
+            # The sector's own list is the narrower one; else the district's.
+            if parts.sector in self.touches:
+                return AreaLookup(None, None, AREA_UNKNOWN_SPLIT_SECTOR, self.touches[parts.sector])
+            return AreaLookup(None, None, AREA_UNKNOWN_SPLIT_DISTRICT, self.touches.get(parts.district, frozenset()))
         return AreaLookup(None, None, AREA_UNKNOWN_NOT_IN_REFERENCE)
 
 
@@ -106,7 +133,8 @@ def read_postcode_reference(path: Path = POSTCODE_REFERENCE_FILE,
     split: set[str] = set()
     seen: dict[str, int] = {}
     sector_lines: dict[str, int] = {}
-    for line, row in read_csv_with_header_comments(path, _COLUMNS):
+    touches: dict[str, frozenset[str]] = {}
+    for line, row in read_csv_with_header_comments(path, _COLUMNS, _OPTIONAL):
         where = f"{path.name} line {line}"
         prefix = re.sub(r"\s+", " ", row["postcode_prefix"].upper())
         if prefix in seen:
@@ -115,11 +143,18 @@ def read_postcode_reference(path: Path = POSTCODE_REFERENCE_FILE,
         authority = authorities.resolve(row["la_code"]) if row["la_code"] else None
         if row["la_code"] and authority is None:
             raise ReferenceDataError(f"{where}: la_code {row['la_code']!r} is not in local_authorities.csv")
+        touched = _split_between(row["split_between"], authorities, where)
+        if touched and authority is not None:
+            raise ReferenceDataError(f"{where}: {prefix} has an la_code and a split_between; a split one has no la_code")
+        if touched:
+            touches[prefix] = touched
         if _SECTOR.match(prefix):
-            if authority is None:
-                raise ReferenceDataError(f"{where}: sector {prefix} needs an la_code (leave a sector out when unsure)")
-            sectors[prefix] = authority.code
-            sector_lines[prefix] = line
+            if authority is None and not touched:
+                raise ReferenceDataError(f"{where}: sector {prefix} needs an la_code, or the split_between of a split sector "
+                                         "(leave a sector out when unsure)")
+            if authority is not None:
+                sectors[prefix] = authority.code
+                sector_lines[prefix] = line
         elif _OUTWARD.match(prefix):
             if authority is None:
                 split.add(prefix)
@@ -133,7 +168,33 @@ def read_postcode_reference(path: Path = POSTCODE_REFERENCE_FILE,
             raise ReferenceDataError(
                 f"{path.name} line {sector_lines[sector]}: sector {sector} is in {code} but district {district} is listed "
                 f"as wholly in {whole[district]} (line {seen[district]}); mark the district split (empty la_code)")
-    return PostcodeReference(sectors, whole, frozenset(split))
+    for sector, code in sectors.items():
+        district = sector.split(" ")[0]
+        if district in touches and code not in touches[district]:
+            raise ReferenceDataError(f"{path.name} line {sector_lines[sector]}: sector {sector} is in {code}, which is not in "
+                                     f"the split_between of district {district} (line {seen[district]})")
+    for prefix, touched in touches.items():
+        district = prefix.split(" ")[0]
+        if prefix == district:
+            continue
+        if district in whole or (district in touches and not touched <= touches[district]):
+            raise ReferenceDataError(f"{path.name} line {seen[prefix]}: split sector {prefix} touches authorities its "
+                                     f"district {district} does not (line {seen.get(district, '?')})")
+        split.add(district)
+    return PostcodeReference(sectors, whole, frozenset(split), touches)
+
+
+def _split_between(raw: str, authorities: LocalAuthorities, where: str) -> frozenset[str]:
+    """The authorities a split district or sector touches, ``;``-separated codes."""
+    codes = set()
+    for value in (v for v in raw.split(";") if v.strip()):
+        authority = authorities.resolve(value)
+        if authority is None:
+            raise ReferenceDataError(f"{where}: split_between names {value.strip()!r}, which is not in local_authorities.csv")
+        codes.add(authority.code)
+    if len(codes) == 1:
+        raise ReferenceDataError(f"{where}: split_between names one authority; put it in la_code instead")
+    return frozenset(codes)
 
 
 @lru_cache(maxsize=4)
@@ -184,13 +245,26 @@ def build_postcode_reference(onspd_rows, areas: list[str], authorities: LocalAut
     for district in sorted(by_district, key=_postcode_sort_key):
         codes = by_district[district]
         if len(codes) == 1 and authorities.resolve(next(iter(codes))):
-            rows.append({"postcode_prefix": district, "la_code": next(iter(codes)), "note": ""})
+            rows.append({"postcode_prefix": district, "la_code": next(iter(codes)), "note": "", "split_between": ""})
             continue
-        rows.append({"postcode_prefix": district, "la_code": "", "note": "split: " + ", ".join(sorted(codes))})
+        rows.append({"postcode_prefix": district, "la_code": "", "note": "split: " + ", ".join(sorted(codes)),
+                     "split_between": _touches_text(codes, authorities)})
         for sector in sorted((s for s in by_sector if s.split(" ")[0] == district), key=_postcode_sort_key):
             if len(by_sector[sector]) == 1 and authorities.resolve(next(iter(by_sector[sector]))):
-                rows.append({"postcode_prefix": sector, "la_code": next(iter(by_sector[sector])), "note": ""})
+                rows.append({"postcode_prefix": sector, "la_code": next(iter(by_sector[sector])), "note": "", "split_between": ""})
+            elif _touches_text(by_sector[sector], authorities):
+                # A sector split itself: its authorities still say which service, when they share one.
+                rows.append({"postcode_prefix": sector, "la_code": "", "note": "split sector",
+                             "split_between": _touches_text(by_sector[sector], authorities)})
     return rows
+
+
+def _touches_text(codes: set[str], authorities: LocalAuthorities) -> str:
+    """``split_between`` for a split district or sector: every authority it touches, or empty
+    when one is outside England and Wales (the list would be incomplete)."""
+    if len(codes) < 2 or not all(authorities.resolve(c) for c in codes):
+        return ""
+    return ";".join(sorted(codes))
 
 
 def _postcode_sort_key(prefix: str):
@@ -203,7 +277,8 @@ def write_postcode_reference(rows: list[dict[str, str]], out: Path, source: str)
     header = (f"# Postcode district and sector -> upper-tier local authority (see postcodes.py).\n"
               f"# Source: {source}, Office for National Statistics, Open Government Licence v3.0;\n"
               f"#   generated {dt.date.today():%d %B %Y} by transforms.partnership.postcodes build. An empty la_code on a\n"
-              f"#   district means it is split between authorities: only its listed sectors are resolved.\n")
+              f"#   district means it is split between authorities: only its listed sectors are resolved;\n"
+              f"#   split_between lists every authority a split district or sector touches.\n")
     with out.open("w", encoding="utf-8", newline="") as handle:
         handle.write(header)
         writer = csv.DictWriter(handle, fieldnames=_COLUMNS, lineterminator="\n")

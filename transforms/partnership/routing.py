@@ -4,10 +4,15 @@ covering the child's home local authority (from the postcode), else "area unknow
 manager to resolve, or "outside the partnership".
 
 A child known to more than one service (they moved from the city to the county) belongs to the
-one covering where they live now; when the home area does not decide it, to the one that worked
-with them most recently; a tie stays "area unknown": a person decides rather than the platform
-guessing, because a detention routed to the wrong service lands on a briefing whose readers have
-no right to see that child."""
+one with an open involvement; if both or neither is open, to the one that worked with them most
+recently; only then to the one covering where they live (the police often still hold the old
+address); a tie stays "area unknown": a person decides rather than the platform guessing,
+because a detention routed to the wrong service lands on a briefing whose readers have no right
+to see that child (docs/adr/0090-custody-routing-at-the-edges.md).
+
+A postcode whose district (or sector) is split between authorities that all belong to one
+service is that service's; split between authorities of no service, outside the partnership;
+split across services, area unknown. A pseudo-postcode (ZZ99 3VZ) or "NFA" is area unknown."""
 from __future__ import annotations
 
 import datetime as dt
@@ -32,6 +37,7 @@ class Involvement:
     """A service that knows the child behind a detention, and when it last worked with them."""
     service: str
     last_involvement: dt.date | None = None
+    open: bool | None = None  # an episode still open with the service; None when not known
 
 
 @dataclass(frozen=True)
@@ -56,15 +62,9 @@ def route_detention(postcode: str | None, involvements: Sequence[Involvement], p
         service = next(iter(knowing))
         return Route(service, KNOWN_TO_SERVICE, home, f"the child is known to {partnership.service(service).name}")
     if len(knowing) > 1:
-        if covering is not None and covering.id in knowing:
-            return Route(covering.id, KNOWN_TO_SERVICE, home,
-                         f"the child is known to {len(knowing)} services; {covering.name} covers their home area")
-        latest = _most_recent(involvements)
-        if latest is not None:
-            return Route(latest, KNOWN_TO_SERVICE, home,
-                         f"the child is known to {len(knowing)} services; {partnership.service(latest).name} worked with them most recently")
-        return Route(None, AREA_UNKNOWN, home, f"the child is known to {len(knowing)} services and neither their home "
-                                               f"area nor the dates of involvement decide which")
+        return _known_to_several(involvements, knowing, covering, home, partnership)
+    if covering is None and home is None and area.candidates:
+        return _split_area(area.candidates, partnership, area.reason)
     if covering is not None:
         return Route(covering.id, HOME_AREA, home, f"not known to any service; home area {home} is covered by {covering.name}")
     if home is not None:
@@ -74,6 +74,41 @@ def route_detention(postcode: str | None, involvements: Sequence[Involvement], p
         # so), so a real postcode in any other district is outside the partnership.
         return Route(None, OUTSIDE_PARTNERSHIP, None, "not known to any service; the postcode is outside the districts of the partnership")
     return Route(None, AREA_UNKNOWN, None, f"not known to any service; {area.reason}")
+
+
+def _known_to_several(involvements: Sequence[Involvement], knowing: set[str], covering, home: str | None,
+                      partnership: Partnership) -> Route:
+    """ADR 0090: the open involvement, else the latest, else the home area, else a person."""
+    n = len(knowing)
+    open_services = {i.service for i in involvements if i.open and i.service in knowing}
+    if len(open_services) == 1:
+        service = next(iter(open_services))
+        return Route(service, KNOWN_TO_SERVICE, home,
+                     f"the child is known to {n} services; only {partnership.service(service).name} has an open involvement")
+    latest = _most_recent([i for i in involvements if i.service in open_services] if open_services else involvements)
+    if latest is not None:
+        return Route(latest, KNOWN_TO_SERVICE, home,
+                     f"the child is known to {n} services; {partnership.service(latest).name} worked with them most recently")
+    if covering is not None and covering.id in knowing:
+        return Route(covering.id, KNOWN_TO_SERVICE, home,
+                     f"the child is known to {n} services, none more recently; {covering.name} covers their home area")
+    return Route(None, AREA_UNKNOWN, home, f"the child is known to {n} services and neither open involvement, dates "
+                                           f"of involvement nor home area decide which")
+
+
+def _split_area(candidates: frozenset[str], partnership: Partnership, reason: str | None) -> Route:
+    """A child not known to any service whose postcode lies in a split district or sector whose
+    authorities the reference lists: one service when they all belong to it."""
+    services = {partnership.service_covering(la) for la in candidates}
+    names = " and ".join(sorted(candidates))
+    if len(services) == 1 and None not in services:
+        service = next(iter(services))
+        return Route(service.id, HOME_AREA, None,
+                     f"not known to any service; home district lies in {names}, all covered by {service.name}")
+    if services == {None}:
+        return Route(None, OUTSIDE_PARTNERSHIP, None,
+                     f"not known to any service; home district lies in {names}, all outside the partnership")
+    return Route(None, AREA_UNKNOWN, None, f"not known to any service; {reason} ({names})")
 
 
 def _most_recent(involvements: Iterable[Involvement]) -> str | None:
@@ -94,11 +129,14 @@ def involvements_from_links(links: pd.DataFrame, service_children: pd.DataFrame)
 
     ``links``: the custody rows of ``core_identity_link`` (``record_id`` is the custody reference,
     ``person_key`` the person it resolved to). ``service_children``: one row per child a service
-    works with (``service``, ``person_key``, ``last_involvement``). Returns ``custody_ref``,
-    ``service``, ``last_involvement``."""
+    works with (``service``, ``person_key``, ``last_involvement``, and ``open`` when known: an
+    episode still open). Returns ``custody_ref``, ``service``, ``last_involvement``, ``open``."""
     custody = links.loc[links["source"] == "custody", ["record_id", "person_key"]].rename(columns={"record_id": "custody_ref"})
-    known = custody.merge(service_children[["service", "person_key", "last_involvement"]], on="person_key", how="inner")
-    return known[["custody_ref", "service", "last_involvement"]].reset_index(drop=True)
+    columns = ["service", "person_key", "last_involvement"] + (["open"] if "open" in service_children else [])
+    known = custody.merge(service_children[columns], on="person_key", how="inner")
+    if "open" not in known:
+        known["open"] = None
+    return known[["custody_ref", "service", "last_involvement", "open"]].reset_index(drop=True)
 
 
 def route_detentions(detentions: pd.DataFrame, involvements: pd.DataFrame, partnership: Partnership,
@@ -110,7 +148,9 @@ def route_detentions(detentions: pd.DataFrame, involvements: pd.DataFrame, partn
     by_ref: dict[str, list[Involvement]] = {}
     for row in involvements.itertuples(index=False):
         last = None if pd.isna(row.last_involvement) else pd.Timestamp(row.last_involvement).date()
-        by_ref.setdefault(row.custody_ref, []).append(Involvement(row.service, last))
+        is_open = getattr(row, "open", None)
+        by_ref.setdefault(row.custody_ref, []).append(
+            Involvement(row.service, last, None if is_open is None or pd.isna(is_open) else bool(is_open)))
     rows = []
     for ref, postcode in zip(detentions["custody_ref"], detentions["postcode"]):
         route = route_detention(None if pd.isna(postcode) else postcode, by_ref.get(ref, []), partnership, reference)

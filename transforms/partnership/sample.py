@@ -109,6 +109,8 @@ def generate_partnership_landing(out: Path, partnership: Partnership = LEICESTER
             for column in IDENTITY_COLUMNS + ["person_id", "ethnic_group"]:
                 new.at[j, column] = old.at[i, column]
             moved_to[old.at[i, "person_id"]] = after.id
+            _transfer(tables_by_service[before.id]["episode"], old.at[i, "child_id"],
+                      tables_by_service[after.id]["episode"], new.at[j, "child_id"], as_of)
 
     for service in partnership.services:
         people, tables = people_by_service[service.id], tables_by_service[service.id]
@@ -212,6 +214,24 @@ def _write_other_sources(rng: np.random.Generator, people: pd.DataFrame, service
         frame["person_id"] = frame["person_id"].map(lambda p: real_id.get(p, f"{service.id}:{p}"))
         truth.append(frame[["source", "record_id", "person_id"]])
     return pd.concat(truth, ignore_index=True)
+
+
+TRANSFER_DAYS_AGO = 30
+
+
+def _transfer(old_episodes: pd.DataFrame, old_child: str, new_episodes: pd.DataFrame, new_child: str,
+              as_of: dt.date) -> None:
+    """A move as services record it: the old service closes the child's open episodes as
+    transferred, and the new service holds the case open (its latest episode reopened)."""
+    transfer = pd.Timestamp(as_of - dt.timedelta(days=TRANSFER_DAYS_AGO))
+    mine = (old_episodes["child_id"] == old_child) & old_episodes["end_date"].isna()
+    starts = pd.to_datetime(old_episodes.loc[mine, "start_date"])
+    old_episodes.loc[mine, "end_date"] = [max(transfer, start).date() for start in starts]
+    old_episodes.loc[mine, "end_reason"] = "TRANSFERRED"
+    theirs = new_episodes.index[new_episodes["child_id"] == new_child]
+    if len(theirs) and not new_episodes.loc[theirs, "end_date"].isna().any():
+        latest = pd.to_datetime(new_episodes.loc[theirs, "start_date"]).idxmax()
+        new_episodes.loc[latest, ["end_date", "end_reason"]] = None
 
 
 def _rehome(rng: np.random.Generator, people: pd.DataFrame, service: Service, reference: PostcodeReference) -> None:

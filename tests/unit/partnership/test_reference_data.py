@@ -11,7 +11,7 @@ from transforms.partnership.local_authorities import (
     ReferenceDataError, canonical_code, local_authorities, read_local_authorities,
 )
 from transforms.partnership.postcodes import (
-    AREA_UNKNOWN_NO_POSTCODE, AREA_UNKNOWN_NOT_IN_REFERENCE, AREA_UNKNOWN_SPLIT_DISTRICT, PostcodeParts,
+    AREA_UNKNOWN_NO_POSTCODE, AREA_UNKNOWN_PSEUDO, AREA_UNKNOWN_NOT_IN_REFERENCE, AREA_UNKNOWN_SPLIT_DISTRICT, PostcodeParts,
     build_postcode_reference, parse_postcode, postcode_reference, read_postcode_reference, upper_tier_gss,
 )
 
@@ -154,6 +154,33 @@ def test_shipped_postcode_reference_loads_and_keeps_city_and_county_apart():
         assert ref.lookup(district).local_authority is None
 
 
+def test_shipped_reference_resolves_the_force_area_edges_by_sector():
+    from transforms.partnership.config import Partnership, Service
+    from transforms.partnership.routing import AREA_UNKNOWN, HOME_AREA, OUTSIDE_PARTNERSHIP, route_detention
+
+    ref = postcode_reference()
+    city = Service("city", "Leicester City", ("LEICESTER",), Path("/l/city"))
+    county = Service("county", "Leicestershire", ("LEICESTERSHIRE", "RUTLAND"), Path("/l/county"))
+    llr = Partnership("LLR", (city, county), Path("/l/custody"))
+
+    def routed(postcode):
+        route = route_detention(postcode, [], llr, ref)
+        return route.service, route.routed_by
+
+    assert routed("DE74 2SA") == ("county", HOME_AREA)  # East Midlands Airport
+    assert routed("NG13 0AB") == ("county", HOME_AREA)  # Bottesford
+    assert routed("CV13 0AB") == ("county", HOME_AREA)  # Market Bosworth
+    assert routed("LE15 7AB") == ("county", HOME_AREA)  # split, but only between the county's authorities
+    assert routed("NG13 8AB") == (None, OUTSIDE_PARTNERSHIP)  # Bingham
+    assert routed("NN17 1AB") == (None, OUTSIDE_PARTNERSHIP)  # Corby
+    assert routed("PE9 1AB") == (None, OUTSIDE_PARTNERSHIP)  # Stamford
+    assert routed("CV9 3AB") == (None, AREA_UNKNOWN)  # a sector split between Leicestershire and Warwickshire
+    assert routed("PE9 4AB") == (None, AREA_UNKNOWN)  # Rutland, Lincolnshire and Peterborough
+    assert routed("ZZ99 3VZ") == (None, AREA_UNKNOWN)
+    for district in ("CV9", "CV13", "DE11", "DE12", "DE74", "NG13", "NG32", "NG33", "NN6", "NN17", "PE9"):
+        assert ref.touches[district], district  # every edge district says which authorities it touches
+
+
 # --- regenerating from the ONS Postcode Directory ------------------------------------------------
 
 def test_upper_tier_is_the_county_where_there_is_one():
@@ -176,9 +203,33 @@ def test_build_from_onspd_rows_marks_split_districts_and_sectors():
         {"pcds": "NG1 1AA", "oslaua": "E06000018", "oscty": "E99999999", "doterm": ""},  # not in --areas
     ]
     rows = build_postcode_reference(onspd, ["LE"])
-    assert [(r["postcode_prefix"], r["la_code"]) for r in rows] == [
-        ("LE1", "LEICESTER"), ("LE4", ""), ("LE4 3", "LEICESTERSHIRE"), ("LE4 6", "LEICESTER"), ("LE9", "LEICESTERSHIRE"),
+    assert [(r["postcode_prefix"], r["la_code"], r["split_between"]) for r in rows] == [
+        ("LE1", "LEICESTER", ""), ("LE4", "", "LEICESTER;LEICESTERSHIRE"), ("LE4 3", "LEICESTERSHIRE", ""),
+        ("LE4 6", "LEICESTER", ""), ("LE4 7", "", "LEICESTER;LEICESTERSHIRE"), ("LE9", "LEICESTERSHIRE", ""),
     ]
+
+
+def test_split_between_records_the_authorities_a_split_district_touches(tmp_path):
+    body = ("postcode_prefix,la_code,note,split_between\nLE15,,split,RUTLAND;E10000018\nLE15 6,RUTLAND,,\n"
+            "LE15 7,,split sector,RUTLAND;LEICESTERSHIRE\n")
+    ref = read_postcode_reference(write(tmp_path, "pc.csv", body))
+    assert ref.lookup("LE15 9AA").candidates == {"RUTLAND", "LEICESTERSHIRE"}
+    assert ref.lookup("LE15 6AA").local_authority == "RUTLAND"
+    assert ref.lookup("ZZ99 3VZ").reason == AREA_UNKNOWN_PSEUDO
+    # An older file without the column still loads; its split districts touch "not known".
+    old = read_postcode_reference(write(tmp_path, "old.csv", POSTCODE_FILE))
+    assert old.lookup("LE4 9AA").candidates == frozenset()
+
+
+@pytest.mark.parametrize("body, message", [
+    ("LE1,LEICESTER,,LEICESTER;RUTLAND\n", r"line 3: LE1 has an la_code and a split_between"),
+    ("LE15,,split,RUTLAND;LEICS\n", r"line 3: split_between names 'LEICS'"),
+    ("LE15,,split,RUTLAND\n", r"line 3: split_between names one authority"),
+    ("LE15,,split,RUTLAND;LEICESTERSHIRE\nLE15 1,LEICESTER,,\n", r"line 4: sector LE15 1 is in LEICESTER, which is not in"),
+])
+def test_split_between_errors_name_the_line(tmp_path, body, message):
+    with pytest.raises(ReferenceDataError, match=message):
+        read_postcode_reference(write(tmp_path, "pc.csv", "postcode_prefix,la_code,note,split_between\n" + body))
 
 
 def test_build_command_writes_a_file_that_loads(tmp_path, capsys):
@@ -218,6 +269,8 @@ def test_built_reference_never_gives_a_postcode_the_wrong_authority(tmp_path_fac
     for postcode, gss in truth.items():
         found = reference.lookup(postcode).local_authority
         assert found in (None, _AUTHORITY_GSS[gss])
+        touched = reference.lookup(postcode).candidates  # a split district's list always holds the truth
+        assert not touched or _AUTHORITY_GSS[gss] in touched
         sector = postcode[:-2]
         if len({g for p, g in truth.items() if p[:-2] == sector}) == 1:
             assert found == _AUTHORITY_GSS[gss]

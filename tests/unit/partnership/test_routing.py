@@ -21,15 +21,21 @@ COUNTY = Service("county", "Leicestershire", ("LEICESTERSHIRE", "RUTLAND"), Path
 PARTNERSHIP = Partnership("LLR", (CITY, COUNTY), Path("/landing/police_custody"))
 
 POSTCODES = """# hand-written for the routing tests
-postcode_prefix,la_code,note
-LE1,LEICESTER,
-LE4,,split between the city and Birstall
-LE4 3,LEICESTERSHIRE,Birstall
-LE4 6,LEICESTER,
-LE11,LEICESTERSHIRE,
-LE15,,split between Rutland and Leicestershire
-LE15 6,RUTLAND,
-NG1,NOTTINGHAM,
+postcode_prefix,la_code,note,split_between
+LE1,LEICESTER,,
+LE4,,split between the city and Birstall,LEICESTER;LEICESTERSHIRE
+LE4 3,LEICESTERSHIRE,Birstall,
+LE4 6,LEICESTER,,
+LE11,LEICESTERSHIRE,,
+LE15,,split between Rutland and Leicestershire,RUTLAND;LEICESTERSHIRE
+LE15 6,RUTLAND,,
+NG1,NOTTINGHAM,,
+NG13,,split between Nottinghamshire and Leicestershire,NOTTINGHAMSHIRE;LEICESTERSHIRE
+NG13 0,,split sector,NOTTINGHAMSHIRE;LEICESTERSHIRE
+NG13 9,NOTTINGHAMSHIRE,,
+DE74,,split,LEICESTERSHIRE;DERBYSHIRE
+DE74 2,LEICESTERSHIRE,Castle Donington and East Midlands Airport,
+DE72,,split between Derbyshire and Nottinghamshire,DERBYSHIRE;NOTTINGHAMSHIRE
 """
 
 
@@ -78,19 +84,64 @@ def test_outside_the_partnership(reference):
 
 
 def test_child_who_moved_between_services(reference):
+    # ADR 0090 (sources.md section 7): the open involvement, else the latest, else the home area.
     both = [Involvement("city", dt.date(2025, 3, 1)), Involvement("county", dt.date(2024, 1, 1))]
-    # Now living in the county: the county, although the city worked with them more recently.
-    moved_to_county = route_detention("LE4 3AB", both, PARTNERSHIP, reference)
-    assert (moved_to_county.service, moved_to_county.routed_by) == ("county", KNOWN_TO_SERVICE)
-    # Home area unknown: the service that worked with them most recently.
+    # Neither open: the service that worked with them most recently, wherever they live.
+    assert route_detention("LE4 3AB", both, PARTNERSHIP, reference).service == "city"
     assert route_detention("NFA", both, PARTNERSHIP, reference).service == "city"
-    # Living outside both areas: still the most recent.
     assert route_detention("NG1 1AA", both, PARTNERSHIP, reference).service == "city"
-    # Nothing decides (same date, or a date missing): a person resolves it.
+    # Nothing but the home area decides (same date, or a date missing): the service covering it.
     tied = [Involvement("city", dt.date(2025, 3, 1)), Involvement("county", dt.date(2025, 3, 1))]
+    assert route_detention("LE4 3AB", tied, PARTNERSHIP, reference).service == "county"
+    # ... and nothing at all decides: a person resolves it.
     assert route_detention("NFA", tied, PARTNERSHIP, reference).routed_by == AREA_UNKNOWN
     undated = [Involvement("city", dt.date(2025, 3, 1)), Involvement("county", None)]
     assert route_detention("NFA", undated, PARTNERSHIP, reference).service is None
+
+
+def test_moved_child_with_the_old_city_address_goes_to_the_service_with_the_open_case(reference):
+    # The city closed the case as transferred in May; the county holds it open since. The
+    # police record still has the old city address.
+    moved = [Involvement("city", dt.date(2026, 5, 20), open=False), Involvement("county", dt.date(2026, 4, 1), open=True)]
+    route = route_detention("LE1 5WW", moved, PARTNERSHIP, reference)
+    assert (route.service, route.routed_by) == ("county", KNOWN_TO_SERVICE)
+    assert "open involvement" in route.reason and "LE1" not in route.reason
+    # Both open: the latest, then the home area.
+    both_open = [Involvement("city", dt.date(2026, 5, 20), open=True), Involvement("county", dt.date(2026, 6, 1), open=True)]
+    assert route_detention("LE1 5WW", both_open, PARTNERSHIP, reference).service == "county"
+    # Through the frames the refresh builds: the open flag travels with the involvement.
+    links = pd.DataFrame({"source": ["custody"], "record_id": ["D1"], "person_key": ["p-moved"]})
+    children = pd.DataFrame({"service": ["city", "county"], "person_key": ["p-moved", "p-moved"],
+                             "last_involvement": pd.to_datetime(["2026-05-20", "2026-04-01"]), "open": [False, True]})
+    routed = route_detentions(pd.DataFrame({"custody_ref": ["D1"], "postcode": ["LE1 5WW"]}),
+                              involvements_from_links(links, children), PARTNERSHIP, reference)
+    assert routed["service"].tolist() == ["county"]
+
+
+def test_split_district_whose_authorities_all_belong_to_one_service_goes_to_that_service(reference):
+    # LE15 touches Rutland and Leicestershire, both the county's: an unlisted sector is still the county's.
+    route = route_detention("LE15 7AA", [], PARTNERSHIP, reference)
+    assert (route.service, route.routed_by, route.home_local_authority) == ("county", HOME_AREA, None)
+    assert "LEICESTERSHIRE and RUTLAND" in route.reason and "LE15" not in route.reason
+    # Split across two services (LE4): still a person's decision.
+    assert route_detention("LE4 9AB", [], PARTNERSHIP, reference).routed_by == AREA_UNKNOWN
+    # Split between authorities of no service (DE72): outside the partnership.
+    assert route_detention("DE72 3AA", [], PARTNERSHIP, reference).routed_by == OUTSIDE_PARTNERSHIP
+
+
+def test_edge_district_by_sector(reference):
+    # DE74: East Midlands Airport's sector is Leicestershire's; another sector is not guessed.
+    assert route_detention("DE74 2SA", [], PARTNERSHIP, reference).service == "county"
+    assert route_detention("DE74 9ZZ", [], PARTNERSHIP, reference).routed_by == AREA_UNKNOWN
+    # NG13: a whole sector in Nottinghamshire is outside; a split sector across the boundary is unknown.
+    assert route_detention("NG13 9AA", [], PARTNERSHIP, reference).routed_by == OUTSIDE_PARTNERSHIP
+    assert route_detention("NG13 0AA", [], PARTNERSHIP, reference).routed_by == AREA_UNKNOWN
+
+
+@pytest.mark.parametrize("postcode", ["ZZ99 3VZ", "zz993vz", "ZZ99 3WZ", "NFA", "N.F.A.", "No Fixed Abode"])
+def test_pseudo_postcodes_and_no_fixed_abode_are_area_unknown_not_outside(reference, postcode):
+    route = route_detention(postcode, [], PARTNERSHIP, reference)
+    assert (route.service, route.routed_by) == (None, AREA_UNKNOWN)
 
 
 def test_involvement_of_a_service_not_in_the_partnership_is_an_error(reference):
@@ -128,7 +179,7 @@ def test_route_detentions_routes_every_detention_once(reference):
 
 
 POSTCODE_POOL = ["LE1 1AA", "LE4 3AB", "LE4 6AB", "LE4 9AB", "LE11 1AA", "LE15 6AA", "LE15 7AA", "NG1 1AA",
-                 "SW1A 1AA", "NFA", None, ""]
+                 "SW1A 1AA", "NFA", None, "", "ZZ99 3VZ", "NG13 0AA", "DE74 2SA", "DE72 3AA"]
 
 
 @given(postcode=st.sampled_from(POSTCODE_POOL),
@@ -144,7 +195,9 @@ def test_never_routed_to_a_service_that_neither_knows_the_child_nor_covers_their
     elif covering is not None:
         assert (route.service, route.routed_by) == (covering.id, HOME_AREA)
     else:
-        assert route.service is None
+        # Only a split district whose authorities all belong to one service names a service.
+        touched = {PARTNERSHIP.service_covering(la) for la in reference.lookup(postcode).candidates}
+        assert route.service is None or (len(touched) == 1 and route.service == next(iter(touched)).id)
 
 
 def test_split_by_service_gives_each_service_only_its_own_children(reference):
