@@ -208,3 +208,21 @@ def test_ten_thousand_detentions_released_before_arrest_are_all_quarantined(tmp_
     assert (report.read, report.loaded, report.quarantined) == (ROWS, ROWS - BAD, BAD)
     assert len(_live_values(settings, custody_detention, "custody_ref")) == ROWS - BAD
     _outputs_agree(run, BAD)
+
+
+@pytest.mark.postgres
+def test_ten_thousand_failing_rows_on_postgresql(tmp_path, sample_dir, postgres_url):
+    landing = _landing(tmp_path, sample_dir, "ccis")
+    path = next((landing / "ccis").iterdir())
+    frame = _grown(_read(path), ROWS)
+    frame["ccis_id"] = [f"CV{i:07d}" for i in range(ROWS)]
+    frame.loc[: BAD - 1, "activity_code"] = "999"
+    _write(frame, path)
+    settings = settings_for(tmp_path, landing).with_overrides(warehouse_url=postgres_url)
+
+    run = run_source("ccis", settings)
+
+    assert run.reports[0].outcome == "LOADED", run.reports[0].reason
+    assert _counts(settings, "ccis") == (ROWS, ROWS - BAD, BAD)
+    assert "999" not in set(_live_values(settings, EDUCATION_TABLES["ccis_activity"], "activity_code"))
+    _outputs_agree(run, BAD)
