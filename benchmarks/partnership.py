@@ -69,7 +69,7 @@ def _run(root: Path, env: dict, service_ids: list[str | None], workers: int) -> 
 
 def _partnership(root: Path, delivery_landing: Path, n: int) -> Path:
     """N services, each with its own local authority and a copy of the one delivery."""
-    from transforms.partnership.local_authorities import local_authorities
+    from transforms.local_authorities import local_authorities
 
     codes = sorted(local_authorities().by_code)[:n]
     if len(codes) < n:

@@ -80,7 +80,7 @@ def code_lists() -> dict[str, dict[str, str]]:
     (``ccis_activity_codes.csv``), the DfE ethnicity codes (``dfe_ethnicity_codes.csv``) and every
     English and Welsh local authority (``partnership/local_authorities.csv``: a child placed or
     living out of area is still the service's child, sources.md)."""
-    from transforms.partnership.local_authorities import local_authorities
+    from transforms.local_authorities import local_authorities
 
     lists: dict[str, dict[str, str]] = {}
     for row in reference_rows("codes.csv"):

@@ -60,3 +60,16 @@ def _variable(key: str) -> str | None:
         return Variable.get(key, default=None)
     except Exception:
         return None
+
+
+def service_task_settings(service_id: str | None = None):
+    """The settings one mapped instance runs with: the service's own warehouse, folders and
+    areas (transforms/partnership/scope.py); today's settings for the one-service default or
+    when no service is named."""
+    from transforms.partnership.run import selected_services
+
+    settings = task_settings()
+    if service_id is None:
+        return settings
+    ((_, scoped),) = selected_services(settings, service_id)
+    return scoped

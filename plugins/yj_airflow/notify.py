@@ -97,7 +97,7 @@ def _failed_service_settings(context):
     if not service_id or "{" in str(service_id):
         return None
     try:
-        from yj_airflow.tasks import service_task_settings
+        from yj_airflow.config import service_task_settings
 
         return service_task_settings(str(service_id))
     except Exception as exc:  # an id no longer in the partnership file: the configured service names it

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 
-from yj_airflow.config import task_settings
+from yj_airflow.config import service_task_settings, task_settings
 
 log = logging.getLogger(__name__)
 
@@ -71,19 +71,6 @@ def label_service(service_id: str) -> str:
 
     get_current_context()["service_label"] = service_id
     return service_id
-
-
-def service_task_settings(service_id: str | None = None):
-    """The settings one mapped instance runs with: the service's own warehouse, folders and
-    areas (transforms/partnership/scope.py); today's settings for the one-service default or
-    when no service is named."""
-    from transforms.partnership.run import selected_services
-
-    settings = task_settings()
-    if service_id is None:
-        return settings
-    ((_, scoped),) = selected_services(settings, service_id)
-    return scoped
 
 
 def _ingest(load, resource: str, asset, service_id: str | None = None) -> dict:

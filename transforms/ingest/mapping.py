@@ -548,7 +548,7 @@ def to_canonical_types(text: pd.DataFrame, table: Table) -> pd.DataFrame:
 
 
 def _local_authority_code(value: str) -> str:
-    from transforms.partnership.local_authorities import local_authorities
+    from transforms.local_authorities import local_authorities
 
     authority = local_authorities().resolve(str(value))
     return authority.code if authority else str(value).upper()

@@ -34,7 +34,7 @@ from pathlib import Path
 import yaml
 
 from transforms.ingest.mapping import case_system_layouts
-from transforms.partnership.local_authorities import LocalAuthorities, local_authorities
+from transforms.local_authorities import LocalAuthorities, local_authorities
 from transforms.settings import Settings
 
 # Service ids become PostgreSQL role names (yj_<id>_analyst, 63 bytes at most) and folder names.

@@ -27,7 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from transforms.identifiers import normalise_postcode
-from transforms.partnership.local_authorities import (
+from transforms.local_authorities import (
     LocalAuthorities, ReferenceDataError, local_authorities, read_csv_with_header_comments,
 )
 from transforms.settings import REFERENCE_DIR

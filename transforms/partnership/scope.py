@@ -15,7 +15,6 @@ The one-service default (no partnership file) changes nothing: its settings are 
 are, so ``make run`` writes the same warehouse and folders as before."""
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,12 +22,12 @@ from sqlalchemy.engine import URL, make_url
 
 from transforms.partnership.config import Partnership, Service, load_partnership
 from transforms.settings import Settings
+from transforms.warehouse.db import SEARCH_PATH
 
 # The shared area: the partnership's own warehouse (the custody feed before routing, the joint
 # figures). Not a service id (config.RESERVED_SERVICE_IDS).
 PARTNERSHIP_AREA = "partnership"
 SCHEMA_PREFIX = "yj"
-_SEARCH_PATH = re.compile(r"-c\s*search_path\s*=\s*([a-z_][a-z0-9_]*)")
 
 
 def service_settings(settings: Settings, service: Service, partnership: Partnership) -> Settings:
@@ -82,19 +81,9 @@ def area_warehouse_url(base_url: str, area: str) -> str:
     raise ValueError(f"no per-service warehouse for the '{backend}' backend")
 
 
-def warehouse_schema(url: str | URL) -> str | None:
-    """The schema a PostgreSQL warehouse URL's search_path names (None: the default schema)."""
-    parsed = make_url(url) if isinstance(url, str) else url
-    options = parsed.query.get("options")
-    if isinstance(options, tuple):
-        options = " ".join(options)
-    match = _SEARCH_PATH.search(options or "")
-    return match.group(1) if match else None
-
-
 def _with_search_path(url: URL, schema: str) -> URL:
     options = url.query.get("options") or ""
     if isinstance(options, tuple):
         options = " ".join(options)
-    options = _SEARCH_PATH.sub("", options).strip()
+    options = SEARCH_PATH.sub("", options).strip()
     return url.update_query_dict({"options": f"{options} -csearch_path={schema}".strip()})

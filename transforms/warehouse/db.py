@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Iterable
 
 import pandas as pd
@@ -10,6 +11,23 @@ from sqlalchemy.engine import Connection
 
 from transforms.frames import map_distinct
 from transforms.warehouse.schema import metadata
+
+
+# A PostgreSQL warehouse URL may name its schema by the search_path in its options (a
+# partnership gives each service its own: transforms/partnership/scope.py).
+SEARCH_PATH = re.compile(r"-c\s*search_path\s*=\s*([a-z_][a-z0-9_]*)")
+
+
+def warehouse_schema(url) -> str | None:
+    """The schema a PostgreSQL warehouse URL's search_path names (None: the default schema)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url) if isinstance(url, str) else url
+    options = parsed.query.get("options")
+    if isinstance(options, tuple):
+        options = " ".join(options)
+    match = SEARCH_PATH.search(options or "")
+    return match.group(1) if match else None
 
 
 def make_engine(url: str) -> Engine:
@@ -42,8 +60,6 @@ def ensure_schema(engine: Engine) -> None:
         # A service's warehouse in a partnership is a schema named by the URL's search_path
         # (transforms/partnership/scope.py); it is created with the tables.
         from sqlalchemy import text
-
-        from transforms.partnership.scope import warehouse_schema
 
         schema = warehouse_schema(engine.url)
         if schema:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, strategies as st
 
-from transforms.partnership.local_authorities import (
+from transforms.local_authorities import (
     ReferenceDataError, canonical_code, local_authorities, read_local_authorities,
 )
 from transforms.partnership.postcodes import (

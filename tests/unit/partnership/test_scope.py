@@ -5,10 +5,9 @@ import pytest
 from sqlalchemy import inspect, text
 
 from transforms.partnership.config import PartnershipConfigError, load_partnership, parse_partnership
-from transforms.partnership.scope import (area_warehouse_url, partnership_settings, service_settings,
-                                          services_with_settings, warehouse_schema)
+from transforms.partnership.scope import area_warehouse_url, partnership_settings, service_settings, services_with_settings
 from transforms.settings import load_settings
-from transforms.warehouse.db import ensure_schema, make_engine
+from transforms.warehouse.db import ensure_schema, make_engine, warehouse_schema
 
 PARTNERSHIP = """\
 partnership: Leicester, Leicestershire and Rutland
