@@ -1,6 +1,6 @@
 """Matching quality and speed (issues 5 and 14), on two record sets:
 
-- the independent set (``benchmarks/independent/``): written by a separate generator from the
+- the independent set (``tests/independent/``): written by a separate generator from the
   spec and public research only, with its own names and noise, service children mixed with
   children the service does not know, twins, siblings and lookalikes. This is the yardstick.
 - the project's own sample (``yj sample``), whose noise this code base also generates.
@@ -92,7 +92,7 @@ def match_and_measure(name: str, settings: Settings, truth: pd.DataFrame, relati
 
 
 def independent_set(root: Path, children: int, seed: int, reuse: bool = False) -> SetResult:
-    from benchmarks.independent.generate import generate
+    from tests.independent.generate import generate
 
     if not reuse:
         generate(root, children=children, seed=seed)

@@ -1,4 +1,4 @@
-"""The matching measured on the independent record set (benchmarks/independent/, written from
+"""The matching measured on the independent record set (tests/independent/, written from
 the spec by a separate generator that cannot see our code), at a CI size: the issue 14
 targets must hold, through the real loads and the real matching run."""
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Self-check of a generated set: manifest hashes and counts, headers, identifiers, ground truth coverage.
 
-    python -m benchmarks.independent.check OUT
+    python -m tests.independent.check OUT
 """
 
 from __future__ import annotations

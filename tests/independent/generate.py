@@ -4,7 +4,7 @@ Written from the source specification and public research only (see README.md). 
 folder (case system in the corepl layout, police custody, education, CCIS) plus ground_truth.csv,
 relations.csv and noise.csv.
 
-    python -m benchmarks.independent.generate OUT [--children N] [--seed S] [--as-of YYYY-MM-DD]
+    python -m tests.independent.generate OUT [--children N] [--seed S] [--as-of YYYY-MM-DD]
 """
 
 from __future__ import annotations
