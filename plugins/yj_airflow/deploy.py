@@ -1,9 +1,13 @@
 """Deployment helpers the containers of docker-compose.yml run (no DAG imports this).
 
   python -m yj_airflow.deploy url metadata|broker|result-backend
-      prints a connection URL built from the .env secrets with the password URL-encoded;
-      Airflow runs it through its ``..._CMD`` settings, so a password with ``@``, ``:``, ``/``
-      or ``%`` in it works and never appears in the compose file.
+      prints a connection URL built from the .env secrets with the user and password
+      percent-encoded, and nothing after it (no newline: Airflow keeps a ``..._CMD`` setting's
+      output byte for byte, so a trailing newline would end up in the database name). Airflow
+      runs it through its ``..._CMD`` settings, so a password with ``@``, ``:``, ``/``, ``%``,
+      a quote or a newline in it works and never appears in the compose file. Hosts, ports
+      and database names are settings too (``AIRFLOW_DB_HOST`` ... ``REDIS_DB``, see
+      ``URLS``), so a worker on another machine reaches the stack by address.
   python -m yj_airflow.deploy prepare-warehouse
       creates the warehouse tables (as the warehouse owner) and lets the read-only reporting
       role (``YJ_READONLY_ROLE``, for Tableau) read the marts and nothing else.
@@ -20,11 +24,16 @@ import sys
 from pathlib import Path
 from urllib.parse import quote
 
-# What each URL is made of: (scheme, user variable or literal, password variable, host, port, path).
+# What each URL is made of: scheme, then (variable, default inside the Compose network) for
+# the user, password, host, port and path. Every part is a setting; the defaults are the
+# Compose service names, so only a worker elsewhere needs to set the hosts.
 URLS = {
-    "metadata": ("postgresql+psycopg2", "AIRFLOW_DB_USER", "AIRFLOW_DB_PASSWORD", "postgres", 5432, "airflow"),
-    "result-backend": ("db+postgresql", "AIRFLOW_DB_USER", "AIRFLOW_DB_PASSWORD", "postgres", 5432, "airflow"),
-    "broker": ("redis", None, "REDIS_PASSWORD", "redis", 6379, "0"),
+    "metadata": ("postgresql+psycopg2", ("AIRFLOW_DB_USER", "airflow"), ("AIRFLOW_DB_PASSWORD", None),
+                 ("AIRFLOW_DB_HOST", "postgres"), ("AIRFLOW_DB_PORT", "5432"), ("AIRFLOW_DB_NAME", "airflow")),
+    "result-backend": ("db+postgresql", ("AIRFLOW_DB_USER", "airflow"), ("AIRFLOW_DB_PASSWORD", None),
+                       ("AIRFLOW_DB_HOST", "postgres"), ("AIRFLOW_DB_PORT", "5432"), ("AIRFLOW_DB_NAME", "airflow")),
+    "broker": ("redis", (None, ""), ("REDIS_PASSWORD", None),
+               ("REDIS_HOST", "redis"), ("REDIS_PORT", "6379"), ("REDIS_DB", "0")),
 }
 MART_PREFIX = "mart_"
 
@@ -45,10 +54,22 @@ def url(kind: str, env: dict | None = None) -> str:
     env = os.environ if env is None else env
     if kind not in URLS:
         raise DeploymentError(f"unknown URL '{kind}' (choose from {', '.join(URLS)})")
-    scheme, user_var, password_var, host, port, path = URLS[kind]
-    user = quote(env.get(user_var) or "airflow", safe="") if user_var else ""
-    password = quote(_required(env, password_var), safe="")
-    return f"{scheme}://{user}:{password}@{host}:{port}/{path}"
+    scheme, user, password, host, port, path = URLS[kind]
+
+    def setting(part: tuple[str | None, str | None]) -> str:
+        name, default = part
+        if name is None:
+            return default or ""
+        return env.get(name) or default if default is not None else _required(env, name)
+
+    if not re.fullmatch(r"[0-9]+", setting(port)):
+        raise DeploymentError(f"{port[0]} must be a port number")
+    host_name = setting(host)
+    if ":" in host_name:  # an IPv6 address
+        host_name = f"[{host_name}]"
+    # safe="": every reserved character is encoded, "/" and ":" included (RFC 3986 userinfo).
+    return (f"{scheme}://{quote(setting(user), safe='')}:{quote(setting(password), safe='')}"
+            f"@{host_name}:{setting(port)}/{quote(setting(path), safe='')}")
 
 
 def readonly_grants(table_names: list[str], role: str) -> list[str]:
@@ -96,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     try:
         if len(args) == 2 and args[0] == "url":
-            print(url(args[1]))
+            # No newline: Airflow does not strip a _CMD setting's output.
+            sys.stdout.write(url(args[1]))
         elif args == ["prepare-warehouse"]:
             from yj_airflow.config import task_settings
 

@@ -32,15 +32,99 @@ def spare_port() -> int:
         return s.getsockname()[1]
 
 
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """An env file as Compose reads it (``env_file`` and ``.env``): ``NAME=value`` lines,
+    ``#`` comments, a value in single quotes taken literally, in double quotes with ``\n``,
+    ``\"`` and ``\\`` escapes."""
+    values = {}
+    for raw in path.read_text().splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        name, _, value = line.partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] == "'":
+            value = value[1:-1]
+        elif len(value) >= 2 and value[0] == value[-1] == '"':
+            value = re.sub(r'\\(.)', lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), value[1:-1])
+        else:
+            value = re.sub(r"\s+#.*$", "", value)
+        values[name.strip()] = value
+    return values
+
+
 def production_airflow_settings() -> dict[str, str]:
-    """The AIRFLOW__ settings production uses (deploy/airflow.env), without comments."""
-    settings = {}
-    for line in AIRFLOW_ENV_FILE.read_text().splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            name, _, value = line.partition("=")
-            settings[name.strip()] = value.strip()
-    return settings
+    """The AIRFLOW__ settings production uses (deploy/airflow.env)."""
+    return read_env_file(AIRFLOW_ENV_FILE)
+
+
+def interpolate(value: str, variables: dict[str, str]) -> str:
+    """Compose's variable substitution: ``${X}``, ``${X:-default}``, ``${X-default}``,
+    ``${X:?message}`` (stops when X is unset or empty), ``$$`` for a literal ``$``."""
+    def one(match: re.Match) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name, op, arg = match.group("name") or match.group("bare"), match.group("op"), match.group("arg") or ""
+        value = variables.get(name)
+        if op == ":-":
+            return value if value else arg
+        if op == "-":
+            return arg if value is None else value
+        if op in (":?", "?"):
+            if value is None or (op == ":?" and not value):
+                raise KeyError(f"{name}: {arg}")
+            return value
+        return value or ""
+    return re.sub(r"\$\$|\$\{(?P<name>\w+)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}|\$(?P<bare>[A-Za-z_]\w*)", one, value)
+
+
+def compose_environment(service: str, dotenv: dict[str, str]) -> dict[str, str]:
+    """The environment Compose gives ``service``'s container: its ``env_file`` files, then its
+    ``environment`` with ``dotenv`` (the operator's .env) substituted, as ``docker compose``
+    would, from docker-compose.yml itself."""
+    import yaml
+
+    spec = yaml.safe_load(COMPOSE_FILE.read_text())["services"][service]
+    env = {}
+    for name in spec.get("env_file", []):
+        env.update(read_env_file(ROOT / name))
+    for name, value in (spec.get("environment") or {}).items():
+        env[name] = interpolate(str(value), dotenv)
+    return env
+
+
+def compose_command(service: str) -> list[str]:
+    """The command of a service, ``$$`` turned into ``$`` as Compose does."""
+    import yaml
+
+    command = yaml.safe_load(COMPOSE_FILE.read_text())["services"][service]["command"]
+    return [part.replace("$$", "$") for part in command]
+
+
+def example_dotenv(**values: str) -> dict[str, str]:
+    """.env.example as an operator fills it in: its values, with ``values`` for the empty ones."""
+    dotenv = read_env_file(ROOT / ".env.example")
+    dotenv.update(values)
+    return dotenv
+
+
+def local_paths(home: Path, yj_env: dict[str, str]) -> dict[str, str]:
+    """What differs from a container on this machine, and only that: the image's folders
+    (/opt/yj, /opt/airflow, /data) are this checkout and the test's own folders."""
+    return {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "auth" / "passwords.json"),
+        "AIRFLOW_VAR_YJ_LANDING_DIR": yj_env.get("YJ_LANDING_DIR", str(home / "landing")),
+        "AIRFLOW_VAR_YJ_OUTPUT_DIR": yj_env.get("YJ_OUTPUT_DIR", str(home / "output")),
+        "YJ_RAW_ARCHIVE_DIR": yj_env.get("YJ_RAW_ARCHIVE_DIR", str(home / "raw")),
+        # The image puts its Python first on PATH; the _CMD settings run `python -m ...`.
+        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+    }
 
 
 @dataclass

@@ -71,7 +71,7 @@ def test_the_ui_and_the_warehouse_listen_on_loopback_unless_told_otherwise():
 
 def test_airflow_the_warehouse_and_tableau_have_separate_roles():
     env = _compose()["services"]["airflow-scheduler"]["environment"]
-    assert deploy.URLS["metadata"][5] == "airflow" and env["AIRFLOW_DB_USER"] == "airflow"
+    assert deploy.URLS["metadata"][5] == ("AIRFLOW_DB_NAME", "airflow") and env["AIRFLOW_DB_USER"] == "airflow"
     assert '"login": "yj_warehouse"' in env["AIRFLOW_CONN_YJ_WAREHOUSE"]
     assert _compose()["services"]["postgres"]["environment"]["POSTGRES_USER"] == "postgres"
     init_sql = (ROOT / "deploy" / "postgres-init" / "10-roles-and-databases.sh").read_text()
@@ -93,7 +93,7 @@ def test_no_secret_is_written_in_the_deployment_files():
     assert ".env" in (ROOT / ".gitignore").read_text().split()
 
 
-@pytest.mark.parametrize("password", ["plain", "p@ss:w/rd", "100%#?&= sure"])
+@pytest.mark.parametrize("password", ["plain", "p@ss:w/rd", "100%#?&= sure", "q\"u'o\\te", "new\nline\n"])
 def test_urls_carry_the_password_percent_encoded(password):
     env = {"AIRFLOW_DB_USER": "airflow", "AIRFLOW_DB_PASSWORD": password, "REDIS_PASSWORD": password}
     metadata = make_url(deploy.url("metadata", env))
@@ -103,6 +103,20 @@ def test_urls_carry_the_password_percent_encoded(password):
 
     broker = url_to_parts(deploy.url("broker", env))
     assert (broker.scheme, broker.hostname, broker.port, broker.password) == ("redis", "redis", 6379, password)
+
+
+def test_the_url_command_prints_the_url_and_nothing_after_it():
+    """Airflow keeps a _CMD setting's output as it is: a trailing newline would become part
+    of the database name (``airflow\n``) and no container could connect."""
+    env = {**os.environ, "AIRFLOW_DB_PASSWORD": "p%ss\"'\n", "REDIS_PASSWORD": "r", "AIRFLOW_DB_HOST": "10.0.0.5",
+           "AIRFLOW_DB_PORT": "6432", "AIRFLOW_DB_NAME": "meta", "REDIS_HOST": "::1", "REDIS_DB": "3"}
+    out = {kind: subprocess.run([sys.executable, "-m", "yj_airflow.deploy", "url", kind], env=env,
+                                capture_output=True, text=True, check=True).stdout
+           for kind in ("metadata", "result-backend", "broker")}
+    assert out["metadata"] == "postgresql+psycopg2://airflow:p%25ss%22%27%0A@10.0.0.5:6432/meta"
+    assert out["result-backend"] == "db+postgresql://airflow:p%25ss%22%27%0A@10.0.0.5:6432/meta"
+    assert out["broker"] == "redis://:r@[::1]:6379/3"
+    assert make_url(out["metadata"]).password == "p%ss\"'\n"
 
 
 def test_a_missing_secret_is_a_one_line_error(capsys, monkeypatch):
@@ -129,12 +143,13 @@ def test_compose_file_passes_compose_schema_validation(tmp_path):
     if tool is None:
         pytest.skip("docker-compose is not installed (CI installs it: see .ci/run)")
     env = tmp_path / ".env"
-    env.write_text("".join(f"{name}=x{i}\n" for i, name in enumerate(SECRETS)))
+    required = "AIRFLOW_BASE_URL=https://airflow.example.org\n"  # not a secret, but no default
+    env.write_text(required + "".join(f"{name}=x{i}\n" for i, name in enumerate(SECRETS)))
     result = subprocess.run([tool, "--env-file", str(env), "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     # A secret left out of .env stops Compose with its name.
-    env.write_text("".join(f"{name}=x\n" for name in SECRETS if name != "REDIS_PASSWORD"))
+    env.write_text(required + "".join(f"{name}=x\n" for name in SECRETS if name != "REDIS_PASSWORD"))
     result = subprocess.run([tool, "--env-file", str(env), "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode != 0 and "REDIS_PASSWORD" in result.stderr
