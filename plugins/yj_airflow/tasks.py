@@ -217,6 +217,38 @@ def announce_new_custody_files() -> list[str]:
     return new
 
 
+def check_custody_due_times() -> dict:
+    """At each due time (transforms.custody.due): a custody file or the briefing missing is
+    told once to the duty manager (``YJ_DUTY_MANAGER_EMAIL``, variable
+    ``yj_duty_manager_email``; the BI team's address when unset). Runs once per due time, so
+    one notice per missing item; a quiet night with every file in sends nothing."""
+    import os
+    from pathlib import Path
+
+    import pendulum
+    from airflow.sdk import get_current_context
+
+    from transforms.custody.due import (DEFAULT_BRIEFING_DUE_TIME, DEFAULT_CUSTODY_DUE_TIMES, overdue,
+                                        parse_times)
+    from transforms.notices import overdue_notice
+    from yj_airflow.defaults import TIMEZONE
+    from yj_airflow.notify import _setting, send
+
+    context = get_current_context()
+    settings = task_settings()
+    now = pendulum.instance(context["logical_date"]).in_timezone(TIMEZONE).naive().replace(second=0, microsecond=0)
+    custody_due = parse_times(os.environ.get("YJ_CUSTODY_DUE_TIMES") or DEFAULT_CUSTODY_DUE_TIMES)
+    [briefing_due] = parse_times(os.environ.get("YJ_BRIEFING_DUE_TIME") or DEFAULT_BRIEFING_DUE_TIME)
+    _, engine, custody_dir = _custody_feed()
+    engine.dispose()
+    missing = overdue(now, Path(custody_dir), settings.output_dir / "custody", custody_due, briefing_due)
+    sent = 0
+    if missing:
+        notice = overdue_notice(settings.service_name, missing, context["run_id"])
+        sent = send(notice, context, to=_setting("YJ_DUTY_MANAGER_EMAIL", "yj_duty_manager_email") or None)
+    return {"due_at": now.isoformat(), "overdue": len(missing), "sent": sent}
+
+
 def send_daily_health_summary() -> dict:
     """The morning summary of the last 24 hours (transforms.notices.health_summary), sent by
     the notice channels; dated by the run's logical date, the wall clock for a manual run."""
