@@ -14,5 +14,6 @@ COPY --chown=airflow:root transforms ./transforms
 COPY --chown=airflow:root plugins ./plugins
 COPY --chown=airflow:root expectations ./expectations
 COPY --chown=airflow:root dags ./dags
+COPY --chown=airflow:root deploy/airflow-init.sh ./deploy/
 # Editable: the project reads expectations/ and dags/ beside its code (PROJECT_ROOT).
 RUN pip install --no-cache-dir -c constraints.txt -e .

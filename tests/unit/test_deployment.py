@@ -48,8 +48,10 @@ def test_compose_is_the_celery_stack_of_airflows_own_compose_file():
         assert services[name]["env_file"] == ["deploy/airflow.env"]
         depends = services[name]["depends_on"]
         assert depends["redis"]["condition"] == depends["postgres"]["condition"] == "service_healthy"
-    init = services["airflow-init"]["command"][-1]
-    assert "airflow db migrate" in init and "admin-password" in init and "mkdir -p /data/landing" in init
+    assert services["airflow-init"]["command"] == ["/opt/yj/deploy/airflow-init.sh"]
+    assert "COPY --chown=airflow:root deploy/airflow-init.sh ./deploy/" in (ROOT / "Dockerfile").read_text()
+    init = (ROOT / "deploy" / "airflow-init.sh").read_text()
+    assert "airflow db migrate" in init and "admin-password" in init and 'mkdir -p "$data"/landing' in init
 
 
 def test_every_airflow_container_shares_logs_secrets_and_the_admin_password_file():
