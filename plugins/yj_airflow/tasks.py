@@ -318,16 +318,18 @@ def produce_kpi_return(quarter: dict, submit: bool = False, service_id: str | No
     engine, note = open_warehouse(settings.warehouse_url, embedded_warehouse_url())
     if note:
         log.info(note)
+    # Produce and submit under one hold of the lock: a return produced by another job between
+    # the two would otherwise be the one archived as submitted.
     with _locked("kpi_return", settings):
         result = produce_return(settings, Quarter.parse(quarter["quarter"]), engine)
+        submitted = submit_return(engine, result.quarter, result.workbook, result.status, "airflow") if submit else None
     log.info("KPI return %s: %s in %.1fs", result.quarter.label, result.status, result.seconds)
     failed = result.checks[result.checks["result"] != "PASS"]
     summary = {"quarter": result.quarter.label, "status": result.status, "seconds": round(result.seconds, 2),
                "checks_not_passed": failed["check"].tolist(),
                "revisions": None if result.revisions is None else len(result.revisions),
                "outputs": [str(result.workbook), str(result.figures_csv), str(result.evidence)]}
-    if submit:
-        submitted = submit_return(engine, result.quarter, result.workbook, result.status, "airflow")
+    if submitted is not None:
         log.info("KPI return %s submitted as %s: archived at %s", result.quarter.label, result.status,
                  submitted.workbook_path)
         summary["submitted"] = submitted.workbook_path
@@ -373,8 +375,11 @@ def raise_education_alerts(service_id: str | None = None) -> dict:
     from transforms.warehouse.db import make_engine
 
     settings = service_task_settings(service_id)
-    run = raise_alerts(make_engine(settings.warehouse_url), settings.output_dir / "education_alerts",
-                       dt.datetime.now().replace(microsecond=0))
+    # Education and CCIS loads both raise alerts: under the lock, an alert found by both at
+    # once is still recorded, and told, once.
+    with _locked("education_alerts", settings):
+        run = raise_alerts(make_engine(settings.warehouse_url), settings.output_dir / "education_alerts",
+                           dt.datetime.now().replace(microsecond=0))
     summary = f"{len(run.new_alerts):,} new alert(s), {run.already_raised:,} already raised before"
     log.info("education alerts: %s", summary)
     return {"summary": summary, "by_kind": run.new_alerts["kind"].value_counts().to_dict(),
