@@ -11,17 +11,18 @@
   python -m yj_airflow.deploy prepare-warehouse
       creates the warehouse tables (as the warehouse owner) and lets the read-only reporting
       role (``YJ_READONLY_ROLE``, for Tableau) read the marts and nothing else.
-  python -m yj_airflow.deploy admin-password FILE
-      writes the UI admin's password from ``AIRFLOW_ADMIN_PASSWORD`` into the simple auth
-      manager's passwords file, so it is the same in every container and across restarts.
+  python -m yj_airflow.deploy auth
+      sets up sign-in with Airflow's FAB auth manager (run by airflow-init, after
+      ``airflow db migrate``): the roles "BI team" and "Duty manager" (``ROLES``), and the
+      administrator ``AIRFLOW_ADMIN_USER`` with the password ``AIRFLOW_ADMIN_PASSWORD`` (stored
+      hashed in Airflow's database, set again on every run so .env stays the truth). Safe to
+      run again. People are then added in the UI (Security, Users) with one of the roles.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
-from pathlib import Path
 from urllib.parse import quote
 
 # What each URL is made of: scheme, then (variable, default inside the Compose network) for
@@ -36,6 +37,23 @@ URLS = {
                ("REDIS_HOST", "redis"), ("REDIS_PORT", "6379"), ("REDIS_DB", "0")),
 }
 MART_PREFIX = "mart_"
+
+# Sign-in roles (FAB auth manager) besides Airflow's own "Admin". The BI team runs the DAGs,
+# clears and retries tasks, triggers backfills and the return's submission: what Airflow's
+# "User" role may do, copied into a role of the team's name so it can grow without touching
+# Airflow's. The duty manager reads the custody DAGs (runs, task states, logs) and nothing
+# else: no other DAG, no connection, variable or user, and no trigger.
+BI_TEAM, DUTY_MANAGER = "BI team", "Duty manager"
+DUTY_MANAGER_DAGS = ("custody_file_watch", "police_custody_refresh", "custody_due_check")
+ROLES = {
+    BI_TEAM: {"copy_of": "User", "permissions": []},
+    DUTY_MANAGER: {"copy_of": None, "permissions": [
+        *[("can_read", f"DAG:{dag_id}") for dag_id in DUTY_MANAGER_DAGS],
+        *[("can_read", f"DAG Run:{dag_id}") for dag_id in DUTY_MANAGER_DAGS],
+        ("can_read", "Task Instances"), ("can_read", "Task Logs"), ("can_read", "Website"),
+        ("can_read", "My Profile"), ("can_edit", "My Profile"), ("can_read", "My Password"),
+        ("can_edit", "My Password")]},
+}
 
 
 class DeploymentError(Exception):
@@ -105,12 +123,37 @@ def prepare_warehouse(warehouse_url: str, role: str | None) -> list[str]:
     return statements
 
 
-def write_admin_password(path: Path, env: dict | None = None) -> None:
+def set_up_sign_in(env: dict | None = None) -> list[str]:
+    """Create or complete the roles of ``ROLES`` and the administrator; what was done, in
+    words (no password). Needs Airflow's database migrated and the FAB auth manager set."""
     env = os.environ if env is None else env
-    user = env.get("AIRFLOW_ADMIN_USER") or "admin"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({user: _required(env, "AIRFLOW_ADMIN_PASSWORD")}))
-    path.chmod(0o600)
+    admin, password = env.get("AIRFLOW_ADMIN_USER") or "admin", _required(env, "AIRFLOW_ADMIN_PASSWORD")
+    from airflow.providers.fab.auth_manager.cli_commands.utils import get_application_builder
+
+    done = []
+    with get_application_builder() as appbuilder:
+        sm = appbuilder.sm
+        for name, spec in ROLES.items():
+            role = sm.find_role(name) or sm.add_role(name)
+            wanted = [(p.action.name, p.resource.name) for p in sm.find_role(spec["copy_of"]).permissions] \
+                if spec["copy_of"] else []
+            have = {(p.action.name, p.resource.name) for p in role.permissions}
+            added = 0
+            for action, resource in wanted + spec["permissions"]:
+                if (action, resource) not in have:
+                    sm.add_permission_to_role(role, sm.create_permission(action, resource))
+                    have.add((action, resource))
+                    added += 1
+            done.append(f"role {name}: {added} permission(s) added, {len(have)} in all")
+        user = sm.find_user(username=admin)
+        if user is None:
+            sm.add_user(admin, "Platform", "Administrator", env.get("AIRFLOW_ADMIN_EMAIL") or f"{admin}@localhost",
+                        sm.find_role("Admin"), password)
+            done.append(f"administrator {admin} created")
+        else:
+            sm.reset_password(user.id, password)
+            done.append(f"administrator {admin}: password set from AIRFLOW_ADMIN_PASSWORD")
+    return done
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,8 +167,9 @@ def main(argv: list[str] | None = None) -> int:
 
             for statement in prepare_warehouse(task_settings().warehouse_url, os.environ.get("YJ_READONLY_ROLE")):
                 print(statement)
-        elif len(args) == 2 and args[0] == "admin-password":
-            write_admin_password(Path(args[1]))
+        elif args == ["auth"]:
+            for line in set_up_sign_in():
+                print(line)
         else:
             print(__doc__, file=sys.stderr)
             return 2

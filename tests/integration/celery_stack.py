@@ -125,7 +125,6 @@ def local_paths(home: Path, yj_env: dict[str, str]) -> dict[str, str]:
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "auth" / "passwords.json"),
         "AIRFLOW_VAR_YJ_LANDING_DIR": yj_env.get("YJ_LANDING_DIR", str(home / "landing")),
         "AIRFLOW_VAR_YJ_OUTPUT_DIR": yj_env.get("YJ_OUTPUT_DIR", str(home / "output")),
         "YJ_RAW_ARCHIVE_DIR": yj_env.get("YJ_RAW_ARCHIVE_DIR", str(home / "raw")),
@@ -186,7 +185,6 @@ class CeleryStack:
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": "1",
             "AIRFLOW__API__PORT": str(api_port),
             "AIRFLOW__API__WORKERS": "1",
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
             "AIRFLOW__LOGGING__TRIGGERER_LOG_SERVER_PORT": str(spare_port()),
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
@@ -196,10 +194,6 @@ class CeleryStack:
         # shared server has none (roles are cluster-wide), so the marts are granted to nobody.
         env.pop("YJ_READONLY_ROLE", None)
         self.env = env
-        # As airflow-init does: the admin's password file, then the metadata migration.
-        subprocess.run([sys.executable, "-m", "yj_airflow.deploy", "admin-password",
-                        env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"]],
-                       env={**env, "AIRFLOW_ADMIN_PASSWORD": dotenv["AIRFLOW_ADMIN_PASSWORD"]}, check=True)
         self.airflow("db", "migrate", timeout=300)
         self._spawn("api-server", "api-server")
         self._spawn("scheduler", "scheduler")

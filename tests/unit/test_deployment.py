@@ -51,17 +51,21 @@ def test_compose_is_the_celery_stack_of_airflows_own_compose_file():
     assert services["airflow-init"]["command"] == ["/opt/yj/deploy/airflow-init.sh"]
     assert "COPY --chown=airflow:root deploy/airflow-init.sh ./deploy/" in (ROOT / "Dockerfile").read_text()
     init = (ROOT / "deploy" / "airflow-init.sh").read_text()
-    assert "airflow db migrate" in init and "admin-password" in init and 'mkdir -p "$data"/landing' in init
+    assert "airflow db migrate" in init and "yj_airflow.deploy auth" in init and 'mkdir -p "$data"/landing' in init
 
 
-def test_every_airflow_container_shares_logs_secrets_and_the_admin_password_file():
+def test_every_airflow_container_shares_logs_and_secrets_and_no_password_file():
     services = _compose()["services"]
     for name in AIRFLOW_SERVICES:
         env, mounts = services[name]["environment"], services[name]["volumes"]
-        assert "logs:/opt/airflow/logs" in mounts and "auth:/opt/airflow/auth" in mounts
+        assert "logs:/opt/airflow/logs" in mounts
+        assert not [m for m in mounts if "auth" in m], f"{name} mounts a password volume"
+        assert not [k for k in env if "SIMPLE_AUTH_MANAGER" in k]
         assert env["AIRFLOW__API_AUTH__JWT_SECRET"].startswith("${AIRFLOW_JWT_SECRET")
-        assert env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"] == "/opt/airflow/auth/passwords.json"
         assert any(m.endswith(":/data/landing") and m.startswith("${YJ_DATA_DIR") for m in mounts)
+        # The admin's password reaches airflow-init alone (which stores it hashed).
+        assert ("AIRFLOW_ADMIN_PASSWORD" in env) == (name == "airflow-init")
+    assert _shared_settings()["AIRFLOW__CORE__AUTH_MANAGER"].endswith("fab_auth_manager.FabAuthManager")
 
 
 def test_the_ui_and_the_warehouse_listen_on_loopback_unless_told_otherwise():
