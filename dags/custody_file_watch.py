@@ -9,6 +9,10 @@ announced before it emits one event on the asset `yj://landing/police_custody` (
 duty briefing within a minute; a file already announced (waiting for its refresh, or
 rejected) is not announced again. A cheap listing: no file is read.
 
+**A quiet night is quiet:** after 6 hours without a new file the sensor is *skipped*, not
+failed (`soft_fail`), so no failure notice is sent and the next run starts watching again.
+A file that is late is told by `custody_due_check` at its due time, once.
+
 **Needs:** `yj_landing_dir` and the `yj_warehouse` connection (to see what is loaded).
 """
 from airflow.sdk import PokeReturnValue, dag, task
@@ -29,7 +33,9 @@ from yj_airflow.defaults import START_DATE, default_args
     tags=["youth-justice", "police-custody", "watch"],
 )
 def custody_file_watch():
-    @task.sensor(poke_interval=15, timeout=6 * 3600, mode="reschedule", inlets=[LANDING_CUSTODY],
+    # soft_fail: no file for 6 hours is a quiet night, not a failure (no notice; the run ends
+    # skipped and @continuous starts the next). Late files are custody_due_check's to tell.
+    @task.sensor(poke_interval=15, timeout=6 * 3600, mode="reschedule", soft_fail=True, inlets=[LANDING_CUSTODY],
                  outlets=[published_alias(LANDING_CUSTODY)])
     def wait_for_new_custody_file() -> PokeReturnValue:
         new = tasks.announce_new_custody_files()

@@ -105,6 +105,16 @@ def rejected_files_notice(service: str, source: str, run_id: str, rejected: list
     return Notice(f"[{service} YJ data] {source}: {len(rejected)} file(s) rejected", lines)
 
 
+def overdue_notice(service: str, missing: list[str], run_id: str) -> Notice:
+    """A custody file or the duty briefing not there by its due time (transforms.custody.due)."""
+    what = "custody file" if all("custody file" in m for m in missing) else "custody file or briefing"
+    lines = [f"{service} youth justice data platform: {what} overdue (check {run_id}).",
+             *[f"Overdue: {m}." for m in missing],
+             "Nothing has failed; the watch keeps looking and the refresh runs as soon as a file lands. "
+             "Ask the police custody team whether today's extract was sent."]
+    return Notice(f"[{service} YJ data] {what} overdue", lines)
+
+
 def health_summary(engine: Engine, service: str, now: dt.datetime, sources: list[str]) -> Notice:
     """The last 24 hours per source: attempts by outcome, rows quarantined, what is live and
     since when. Sent every morning, also when all is well, so silence is never mistaken for

@@ -425,6 +425,12 @@ def cmd_kpi(args) -> int:
     _progress(f"computing the {quarter.label} return")
     with _locked("kpi_return", settings, "kpi"):
         result = produce_return(settings, quarter, engine)
+        submitted = error = None
+        if args.submit:  # under the same hold: no other job's return in between
+            try:
+                submitted = submit_return(engine, quarter, result.workbook, result.status, os.environ.get("USER"))
+            except SubmissionError as exc:
+                error = str(exc)
     print(f"{quarter.label}: {result.status} ({result.seconds:.1f}s)")
     for row in result.checks[result.checks["result"] != "PASS"].itertuples():
         print(f"  {row.result}: {row.check} ({row.kpi}): {row.detail}")
@@ -432,11 +438,9 @@ def cmd_kpi(args) -> int:
         print(f"  submitted before: {len(result.revisions)} figure(s) changed since submission (Revisions sheet)")
     for path in (result.workbook, result.figures_csv, result.evidence):
         print(f"output: {path}")
-    if args.submit:
-        try:
-            submitted = submit_return(engine, quarter, result.workbook, result.status, os.environ.get("USER"))
-        except SubmissionError as exc:
-            raise UserError(str(exc)) from None
+    if error:
+        raise UserError(error)
+    if submitted is not None:
         _print_submitted(quarter, submitted)
     return 0
 
@@ -449,11 +453,13 @@ def cmd_submit_return(args) -> int:
     settings = _service_settings(args)
     engine = _open_warehouse(settings)
     workbook = return_paths(settings, quarter)[0]
-    status = _status_in(workbook)
-    try:
-        submitted = submit_return(engine, quarter, workbook, status, os.environ.get("USER"))
-    except SubmissionError as exc:
-        raise UserError(str(exc)) from None
+    # The lock the return's producers take: the workbook cannot be rewritten while it is archived.
+    with _locked("kpi_return", settings, "submit-return"):
+        status = _status_in(workbook)
+        try:
+            submitted = submit_return(engine, quarter, workbook, status, os.environ.get("USER"))
+        except SubmissionError as exc:
+            raise UserError(str(exc)) from None
     _print_submitted(quarter, submitted)
     return 0
 

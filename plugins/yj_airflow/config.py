@@ -45,6 +45,10 @@ def _connection_uri(conn_id: str) -> str | None:
         conn = BaseHook.get_connection(conn_id)
     except Exception:  # no such connection: the embedded default applies
         return None
+    if not conn.password and os.environ.get("YJ_WAREHOUSE_PASSWORD") and conn_id == WAREHOUSE_CONN_ID:
+        # The Compose file keeps the password out of the connection's JSON (a quote in it
+        # would break the JSON); get_uri() percent-encodes it like any other.
+        conn.password = os.environ["YJ_WAREHOUSE_PASSWORD"]
     uri = conn.get_uri()
     # Airflow spells PostgreSQL "postgres://"; SQLAlchemy wants the psycopg 3 driver named.
     for prefix in ("postgres://", "postgresql://"):

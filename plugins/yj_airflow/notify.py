@@ -30,10 +30,11 @@ def _setting(env_name: str, variable: str) -> str:
         return ""
 
 
-def send(notice, context) -> int:
-    """Send ``notice`` by every configured channel; the number of channels that took it."""
+def send(notice, context, to: str | None = None) -> int:
+    """Send ``notice`` by every configured channel; the number of channels that took it.
+    ``to``: addresses other than the BI team's (the duty manager's for an overdue file)."""
     sent = 0
-    to = _setting("YJ_NOTIFY_EMAIL", "yj_notify_email")
+    to = to or _setting("YJ_NOTIFY_EMAIL", "yj_notify_email")
     if to:
         try:
             from airflow.providers.smtp.notifications.smtp import SmtpNotifier

@@ -23,7 +23,7 @@ CHAIN = ["case_system_nightly", "education_nightly", "ccis_weekly", "police_cust
 # DAGs that only trigger others; `yj run` has no need of them.
 TRIGGER_ONLY = ["custody_file_watch"]
 # Operations around the data (issue 15): the daily health summary.
-OPERATIONS = ["platform_health_daily"]
+OPERATIONS = ["platform_health_daily", "custody_due_check"]
 
 
 def prepare_airflow_env(airflow_home: Path | None = None) -> Path:

@@ -217,6 +217,38 @@ def announce_new_custody_files() -> list[str]:
     return new
 
 
+def check_custody_due_times() -> dict:
+    """At each due time (transforms.custody.due): a custody file or the briefing missing is
+    told once to the duty manager (``YJ_DUTY_MANAGER_EMAIL``, variable
+    ``yj_duty_manager_email``; the BI team's address when unset). Runs once per due time, so
+    one notice per missing item; a quiet night with every file in sends nothing."""
+    import os
+    from pathlib import Path
+
+    import pendulum
+    from airflow.sdk import get_current_context
+
+    from transforms.custody.due import (DEFAULT_BRIEFING_DUE_TIME, DEFAULT_CUSTODY_DUE_TIMES, overdue,
+                                        parse_times)
+    from transforms.notices import overdue_notice
+    from yj_airflow.defaults import TIMEZONE
+    from yj_airflow.notify import _setting, send
+
+    context = get_current_context()
+    settings = task_settings()
+    now = pendulum.instance(context["logical_date"]).in_timezone(TIMEZONE).naive().replace(second=0, microsecond=0)
+    custody_due = parse_times(os.environ.get("YJ_CUSTODY_DUE_TIMES") or DEFAULT_CUSTODY_DUE_TIMES)
+    [briefing_due] = parse_times(os.environ.get("YJ_BRIEFING_DUE_TIME") or DEFAULT_BRIEFING_DUE_TIME)
+    _, engine, custody_dir = _custody_feed()
+    engine.dispose()
+    missing = overdue(now, Path(custody_dir), settings.output_dir / "custody", custody_due, briefing_due)
+    sent = 0
+    if missing:
+        notice = overdue_notice(settings.service_name, missing, context["run_id"])
+        sent = send(notice, context, to=_setting("YJ_DUTY_MANAGER_EMAIL", "yj_duty_manager_email") or None)
+    return {"due_at": now.isoformat(), "overdue": len(missing), "sent": sent}
+
+
 def send_daily_health_summary() -> dict:
     """The morning summary of the last 24 hours (transforms.notices.health_summary), sent by
     the notice channels; dated by the run's logical date, the wall clock for a manual run."""
@@ -286,16 +318,18 @@ def produce_kpi_return(quarter: dict, submit: bool = False, service_id: str | No
     engine, note = open_warehouse(settings.warehouse_url, embedded_warehouse_url())
     if note:
         log.info(note)
+    # Produce and submit under one hold of the lock: a return produced by another job between
+    # the two would otherwise be the one archived as submitted.
     with _locked("kpi_return", settings):
         result = produce_return(settings, Quarter.parse(quarter["quarter"]), engine)
+        submitted = submit_return(engine, result.quarter, result.workbook, result.status, "airflow") if submit else None
     log.info("KPI return %s: %s in %.1fs", result.quarter.label, result.status, result.seconds)
     failed = result.checks[result.checks["result"] != "PASS"]
     summary = {"quarter": result.quarter.label, "status": result.status, "seconds": round(result.seconds, 2),
                "checks_not_passed": failed["check"].tolist(),
                "revisions": None if result.revisions is None else len(result.revisions),
                "outputs": [str(result.workbook), str(result.figures_csv), str(result.evidence)]}
-    if submit:
-        submitted = submit_return(engine, result.quarter, result.workbook, result.status, "airflow")
+    if submitted is not None:
         log.info("KPI return %s submitted as %s: archived at %s", result.quarter.label, result.status,
                  submitted.workbook_path)
         summary["submitted"] = submitted.workbook_path
@@ -347,8 +381,11 @@ def raise_education_alerts(service_id: str | None = None) -> dict:
     from transforms.warehouse.db import make_engine
 
     settings = service_task_settings(service_id)
-    run = raise_alerts(make_engine(settings.warehouse_url), settings.output_dir / "education_alerts",
-                       dt.datetime.now().replace(microsecond=0))
+    # Education and CCIS loads both raise alerts: under the lock, an alert found by both at
+    # once is still recorded, and told, once.
+    with _locked("education_alerts", settings):
+        run = raise_alerts(make_engine(settings.warehouse_url), settings.output_dir / "education_alerts",
+                           dt.datetime.now().replace(microsecond=0))
     summary = f"{len(run.new_alerts):,} new alert(s), {run.already_raised:,} already raised before"
     log.info("education alerts: %s", summary)
     return {"summary": summary, "by_kind": run.new_alerts["kind"].value_counts().to_dict(),

@@ -21,3 +21,19 @@ class QuarterlyReturnTimetable(CronTriggerTimetable):
         quarter = quarter_ended_before(moment, str(getattr(self._timezone, "name", self._timezone)))
         kind, _, rest = run_id.partition("__")
         return f"{kind}__{quarter.code}__{rest}"
+
+
+def custody_due_timetable():
+    """One run at each custody due time and at the briefing's due time (settings
+    ``YJ_CUSTODY_DUE_TIMES``, ``YJ_BRIEFING_DUE_TIME``: environment variables, read when the DAG
+    file is parsed, so a change takes effect at the next parse)."""
+    import os
+
+    from airflow.timetables.trigger import MultipleCronTriggerTimetable
+
+    from transforms.custody.due import DEFAULT_BRIEFING_DUE_TIME, DEFAULT_CUSTODY_DUE_TIMES, parse_times
+    from yj_airflow.defaults import TIMEZONE
+
+    times = parse_times(os.environ.get("YJ_CUSTODY_DUE_TIMES") or DEFAULT_CUSTODY_DUE_TIMES)
+    times += parse_times(os.environ.get("YJ_BRIEFING_DUE_TIME") or DEFAULT_BRIEFING_DUE_TIME)
+    return MultipleCronTriggerTimetable(*[f"{t.minute} {t.hour} * * *" for t in sorted(set(times))], timezone=TIMEZONE)

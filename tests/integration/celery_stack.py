@@ -3,9 +3,12 @@ Airflow's metadata in a fresh PostgreSQL database, a Redis broker, the API serve
 DAG processor, triggerer and two Celery workers with their own hostnames, each a process
 group of its own so that stopping the stack stops every child it forked.
 
-Used by ``test_celery_stack.py``. Every setting the compose file sets for Celery and the
-worker-loss behaviour (``deploy/airflow.env``) is read from that one file, so the test runs
-the configuration production runs."""
+Used by ``test_celery_stack.py``. Each component gets the environment docker-compose.yml
+gives its container: ``deploy/airflow.env``, then the compose file's ``environment`` with an
+operator's ``.env`` (``.env.example`` filled in) substituted as Compose does, the URLs resolved
+by Airflow through the same ``_CMD`` settings, and Redis started with the compose file's
+command and password. What differs is listed in ``start`` (folders, ports, the test server's
+role), so the test runs the configuration production runs."""
 from __future__ import annotations
 
 import os
@@ -21,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[2]
 AIRFLOW_ENV_FILE = ROOT / "deploy" / "airflow.env"
@@ -32,15 +36,101 @@ def spare_port() -> int:
         return s.getsockname()[1]
 
 
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+# The .env values with no default (generated per run here).
+SECRET_SETTINGS = ["POSTGRES_PASSWORD", "AIRFLOW_DB_PASSWORD", "WAREHOUSE_PASSWORD", "TABLEAU_PASSWORD",
+                   "AIRFLOW_JWT_SECRET", "AIRFLOW_ADMIN_PASSWORD"]
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """An env file as Compose reads it (``env_file`` and ``.env``): ``NAME=value`` lines,
+    ``#`` comments, a value in single quotes taken literally, in double quotes with ``\n``,
+    ``\"`` and ``\\`` escapes."""
+    values = {}
+    for raw in path.read_text().splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        name, _, value = line.partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] == "'":
+            value = value[1:-1]
+        elif len(value) >= 2 and value[0] == value[-1] == '"':
+            value = re.sub(r'\\(.)', lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), value[1:-1])
+        else:
+            value = re.sub(r"\s+#.*$", "", value)
+        values[name.strip()] = value
+    return values
+
+
 def production_airflow_settings() -> dict[str, str]:
-    """The AIRFLOW__ settings production uses (deploy/airflow.env), without comments."""
-    settings = {}
-    for line in AIRFLOW_ENV_FILE.read_text().splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            name, _, value = line.partition("=")
-            settings[name.strip()] = value.strip()
-    return settings
+    """The AIRFLOW__ settings production uses (deploy/airflow.env)."""
+    return read_env_file(AIRFLOW_ENV_FILE)
+
+
+def interpolate(value: str, variables: dict[str, str]) -> str:
+    """Compose's variable substitution: ``${X}``, ``${X:-default}``, ``${X-default}``,
+    ``${X:?message}`` (stops when X is unset or empty), ``$$`` for a literal ``$``."""
+    def one(match: re.Match) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name, op, arg = match.group("name") or match.group("bare"), match.group("op"), match.group("arg") or ""
+        value = variables.get(name)
+        if op == ":-":
+            return value if value else arg
+        if op == "-":
+            return arg if value is None else value
+        if op in (":?", "?"):
+            if value is None or (op == ":?" and not value):
+                raise KeyError(f"{name}: {arg}")
+            return value
+        return value or ""
+    return re.sub(r"\$\$|\$\{(?P<name>\w+)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}|\$(?P<bare>[A-Za-z_]\w*)", one, value)
+
+
+def compose_environment(service: str, dotenv: dict[str, str]) -> dict[str, str]:
+    """The environment Compose gives ``service``'s container: its ``env_file`` files, then its
+    ``environment`` with ``dotenv`` (the operator's .env) substituted, as ``docker compose``
+    would, from docker-compose.yml itself."""
+    import yaml
+
+    spec = yaml.safe_load(COMPOSE_FILE.read_text())["services"][service]
+    env = {}
+    for name in spec.get("env_file", []):
+        env.update(read_env_file(ROOT / name))
+    for name, value in (spec.get("environment") or {}).items():
+        env[name] = interpolate(str(value), dotenv)
+    return env
+
+
+def compose_command(service: str) -> list[str]:
+    """The command of a service, ``$$`` turned into ``$`` as Compose does."""
+    import yaml
+
+    command = yaml.safe_load(COMPOSE_FILE.read_text())["services"][service]["command"]
+    return [part.replace("$$", "$") for part in command]
+
+
+def example_dotenv(**values: str) -> dict[str, str]:
+    """.env.example as an operator fills it in: its values, with ``values`` for the empty ones."""
+    dotenv = read_env_file(ROOT / ".env.example")
+    dotenv.update(values)
+    return dotenv
+
+
+def local_paths(home: Path, yj_env: dict[str, str]) -> dict[str, str]:
+    """What differs from a container on this machine, and only that: the image's folders
+    (/opt/yj, /opt/airflow, /data) are this checkout and the test's own folders."""
+    return {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+        "AIRFLOW_VAR_YJ_LANDING_DIR": yj_env.get("YJ_LANDING_DIR", str(home / "landing")),
+        "AIRFLOW_VAR_YJ_OUTPUT_DIR": yj_env.get("YJ_OUTPUT_DIR", str(home / "output")),
+        "YJ_RAW_ARCHIVE_DIR": yj_env.get("YJ_RAW_ARCHIVE_DIR", str(home / "raw")),
+        # The image puts its Python first on PATH; the _CMD settings run `python -m ...`.
+        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+    }
 
 
 @dataclass
@@ -60,37 +150,49 @@ class CeleryStack:
     def start(self, timeout: float = 180) -> "CeleryStack":
         self.base.mkdir(parents=True, exist_ok=True)
         self._create_metadata_db()
-        broker = self._start_redis()
+        self.redis_password = uuid.uuid4().hex
+        redis_port = self._start_redis()
         api_port = spare_port()
         home = self.base / "airflow_home"
         home.mkdir(exist_ok=True)
+        from cryptography.fernet import Fernet
+
+        server = make_url(self.postgres_admin_url)
+        # The operator's .env: .env.example with its secrets filled in and loopback addresses
+        # for the hosts, as a worker on another machine has them (remote-worker.env.example).
+        dotenv = example_dotenv(**{name: uuid.uuid4().hex for name in SECRET_SETTINGS},
+                                AIRFLOW_FERNET_KEY=Fernet.generate_key().decode(),
+                                AIRFLOW_DB_HOST=server.host, AIRFLOW_DB_PORT=str(server.port),
+                                REDIS_HOST="127.0.0.1", REDIS_PORT=str(redis_port),
+                                REDIS_PASSWORD=self.redis_password,
+                                AIRFLOW_API_SERVER_URL=f"http://127.0.0.1:{api_port}",
+                                AIRFLOW_BASE_URL=f"http://127.0.0.1:{api_port}")
+        self.dotenv = dotenv
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "YJ_"))}
-        env.update(production_airflow_settings())
+        # Every container's settings from docker-compose.yml and deploy/airflow.env; the URLs
+        # through the same _CMD settings (python -m yj_airflow.deploy url ...).
+        env.update(compose_environment("airflow-scheduler", dotenv))
+        env.update(local_paths(home, self.yj_env))
         env.update(self.yj_env)
+        # What this harness changes, and why: the test server's superuser and a fresh database
+        # per run (the shared server has no airflow role), one process per component on two
+        # shared cores, spare ports beside other test runs, and shorter polling so a test waits
+        # seconds, not minutes.
         env.update({
-            "AIRFLOW_HOME": str(home),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-            "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+            "AIRFLOW_DB_USER": server.username or "postgres",
+            "AIRFLOW_DB_NAME": self._metadata_db,
             "AIRFLOW__CORE__PARALLELISM": "4",
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.metadata_url,
-            "AIRFLOW__CELERY__BROKER_URL": broker,
-            "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + self.metadata_url.replace("+psycopg2", ""),
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": "1",
             "AIRFLOW__API__PORT": str(api_port),
             "AIRFLOW__API__WORKERS": "1",
-            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{api_port}/execution/",
-            "AIRFLOW__API_AUTH__JWT_SECRET": uuid.uuid4().hex,
-            "AIRFLOW__CORE__FERNET_KEY": "",
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
             "AIRFLOW__LOGGING__TRIGGERER_LOG_SERVER_PORT": str(spare_port()),
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-            "GX_ANALYTICS_ENABLED": "False",
-            "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
         })
+        # The reporting role is created by the init scripts on a stack's own server; this
+        # shared server has none (roles are cluster-wide), so the marts are granted to nobody.
+        env.pop("YJ_READONLY_ROLE", None)
         self.env = env
         self.airflow("db", "migrate", timeout=300)
         self._spawn("api-server", "api-server")
@@ -113,24 +215,24 @@ class CeleryStack:
         server = self.postgres_admin_url.split("://", 1)[1].rsplit("/", 1)[0]
         self.metadata_url = f"postgresql+psycopg2://{server}/{self._metadata_db}"
 
-    def _start_redis(self) -> str:
-        """A private redis-server on a spare port (nothing shared with other test runs); the
-        loopback server on 6379 with a private database number when no binary is installed."""
+    def _start_redis(self) -> int:
+        """A private redis-server on a spare port, started with the compose file's redis command
+        (its password from the same .env), nothing shared with other test runs."""
         binary = shutil.which("redis-server")
         if binary is None:
-            return f"redis://127.0.0.1:6379/{uuid.uuid4().int % 14 + 2}"
+            raise RuntimeError("redis-server is not installed")
         port = spare_port()
         self._redis_dir = self.base / "redis"
         self._redis_dir.mkdir(exist_ok=True)
+        command = compose_command("redis")[2] + f" --port {port} --bind 127.0.0.1 --dir {self._redis_dir}"
         self.processes["redis"] = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self._redis_dir)],
+            ["sh", "-c", command], env={**os.environ, "REDIS_PASSWORD": self.redis_password},
             stdout=open(self.base / "redis.log", "w"), stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.time() + 20
         while time.time() < deadline:
             with socket.socket() as s:
                 if s.connect_ex(("127.0.0.1", port)) == 0:
-                    return f"redis://127.0.0.1:{port}/0"
+                    return port
             time.sleep(0.2)
         raise RuntimeError("redis-server did not start")
 

@@ -182,3 +182,39 @@ def test_marts_rebuilt_by_the_cli_and_the_marts_dag_at_once_end_consistent(airfl
     assert after_both.keys() == again.keys()
     for name in again:
         pd.testing.assert_frame_equal(after_both[name], again[name], obj=name)
+
+
+# --- writes that were outside a lock: the return's submission, the education alerts
+
+
+def test_submitting_a_return_waits_for_the_kpi_return_lock(tmp_path):
+    from transforms.warehouse.db import ensure_schema, make_engine
+
+    url = f"sqlite:///{tmp_path / 'wh.sqlite'}"
+    ensure_schema(make_engine(url))
+    holder = _hold_in_another_process(url, "kpi_return")
+    try:
+        cli = _cli(["submit-return", "--quarter", "2026Q1", "--warehouse", url, "--out", str(tmp_path / "out")],
+                   {"YJ_LOCK_WAIT_SECONDS": "1", "YJ_LANDING_DIR": str(tmp_path / "landing")})
+        out, err = cli.communicate(timeout=120)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert cli.returncode == 75, err
+    assert "the stored KPI figures (kpi_return) are being written by the holder in the test" in err
+
+
+def test_education_alerts_are_raised_under_their_lock(tmp_path, monkeypatch):
+    from yj_airflow import tasks
+
+    url = f"sqlite:///{tmp_path / 'wh.sqlite'}"
+    for name, value in {"YJ_WAREHOUSE_URL": url, "YJ_OUTPUT_DIR": str(tmp_path / "out"),
+                        "YJ_LANDING_DIR": str(tmp_path / "landing"), "YJ_LOCK_WAIT_SECONDS": "1"}.items():
+        monkeypatch.setenv(name, value)
+    holder = _hold_in_another_process(url, "education_alerts")
+    try:
+        with pytest.raises(WarehouseBusy, match="the raised education alerts"):
+            tasks.raise_education_alerts()
+    finally:
+        holder.kill()
+        holder.wait()

@@ -48,18 +48,24 @@ def test_compose_is_the_celery_stack_of_airflows_own_compose_file():
         assert services[name]["env_file"] == ["deploy/airflow.env"]
         depends = services[name]["depends_on"]
         assert depends["redis"]["condition"] == depends["postgres"]["condition"] == "service_healthy"
-    init = services["airflow-init"]["command"][-1]
-    assert "airflow db migrate" in init and "admin-password" in init and "mkdir -p /data/landing" in init
+    assert services["airflow-init"]["command"] == ["/opt/yj/deploy/airflow-init.sh"]
+    assert "COPY --chown=airflow:root deploy/airflow-init.sh ./deploy/" in (ROOT / "Dockerfile").read_text()
+    init = (ROOT / "deploy" / "airflow-init.sh").read_text()
+    assert "airflow db migrate" in init and "yj_airflow.deploy auth" in init and 'mkdir -p "$data"/landing' in init
 
 
-def test_every_airflow_container_shares_logs_secrets_and_the_admin_password_file():
+def test_every_airflow_container_shares_logs_and_secrets_and_no_password_file():
     services = _compose()["services"]
     for name in AIRFLOW_SERVICES:
         env, mounts = services[name]["environment"], services[name]["volumes"]
-        assert "logs:/opt/airflow/logs" in mounts and "auth:/opt/airflow/auth" in mounts
+        assert "logs:/opt/airflow/logs" in mounts
+        assert not [m for m in mounts if "auth" in m], f"{name} mounts a password volume"
+        assert not [k for k in env if "SIMPLE_AUTH_MANAGER" in k]
         assert env["AIRFLOW__API_AUTH__JWT_SECRET"].startswith("${AIRFLOW_JWT_SECRET")
-        assert env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"] == "/opt/airflow/auth/passwords.json"
         assert any(m.endswith(":/data/landing") and m.startswith("${YJ_DATA_DIR") for m in mounts)
+        # The admin's password reaches airflow-init alone (which stores it hashed).
+        assert ("AIRFLOW_ADMIN_PASSWORD" in env) == (name == "airflow-init")
+    assert _shared_settings()["AIRFLOW__CORE__AUTH_MANAGER"].endswith("fab_auth_manager.FabAuthManager")
 
 
 def test_the_ui_and_the_warehouse_listen_on_loopback_unless_told_otherwise():
@@ -71,7 +77,7 @@ def test_the_ui_and_the_warehouse_listen_on_loopback_unless_told_otherwise():
 
 def test_airflow_the_warehouse_and_tableau_have_separate_roles():
     env = _compose()["services"]["airflow-scheduler"]["environment"]
-    assert deploy.URLS["metadata"][5] == "airflow" and env["AIRFLOW_DB_USER"] == "airflow"
+    assert deploy.URLS["metadata"][5] == ("AIRFLOW_DB_NAME", "airflow") and env["AIRFLOW_DB_USER"] == "airflow"
     assert '"login": "yj_warehouse"' in env["AIRFLOW_CONN_YJ_WAREHOUSE"]
     assert _compose()["services"]["postgres"]["environment"]["POSTGRES_USER"] == "postgres"
     init_sql = (ROOT / "deploy" / "postgres-init" / "10-roles-and-databases.sh").read_text()
@@ -93,7 +99,7 @@ def test_no_secret_is_written_in_the_deployment_files():
     assert ".env" in (ROOT / ".gitignore").read_text().split()
 
 
-@pytest.mark.parametrize("password", ["plain", "p@ss:w/rd", "100%#?&= sure"])
+@pytest.mark.parametrize("password", ["plain", "p@ss:w/rd", "100%#?&= sure", "q\"u'o\\te", "new\nline\n"])
 def test_urls_carry_the_password_percent_encoded(password):
     env = {"AIRFLOW_DB_USER": "airflow", "AIRFLOW_DB_PASSWORD": password, "REDIS_PASSWORD": password}
     metadata = make_url(deploy.url("metadata", env))
@@ -103,6 +109,20 @@ def test_urls_carry_the_password_percent_encoded(password):
 
     broker = url_to_parts(deploy.url("broker", env))
     assert (broker.scheme, broker.hostname, broker.port, broker.password) == ("redis", "redis", 6379, password)
+
+
+def test_the_url_command_prints_the_url_and_nothing_after_it():
+    """Airflow keeps a _CMD setting's output as it is: a trailing newline would become part
+    of the database name (``airflow\n``) and no container could connect."""
+    env = {**os.environ, "AIRFLOW_DB_PASSWORD": "p%ss\"'\n", "REDIS_PASSWORD": "r", "AIRFLOW_DB_HOST": "10.0.0.5",
+           "AIRFLOW_DB_PORT": "6432", "AIRFLOW_DB_NAME": "meta", "REDIS_HOST": "::1", "REDIS_DB": "3"}
+    out = {kind: subprocess.run([sys.executable, "-m", "yj_airflow.deploy", "url", kind], env=env,
+                                capture_output=True, text=True, check=True).stdout
+           for kind in ("metadata", "result-backend", "broker")}
+    assert out["metadata"] == "postgresql+psycopg2://airflow:p%25ss%22%27%0A@10.0.0.5:6432/meta"
+    assert out["result-backend"] == "db+postgresql://airflow:p%25ss%22%27%0A@10.0.0.5:6432/meta"
+    assert out["broker"] == "redis://:r@[::1]:6379/3"
+    assert make_url(out["metadata"]).password == "p%ss\"'\n"
 
 
 def test_a_missing_secret_is_a_one_line_error(capsys, monkeypatch):
@@ -129,12 +149,13 @@ def test_compose_file_passes_compose_schema_validation(tmp_path):
     if tool is None:
         pytest.skip("docker-compose is not installed (CI installs it: see .ci/run)")
     env = tmp_path / ".env"
-    env.write_text("".join(f"{name}=x{i}\n" for i, name in enumerate(SECRETS)))
+    required = "AIRFLOW_BASE_URL=https://airflow.example.org\n"  # not a secret, but no default
+    env.write_text(required + "".join(f"{name}=x{i}\n" for i, name in enumerate(SECRETS)))
     result = subprocess.run([tool, "--env-file", str(env), "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     # A secret left out of .env stops Compose with its name.
-    env.write_text("".join(f"{name}=x\n" for name in SECRETS if name != "REDIS_PASSWORD"))
+    env.write_text(required + "".join(f"{name}=x\n" for name in SECRETS if name != "REDIS_PASSWORD"))
     result = subprocess.run([tool, "--env-file", str(env), "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode != 0 and "REDIS_PASSWORD" in result.stderr

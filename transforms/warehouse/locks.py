@@ -39,6 +39,7 @@ RESOURCES = {
     "identity": "the person keys (matching)",
     "marts": "the reporting marts",
     "kpi_return": "the stored KPI figures",
+    "education_alerts": "the raised education alerts",
 }
 POLL_SECONDS = 0.5
 log = logging.getLogger(__name__)
