@@ -24,18 +24,24 @@ sample: $(STAMP)
 run: sample
 	$(BIN)/yj run --landing var/landing --out var/output
 
-# Every test, the independent corpus of malformed deliveries (tests/corpus/) included.
+# Every test, the independent corpus of malformed deliveries (tests/corpus/) included, on every
+# core (pytest-xdist; a test file stays on one worker, so its module fixtures are built once).
+# TEST_WORKERS=0 runs them in one process.
+TEST_WORKERS ?= auto
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # The corpus alone: every case through the real loads.
 test-corpus: $(STAMP)
 	$(BIN)/python -m pytest -q -m corpus
 
+# The inner loop: no DAG runs, no database servers, no corpus (about a minute).
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not integration"
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not integration and not corpus and not celery"
 
 bench: $(STAMP)
+	$(BIN)/python -m benchmarks.chain
+	$(BIN)/python -m benchmarks.chain --children 100000
 	$(BIN)/python -m benchmarks.partnership
 	$(BIN)/python -m benchmarks.run
 	$(BIN)/python -m benchmarks.custody_latency

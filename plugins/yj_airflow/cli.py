@@ -177,14 +177,21 @@ def _preflight(args) -> None:
     from transforms.warehouse.db import WarehouseUnavailable, open_warehouse
 
     settings = load_settings()
+    # A partnership's services each have their own warehouse (created by their first load):
+    # the configured one is only a pattern, never created here.
+    create = args.command in LOADING_COMMANDS and settings.partnership_file is None
     if args.command in LOADING_COMMANDS and not settings.landing_dir.is_dir():
         raise UserError(f"landing folder {settings.landing_dir} does not exist (make one with: yj sample --out DIR)")
     problem = output_folder_problem(settings.output_dir)
     if problem:
         raise UserError(problem)
+    if settings.partnership_file is not None and settings.warehouse_url.startswith("sqlite:///"):
+        folder = Path(settings.warehouse_url.removeprefix("sqlite:///")).parent
+        if not folder.is_dir():
+            raise UserError(f"no warehouse folder {folder}: it does not exist (check --warehouse or YJ_WAREHOUSE_URL)")
+        return
     try:
-        engine, note = open_warehouse(settings.warehouse_url, embedded_warehouse_url(),
-                                      create=args.command in LOADING_COMMANDS)
+        engine, note = open_warehouse(settings.warehouse_url, embedded_warehouse_url(), create=create)
     except WarehouseUnavailable as exc:
         raise UserError(str(exc)) from None
     engine.dispose()

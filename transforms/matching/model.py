@@ -240,7 +240,9 @@ def train_and_predict(case: pd.DataFrame, others: pd.DataFrame, proven: pd.DataF
         linker.training.estimate_u_using_random_sampling(max_pairs=1.5e6, seed=seed, min_count_per_level=20)
         linker.training.estimate_m_from_label_column("proven_child")
         model = smooth_untrained_m(linker.misc.save_model_to_json(), pseudo_count=0.5 / max(len(proven), 1))
-        linker = Linker([left, right], model, log_level=logging.WARNING)
+        # ERROR: a level too rare to estimate on a small service keeps its smoothed default,
+        # which Splink announces as a warning on every prediction (nothing a reader can act on).
+        linker = Linker([left, right], model, log_level=logging.ERROR)
         predictions = linker.inference.predict(threshold_match_probability=lowest_probability)
         scored = _tidy(_pairs_that_matter(predictions, review_from), model)
     return scored, model
@@ -255,7 +257,7 @@ def score_with_model(case: pd.DataFrame, others: pd.DataFrame, model: dict, lowe
     with _bounded_duckdb() as db:
         left = db.register(_for_model(case), dataset_display_name="case_system")
         right = db.register(_for_model(others), dataset_display_name="other_sources")
-        linker = Linker([left, right], model, log_level=logging.WARNING)
+        linker = Linker([left, right], model, log_level=logging.ERROR)  # as in train_and_predict
         predictions = linker.inference.predict(threshold_match_probability=lowest_probability)
         return _tidy(_pairs_that_matter(predictions, review_from), model)
 
