@@ -6,6 +6,9 @@
   yj submit-return --quarter 2025Q2 [--warehouse URL] [--out DIR]
   yj board-pack --quarter 2025Q2 [--rebuild] [--threshold N] [--warehouse URL] [--out DIR]
   yj load-case-system | load-education | load-ccis [--landing DIR] [--warehouse URL] [--out DIR] [--service ID]
+  yj subject-access --ref REF (--child-id ID | --upn UPN | --pnc-id PNC | --first-name F --last-name L --date-of-birth D)
+  yj retention [--dry-run] [--as-at yyyy-mm-dd]
+  yj erase --ref REF --reason court_order (--child-id ID | ...) | yj erase --ref REF --unlink SOURCE:RECORD_ID --child-id ID
 
 Progress lines inside each step (tables and rows read, matching stages) unless ``yj -q``;
 library deprecation and future warnings are not shown (``YJ_SHOW_WARNINGS=1`` shows them).
@@ -519,6 +522,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--out", help="output folder (default: $YJ_OUTPUT_DIR or var/output)")
         p.add_argument("--service", help="one service of the partnership (default: every service)")
         p.set_defaults(func=cmd_load, per_service=True)
+    from yj_airflow.rights import add_commands as add_rights_commands  # subject-access, retention, erase
+
+    add_rights_commands(sub)
     return parser
 
 

@@ -19,8 +19,8 @@ CHAIN = ["case_system_nightly", "police_custody_refresh", "education_nightly", "
          "marts_rebuild", "yjb_kpi_quarterly"]
 # DAGs that only trigger others; `yj run` has no need of them.
 TRIGGER_ONLY = ["custody_file_watch"]
-# Operations around the data (issue 15): the daily health summary.
-OPERATIONS = ["platform_health_daily"]
+# Operations around the data: the daily health summary, retention and subject access.
+OPERATIONS = ["platform_health_daily", "retention_daily", "subject_access_request"]
 
 
 def prepare_airflow_env(airflow_home: Path | None = None) -> Path:

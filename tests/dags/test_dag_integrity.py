@@ -16,6 +16,7 @@ EXPECTED_SCHEDULES = {
     "ccis_weekly": ["0 4 * * 1"],
     "yjb_kpi_quarterly": ["0 6 1 1,4,7,10 *"],
     "platform_health_daily": ["0 7 * * *"],
+    "retention_daily": ["30 4 * * *"],
 }
 
 
