@@ -100,13 +100,13 @@ def erase_from_files(settings: Settings, subject: Subject, inventory: Inventory,
             if path.suffix.lower() not in (".csv", ".xlsx", ".html", ".json", ".md", ".pdf"):
                 continue
             if area == "output" and relative.startswith(f"{PACK_FOLDER}/"):
-                sibling = path.with_suffix(".xlsx")
-                source = sibling if sibling.exists() else path
-                if source.suffix == ".xlsx" and remove_rows_count_only(source, test):
-                    for p in {path, sibling, path.with_suffix(".pdf")}:
-                        if p.exists():
-                            p.unlink()
-                            report.add(label, 1)
+                # A pack about the child goes whole, with its PDF and its near-matches file.
+                if path.name.endswith("_INTERNAL.xlsx") and "_NEAR_MATCHES_" not in path.name and path.exists() \
+                        and remove_rows_count_only(path, test):
+                    prefix = path.name[:-len("_INTERNAL.xlsx")]
+                    for p in list(path.parent.glob(f"{prefix}*")):
+                        p.unlink()
+                        report.add(label, 1)
                 continue
             if path.suffix.lower() == ".pdf" or not may_name(path, subject):
                 continue

@@ -92,8 +92,9 @@ def write_pack(found: Found, folder: Path, request_ref: str, requested_by: str |
              ("How the child was found", "case-system id, linked records (matching), UPN, PNC id, and name with date of birth"),
              ("Redaction", f"other people's data in these records (victims' details, other children in review pairs) "
                            f"shows as {REDACTED}; file rows are listed by position only"),
-             ("Near matches", f"{sum(len(f) for f in found.near.values())} record(s) on the Near matches sheet are NOT "
-                              "included as the child's: a person must confirm them before disclosure")]
+             ("Near matches", f"{sum(len(f) for f in found.near.values())} record(s) with the same date of birth and one "
+                              "name the same are NOT in this pack: they are listed in the _NEAR_MATCHES_ file beside it "
+                              "for a person to confirm before anything from them is disclosed")]
     write_table(about, pd.DataFrame(lines, columns=["item", "value"]), "About", start_row=3)
     write_table(about, counts, "Counts", start_row=len(lines) + 6)
     _layout(about, 3, request_ref)
@@ -115,8 +116,24 @@ def write_pack(found: Found, folder: Path, request_ref: str, requested_by: str |
     files["A1"] = f"{MARKING}: rows of archived deliveries and written outputs that name the child (position only)"
     write_table(files, found.files, "Files", start_row=3)
     _layout(files, 3, request_ref)
-    near = wb.create_sheet("Near matches")
-    near["A1"] = f"{MARKING}: NOT the child's until a person confirms: same date of birth and one name the same"
+    wb.save(path)
+    if found.near:
+        write_near_matches(found, near_matches_path(path), request_ref)
+    return path
+
+
+def near_matches_path(pack: Path) -> Path:
+    """The near matches go in a file of their own beside the pack: they may be other people,
+    so they are never part of what is disclosed until a person has confirmed them."""
+    return pack.with_name(pack.name.replace("_INTERNAL.xlsx", "_NEAR_MATCHES_INTERNAL.xlsx"))
+
+
+def write_near_matches(found: Found, path: Path, request_ref: str) -> Path:
+    wb = Workbook()
+    near = wb.active
+    near.title = "Near matches"
+    near["A1"] = (f"{MARKING}: NOT part of the pack. Same date of birth and one name the same as the child of request "
+                  f"{request_ref}: a person confirms each before anything from it is disclosed")
     row = 3
     for place_name, frame in found.near.items():
         near.cell(row=row, column=1, value=f"{place_name}: {len(frame)} record(s)").font = Font(bold=True)
