@@ -343,6 +343,11 @@ def _prove_everything(tmp_path: Path, sample_dir: Path, url: str, monkeypatch, a
     assert open_or_kept == 0, "a child with no open episode outlived the case-record rule"
     assert all(r in ({}, "{}") for r in raw)
     assert submitted == submitted_before  # aggregates kept
+    with engine.connect() as conn:
+        kept_children = set(conn.execute(text("SELECT child_id FROM core_child")).scalars())
+    archived = {r["Child ID"] for f in settings.raw_archive_dir.glob("case_system/*/YJ_Children.csv") for r in _read(f)}
+    assert archived == kept_children, "the archive's newest delivery still holds children retention deleted"
+    assert not list(settings.raw_archive_dir.glob("education/*")) and not list(settings.raw_archive_dir.glob("ccis/*"))
     for f in settings.output_dir.rglob("*"):
         if f.is_file():
             place = inventory.file_place("output", f.relative_to(settings.output_dir).as_posix())

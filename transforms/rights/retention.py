@@ -99,19 +99,31 @@ def children_past_rule(conn: Connection, inventory: Inventory, today: dt.date) -
     return sorted(children.loc[keep, "child_id"])
 
 
+RECORD_KEYS = {"core_episode": "episode_id", "core_offence": "offence_id", "core_outcome": "outcome_id",
+               "core_assessment": "assessment_id", "core_need": "need_id"}
+
+
 def delete_children(conn: Connection, inventory: Inventory, child_ids: list[str], report: RetentionReport,
-                    rule: str, dry_run: bool) -> None:
+                    rule: str, dry_run: bool) -> set[str]:
     """Every row of these case-system children in every place found by child id, and the
-    victims of their offences."""
+    victims of their offences. Returns the keys of every deleted record (the children's ids,
+    their episodes', offences'... and victims' ids), to take their rows out of the archive."""
     if not child_ids:
-        return
+        return set()
     t = metadata.tables
     existing = set(inspect(conn).get_table_names())
+    keys: set[str] = set(child_ids)
     offence_ids: list[str] = []
-    for chunk in _chunks(child_ids):
-        offence_ids += list(conn.execute(select(t["core_offence"].c.offence_id).where(t["core_offence"].c.child_id.in_(chunk))).scalars())
+    for name, key in RECORD_KEYS.items():
+        for chunk in _chunks(child_ids):
+            found = list(conn.execute(select(t[name].c[key]).where(t[name].c.child_id.in_(chunk))).scalars())
+            keys |= set(found)
+            if name == "core_offence":
+                offence_ids += found
+    victims = t["core_victim"]
     for chunk in _chunks(offence_ids):
-        report.add("core_victim", rule, _run(conn, dry_run, t["core_victim"], t["core_victim"].c.offence_id.in_(chunk)))
+        keys |= set(conn.execute(select(victims.c.victim_id).where(victims.c.offence_id.in_(chunk))).scalars())
+        report.add("core_victim", rule, _run(conn, dry_run, victims, victims.c.offence_id.in_(chunk)))
     # Children before parents on PostgreSQL is not needed (no foreign keys); core_child last
     # keeps the rows findable until the end of the transaction.
     for place in sorted(inventory.tables(), key=lambda p: p.place == "core_child"):
@@ -122,6 +134,7 @@ def delete_children(conn: Connection, inventory: Inventory, child_ids: list[str]
         place_rule = rule if place.retention in ("case_record", "alerts") else "follows_record"
         for chunk in _chunks(child_ids):
             report.add(place.place, place_rule, _run(conn, dry_run, table, table.c[column].in_(chunk)))
+    return {k for k in keys if k is not None}
 
 
 def _custody(conn: Connection, inventory: Inventory, today: dt.date, report: RetentionReport, dry_run: bool) -> None:
@@ -297,7 +310,7 @@ def archive_entries(root: Path) -> list[Path]:
 
 
 def _files(settings: Settings, engine: Engine, inventory: Inventory, today: dt.date, report: RetentionReport,
-           dry_run: bool) -> None:
+           dry_run: bool, deleted_keys: set[str] | None = None, expired_snapshots: set[str] | None = None) -> None:
     dates = _delivery_dates(engine)
     root = Path(settings.raw_archive_dir)
     by_folder: dict[Path, list[tuple[dt.datetime, Path, str]]] = {}
@@ -306,6 +319,7 @@ def _files(settings: Settings, engine: Engine, inventory: Inventory, today: dt.d
         by_folder.setdefault(entry.parent, []).append((_date_of(relative, entry, dates), entry, relative))
     for entries in by_folder.values():
         entries.sort()
+        _newest(entries[-1], inventory, report, dry_run, deleted_keys or set(), expired_snapshots or set())
         for when, entry, relative in entries[:-1]:  # the newest of each source is kept: it rebuilds the core
             place = inventory.file_place("archive", relative)
             if place is None:
@@ -342,6 +356,32 @@ def _files(settings: Settings, engine: Engine, inventory: Inventory, today: dt.d
                 folder.rmdir()
 
 
+def _newest(newest: tuple[dt.datetime, Path, str], inventory: Inventory, report: RetentionReport, dry_run: bool,
+            deleted_keys: set[str], expired_snapshots: set[str]) -> None:
+    """The newest archived delivery of a source is kept to rebuild the core, but not with what
+    retention just deleted from the core: a snapshot whose live copy passed its rule goes whole,
+    and the rows of deleted case records are taken out of the case system's."""
+    from transforms.rights.files import remove_rows
+
+    _, entry, relative = newest
+    place = inventory.file_place("archive", relative)
+    if place is None:
+        return
+    if place.source in expired_snapshots:
+        report.files.append(("archive", relative, "education_history"))
+        report.add(f"archive:{place.place}", "education_history", 1)
+        if not dry_run:
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+        return
+    if place.source != "case_system" or not deleted_keys or dry_run:
+        return
+    removed = 0
+    for path in sorted(entry.rglob("*")) if entry.is_dir() else [entry]:
+        if path.is_file() and path.suffix.lower() in (".csv", ".xlsx"):
+            removed += remove_rows(path, lambda cells: any(c in deleted_keys for c in cells))
+    report.add(f"archive:{place.place}", "case_record (rows)", removed)
+
+
 def run_retention(settings: Settings, engine: Engine, today: dt.date | None = None, dry_run: bool = False,
                   requested_by: str | None = None) -> RetentionReport:
     """Apply every rule as at ``today`` (default: today in the service's time zone)."""
@@ -356,14 +396,17 @@ def run_retention(settings: Settings, engine: Engine, today: dt.date | None = No
     run_id = start_audit(engine, "RETENTION_DRY_RUN" if dry_run else "RETENTION", None, requested_by)
     report = RetentionReport(run_id, today, dry_run)
     with engine.begin() as conn:
-        delete_children(conn, inventory, children_past_rule(conn, inventory, today), report, "case_record", dry_run)
+        deleted = delete_children(conn, inventory, children_past_rule(conn, inventory, today), report, "case_record", dry_run)
+        history_cutoff = _cutoff(inventory, "education_history", today)
+        expired = {source for source in CORE_SNAPSHOTS
+                   if history_cutoff is not None and (x := _live_extracted(conn, source)) and x < history_cutoff}
         _custody(conn, inventory, today, report, dry_run)
         _education(conn, inventory, today, report, dry_run)
         _quarantine(conn, inventory, today, report, dry_run)
         _alerts(conn, inventory, today, report, dry_run)
         if not dry_run:
             remove_orphans(conn, report, dry_run)
-    _files(settings, engine, inventory, today, report, dry_run)
+    _files(settings, engine, inventory, today, report, dry_run, deleted, expired)
     report.seconds = time.perf_counter() - started
     finish_audit(engine, run_id, report.counts, f"as at {today.isoformat()}; {len(report.not_in_inventory)} file(s) not in the inventory")
     return report
