@@ -27,6 +27,12 @@ NAME_LINKS = {"education": ("core_pupil", "upn"), "ccis": ("core_ccis_activity",
               "custody": ("core_custody_detention", "custody_ref"), "case_system": ("core_child", "child_id")}
 
 
+def name_key(value) -> str:
+    """A name as compared: folded (case, accents, apostrophes), spaces and hyphens ignored, so
+    "O'Neill", "o neill" and "ONeill" are one name."""
+    return fold(value).replace(" ", "")
+
+
 def norm(value) -> str | None:
     """An identifier as compared: upper case, no spaces."""
     if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
@@ -76,7 +82,7 @@ class Subject:
     def add_name(self, forename, surname, dob) -> None:
         d = as_date(dob)
         if forename and surname and d:
-            self.names.add((fold(forename), fold(surname), d))
+            self.names.add((name_key(forename), name_key(surname), d))
 
     @property
     def dates_of_birth(self) -> set[dt.date]:
@@ -128,8 +134,8 @@ def resolve_subject(engine: Engine, request: Request) -> Subject:
             conds.append(child.c.date_of_birth == request.date_of_birth)
         rows = pd.read_sql_query(select(child).where(or_(*conds)), conn) if conds else pd.DataFrame()
         if len(rows) and request.date_of_birth and not (request.child_id or request.upn or request.pnc_id):
-            wanted = (fold(request.first_name), fold(request.last_name))
-            rows = rows[[(fold(f), fold(l)) == wanted for f, l in zip(rows["first_name"], rows["last_name"])]]
+            wanted = (name_key(request.first_name), name_key(request.last_name))
+            rows = rows[[(name_key(f), name_key(l)) == wanted for f, l in zip(rows["first_name"], rows["last_name"])]]
         elif len(rows):
             keep = pd.Series(False, index=rows.index)
             if request.child_id:
@@ -139,8 +145,8 @@ def resolve_subject(engine: Engine, request: Request) -> Subject:
             if request.pnc_id:
                 keep |= rows["pnc_id"].map(norm) == norm(request.pnc_id)
             if request.date_of_birth and request.first_name and request.last_name:
-                wanted = (fold(request.first_name), fold(request.last_name))
-                keep |= pd.Series([(fold(f), fold(l)) == wanted and as_date(d) == request.date_of_birth
+                wanted = (name_key(request.first_name), name_key(request.last_name))
+                keep |= pd.Series([(name_key(f), name_key(l)) == wanted and as_date(d) == request.date_of_birth
                                    for f, l, d in zip(rows["first_name"], rows["last_name"], rows["date_of_birth"])],
                                   index=rows.index)
             rows = rows[keep]
@@ -235,7 +241,7 @@ def _name_rows(frame: pd.DataFrame, cols: list[str], s: Subject) -> tuple[pd.Ser
     """(exact, near) masks: exact = forename, surname and date of birth all the child's;
     near = same date of birth and one of the names the same."""
     f, l, d = cols
-    fn, ln = frame[f].map(fold), frame[l].map(fold)
+    fn, ln = frame[f].map(name_key), frame[l].map(name_key)
     dob = frame[d].map(as_date)
     exact = pd.Series([(a, b, c) in s.names for a, b, c in zip(fn, ln, dob)], index=frame.index)
     pairs = {(a, c) for a, _, c in s.names} | {(b, c) for _, b, c in s.names}
@@ -331,7 +337,7 @@ def _json_rows(conn, t, column: str, s: Subject) -> pd.DataFrame:
         normed = {norm(c) for c in cells}
         hit = bool(normed & values)
         if not hit and names:
-            folded = {fold(c) for c in cells}
+            folded = {name_key(c) for c in cells}
             hit = any(d in cells or any(c.startswith(d) for c in cells) for d in dobs) and any(
                 f in folded and l in folded for f, l in names)
         keep.append(hit)
@@ -444,7 +450,7 @@ def _row_match(cells: list[str], s: Subject, values: set[str]) -> str | None:
     if s.names:
         folded = {fold(c) for c in cells if c}
         # "Forename Surname" in one cell (a review workbook's name column) counts too.
-        tokens = {t for c in folded for t in c.split()} | folded
+        tokens = {t for c in folded for t in c.split()} | {c.replace(" ", "") for c in folded}
         dobs = {d.isoformat() for d in s.dates_of_birth} | {d.strftime("%d/%m/%Y") for d in s.dates_of_birth}
         has_dob = any(c[:10] in dobs for c in cells if c)
         for f, l, d in s.names:

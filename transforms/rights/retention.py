@@ -93,7 +93,7 @@ def children_past_rule(conn: Connection, inventory: Inventory, today: dt.date) -
     open_children = set(episodes.loc[episodes["end_date"].isna(), "child_id"])
     dob = pd.to_datetime(children["date_of_birth"])
     old_enough = dob + pd.DateOffset(years=rule.min_age_years or 0) <= pd.Timestamp(today)
-    last_day = children["child_id"].map(last)
+    last_day = pd.to_datetime(children["child_id"].map(last.to_dict()).astype(object), errors="coerce")
     passed = last_day.isna() | (last_day + pd.Timedelta(days=rule.days) <= pd.Timestamp(today))
     keep = old_enough & passed & ~children["child_id"].isin(open_children)
     return sorted(children.loc[keep, "child_id"])
