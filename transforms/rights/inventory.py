@@ -99,7 +99,11 @@ def load_inventory(path: Path | None = None, environ: dict | None = None) -> Inv
             days = int(override)
         rules[name] = Rule(name, days, spec.get("min_age_years"), spec.get("from", ""), " ".join(str(spec.get("basis", "")).split()))
     places = []
+    known = {"place", "kind", "source", "retention", "holds", "purpose", "find", "redact", "redact_other_child", "also",
+             "dated_by"}
     for p in raw["places"]:
+        if set(p) - known:  # a comma in an unquoted flow value splits it into a stray key
+            raise ValueError(f"inventory place {p['place']} has unknown keys {sorted(set(p) - known)} (quote text with commas)")
         if p["retention"] not in rules or (p.get("also") and p["also"] not in rules):
             raise ValueError(f"inventory place {p['place']} names an unknown retention rule")
         places.append(Place(place=p["place"], kind=p["kind"], source=p["source"], retention=p["retention"],
@@ -107,3 +111,30 @@ def load_inventory(path: Path | None = None, environ: dict | None = None) -> Inv
                             redact=tuple(p.get("redact") or ()), redact_other_child=p.get("redact_other_child"),
                             also=p.get("also"), dated_by=p.get("dated_by")))
     return Inventory(rules, tuple(places))
+
+
+def inventory_markdown(inventory: Inventory | None = None) -> str:
+    """The inventory as the data dictionary's "Personal data" part (generated, never edited)."""
+    inventory = inventory or load_inventory(environ={})
+
+    def cell(text) -> str:
+        return str(text).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["# Personal data: where a child's data is kept, and for how long", "",
+             "Generated from `transforms/reference/personal_data_inventory.yaml`, the one list that subject access "
+             "(`yj subject-access`), retention (`yj retention`, the `retention_daily` DAG) and erasure (`yj erase`) "
+             "work from. Tables are warehouse tables; archive places are under the raw archive "
+             "(`YJ_RAW_ARCHIVE_DIR`), output places under the output folder (`YJ_OUTPUT_DIR`).", "",
+             "| place | kind | source | personal data held | retention rule | purpose |", "|---|---|---|---|---|---|"]
+    for p in inventory.places:
+        lines.append(f"| `{cell(p.place)}` | {p.kind} | {p.source} | {cell(', '.join(p.holds)) or 'none'} | "
+                     f"{p.retention}{' + ' + p.also if p.also else ''} | {cell(p.purpose)} |")
+    lines += ["", "## Retention rules and their defaults", "",
+              "Each default is overridden by the setting `YJ_RETENTION_<RULE>_DAYS`.", "",
+              "| rule | default | counted from | basis |", "|---|---|---|---|"]
+    for r in inventory.rules.values():
+        default = "never deleted" if r.days is None else f"{r.days} days" + (
+            f", not before age {r.min_age_years}" if r.min_age_years else "")
+        lines.append(f"| `{r.name}` | {default} | {cell(r.starts)} | {cell(r.basis)} |")
+    lines.append("")
+    return "\n".join(lines)
