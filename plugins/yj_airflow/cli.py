@@ -8,7 +8,7 @@
   yj load-case-system | load-education | load-ccis [--landing DIR] [--warehouse URL] [--out DIR] [--service ID]
   yj subject-access --ref REF (--child-id ID | --upn UPN | --pnc-id PNC | --first-name F --last-name L --date-of-birth D)
   yj retention [--dry-run] [--as-at yyyy-mm-dd]
-  yj erase --ref REF --reason court_order (--child-id ID | ...) | yj erase --ref REF --unlink SOURCE:RECORD_ID --child-id ID
+  yj erase --ref REF --reason court_order (--child-id ID | ...) | --record SOURCE:RECORD_ID | --unlink SOURCE:RECORD_ID --child-id ID
 
 Progress lines inside each step (tables and rows read, matching stages) unless ``yj -q``;
 library deprecation and future warnings are not shown (``YJ_SHOW_WARNINGS=1`` shows them).

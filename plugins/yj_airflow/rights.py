@@ -118,7 +118,7 @@ def cmd_retention(args) -> int:
 
 def cmd_erase(args) -> int:
     from transforms.rights import every_resource_locked
-    from transforms.rights.erase import ErasureRefused, erase, unlink
+    from transforms.rights.erase import ErasureRefused, erase, erase_record, unlink
     from transforms.warehouse.locks import describe_process
     from yj_airflow.cli import UserError, _open_warehouse, _service_settings
 
@@ -131,6 +131,11 @@ def cmd_erase(args) -> int:
                 if not (source and record_id and args.child_id):
                     raise UserError("--unlink SOURCE:RECORD_ID needs --child-id (the child it was wrongly linked to)")
                 report = unlink(settings, engine, source, record_id, args.child_id, args.ref, _who())
+            elif args.record:
+                source, _, record_id = args.record.partition(":")
+                if not (source and record_id):
+                    raise UserError("--record is SOURCE:RECORD_ID, e.g. custody:LE26-000123")
+                report = erase_record(settings, engine, source, record_id, args.ref, args.reason, _who())
             else:
                 report = erase(settings, engine, _request(args), args.ref, args.reason, _who())
     except ErasureRefused as exc:
@@ -161,6 +166,8 @@ def add_commands(sub) -> None:
     p.add_argument("--reason", choices=REASONS, default="court_order", help="why (recorded in the audit)")
     p.add_argument("--unlink", metavar="SOURCE:RECORD_ID",
                    help="instead of erasing: this record is not the child named by --child-id (a wrong merge)")
+    p.add_argument("--record", metavar="SOURCE:RECORD_ID",
+                   help="erase this one record only (custody:<ref>, education:<UPN>, ccis:<id>), not the whole child")
     p.set_defaults(func=cmd_erase, per_service=True)
 
 

@@ -374,3 +374,37 @@ def test_subject_access_erasure_and_retention_leave_nothing_on_postgresql(tmp_pa
                                                                           monkeypatch, airflow_db):
     timings = _prove_everything(tmp_path, rights_sample, postgres_url, monkeypatch, airflow_db)
     assert timings["retention_s"] < 60
+
+
+def test_one_record_that_should_never_have_been_sent_is_erased_alone(tmp_path, rights_sample, monkeypatch):
+    """``yj erase --record``: the police sent a detention by mistake; it goes from the tables,
+    the briefing and every file, and the child it was linked to keeps every other record."""
+    from yj_airflow.cli import main
+
+    landing = tmp_path / "landing"
+    shutil.copytree(rights_sample / "landing", landing)
+    p = plant_child(landing)
+    url = f"sqlite:///{tmp_path / 'wh.sqlite'}"
+    settings, engine = run_chain(tmp_path, landing, url)
+    for k, v in {"YJ_LANDING_DIR": str(landing), "YJ_OUTPUT_DIR": str(settings.output_dir),
+                 "YJ_RAW_ARCHIVE_DIR": str(settings.raw_archive_dir), "YJ_WAREHOUSE_URL": url}.items():
+        monkeypatch.setenv(k, v)
+    briefings = list(settings.output_dir.glob("custody/*/duty_briefing_*.xlsx"))
+    assert any(CUSTODY_REF.encode() in f.read_bytes() for f in settings.output_dir.glob("custody/*/duty_briefing_*.html"))
+    assert main(["-q", "erase", "--ref", "POLICE-CORRECTION-3", "--reason", "never_sent",
+                 "--record", f"custody:{CUSTODY_REF}"]) == 0
+    with engine.connect() as conn:
+        gone = {t: conn.execute(text(f"SELECT COUNT(*) FROM {t} WHERE {c} = :r"), {"r": CUSTODY_REF}).scalar()
+                for t, c in (("core_custody_detention", "custody_ref"), ("core_custody_detention_version", "custody_ref"),
+                             ("core_identity_link", "record_id"), ("core_person_key", "record_id"))}
+        kept = {t: conn.execute(text(f"SELECT COUNT(*) FROM {t} WHERE {c} = :v"), {"v": v}).scalar()
+                for t, c, v in (("core_child", "child_id", p.child_id), ("core_pupil", "upn", p.upn),
+                                ("core_ccis_activity", "ccis_id", CCIS_ID))}
+    assert gone == dict.fromkeys(gone, 0)
+    assert kept == dict.fromkeys(kept, 1)
+    for root in (settings.output_dir, settings.raw_archive_dir):
+        for f in (q for q in root.rglob("*") if q.is_file() and q.suffix != ".xlsx"):
+            assert CUSTODY_REF.encode() not in f.read_bytes(), f
+    for f in briefings:
+        cells = {str(c.value) for ws in load_workbook(f).worksheets for row in ws.iter_rows() for c in row}
+        assert CUSTODY_REF not in cells

@@ -170,6 +170,40 @@ def erase(settings: Settings, engine: Engine, request: Request, request_ref: str
     return report
 
 
+def erase_record(settings: Settings, engine: Engine, source: str, record_id: str, request_ref: str, reason: str,
+                 requested_by: str | None = None, recompute_dependants: bool = True) -> ErasureReport:
+    """Remove one record that should never have been sent (``custody``, ``education`` or
+    ``ccis`` and its id) everywhere it is held, without touching the child it may be linked to;
+    then recompute as ``erase`` does."""
+    from transforms.rights.find import record_subject
+
+    if reason not in REASONS:
+        raise ErasureRefused(f"reason must be one of {', '.join(REASONS)}")
+    if source not in ("custody", "education", "ccis"):
+        raise ErasureRefused("a record is custody:<custody ref>, education:<UPN> or ccis:<CCIS id>; "
+                             "erase a case-system child with --child-id")
+    if not request_ref or not request_ref.strip():
+        raise ErasureRefused("give the request's reference (court order or the service's log number)")
+    started = time.perf_counter()
+    ensure_schema(engine)
+    inventory = load_inventory()
+    subject = record_subject(source, record_id)
+    found = find_records(engine, None, settings, inventory, with_files=False, subject=subject)
+    if not found.records:
+        raise ErasureRefused("no such record was found")
+    run_id = start_audit(engine, "ERASURE", request_ref, requested_by)
+    report = ErasureReport(run_id)
+    with engine.begin() as conn:
+        _delete_found(conn, found, report)
+    erase_from_files(settings, found.subject, inventory, report)
+    if recompute_dependants:
+        recompute(settings, engine, report)
+    report.seconds = time.perf_counter() - started
+    finish_audit(engine, run_id, report.counts, f"reason {reason}; one {source} record; "
+                                                f"recomputed {', '.join(report.recomputed) or 'nothing'}")
+    return report
+
+
 def unlink(settings: Settings, engine: Engine, source: str, record_id: str, child_id: str, request_ref: str,
            requested_by: str | None = None, recompute_dependants: bool = True) -> ErasureReport:
     """Correct a wrongly merged identity: record that ``source``/``record_id`` is NOT the child
@@ -205,4 +239,4 @@ def unlink(settings: Settings, engine: Engine, source: str, record_id: str, chil
     return report
 
 
-__all__ = ["erase", "unlink", "ErasureReport", "ErasureRefused", "REASONS", "norm"]
+__all__ = ["erase", "erase_record", "unlink", "ErasureReport", "ErasureRefused", "REASONS", "norm"]

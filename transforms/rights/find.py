@@ -249,15 +249,26 @@ def _name_rows(frame: pd.DataFrame, cols: list[str], s: Subject) -> tuple[pd.Ser
     return exact, near
 
 
-def find_records(engine: Engine, request: Request, settings=None, inventory: Inventory | None = None,
-                 with_files: bool = True) -> Found:
+def record_subject(source: str, record_id: str) -> Subject:
+    """One record alone (a detention, a pupil, a CCIS record), not the child it may be linked to:
+    what an erasure of "a record that should never have been sent" removes. A pupil's UPN also
+    finds its suspensions and attendance."""
+    s = Subject(records={(source, record_id)})
+    if source == "education":
+        s.upns.add(norm(record_id))
+    return s
+
+
+def find_records(engine: Engine, request: Request | None, settings=None, inventory: Inventory | None = None,
+                 with_files: bool = True, subject: Subject | None = None) -> Found:
     """Every record of the child in every place of the inventory (and, with ``settings``, every
-    raw archive and output file that mentions the child)."""
+    raw archive and output file that mentions the child). With ``subject`` instead of a request,
+    exactly the records that subject names (``record_subject``)."""
     import time
 
     started = time.perf_counter()
     inventory = inventory or load_inventory()
-    s = resolve_subject(engine, request)
+    s = subject if subject is not None else resolve_subject(engine, request)
     existing = _existing(engine)
     live = _live_delivery(engine)
     records: dict[str, pd.DataFrame] = {}
