@@ -132,3 +132,34 @@ def test_a_dry_run_deletes_nothing_and_is_audited_with_counts_only(tmp_path):
         assert conn.execute(text("SELECT COUNT(*) FROM core_child")).scalar() == 1
         audit = conn.execute(text("SELECT action, counts FROM audit_rights")).all()
     assert audit[0][0] == "RETENTION_DRY_RUN" and "OLD" not in str(audit) and "Ann" not in str(audit)
+
+
+def test_a_child_gone_from_the_full_delivery_leaves_history_archive_and_outputs(tmp_path):
+    from tests.conftest import make_settings
+    from transforms.warehouse.schema import alert_raised, child_key
+
+    settings = make_settings(tmp_path, tmp_path / "landing", f"sqlite:///{tmp_path / 'wh.sqlite'}")
+    engine = _engine(tmp_path)
+    with engine.begin() as conn:
+        conn.execute(insert(CORE_TABLES["child"]), [_child("C1", "Ann", "Bee", dt.date(2010, 1, 1))])
+        conn.execute(insert(child_key), [{"child_id": c, "child_key": f"YJ{c}", "first_seen_delivery": "d1"}
+                                         for c in ("C1", "GONE")])
+        conn.execute(insert(alert_raised), [{"alert_id": "a1", "child_id": "GONE", "kind": "CME", "detail": "x",
+                                             "raised_at": dt.datetime(2026, 11, 30)}])
+    archive = settings.raw_archive_dir / "case_system" / "d1"
+    archive.mkdir(parents=True)
+    (archive / "YJ_Children.csv").write_text("Child ID,First Name\nC1,Ann\nGONE,Cat\n")
+    alerts = settings.output_dir / "education_alerts"
+    alerts.mkdir(parents=True)
+    wb = Workbook()
+    write_table(wb.active, pd.DataFrame({"child_key": ["YJC1", "YJGONE"], "alert": ["a", "b"]}), "NewAlerts")
+    wb.save(alerts / "education_alerts_20261130_060000.xlsx")
+    report = run_retention(settings, engine, dt.date(2026, 12, 1))
+    with engine.connect() as conn:
+        assert [r[0] for r in conn.execute(select(child_key.c.child_id))] == ["C1"]
+        assert conn.execute(select(alert_raised)).all() == []
+    assert (archive / "YJ_Children.csv").read_text() == "Child ID,First Name\nC1,Ann\n"
+    rows = [r for r in load_workbook(alerts / "education_alerts_20261130_060000.xlsx").active.iter_rows(values_only=True)]
+    assert rows == [("child_key", "alert"), ("YJC1", "a")]
+    assert report.counts["core_child_key"] == {"supplier_correction": 1}
+    assert report.counts["alert_raised"] == {"supplier_correction": 1}

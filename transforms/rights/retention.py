@@ -103,6 +103,16 @@ RECORD_KEYS = {"core_episode": "episode_id", "core_offence": "offence_id", "core
                "core_assessment": "assessment_id", "core_need": "need_id"}
 
 
+def children_withdrawn(conn: Connection) -> list[str]:
+    """Case-system children the live full delivery no longer holds (a correction at source):
+    they have a key from an earlier delivery but no record now. None while nothing is loaded."""
+    t = metadata.tables
+    if conn.execute(select(t["core_child"].c.child_id).limit(1)).first() is None:
+        return []
+    key = t["core_child_key"]
+    return sorted(conn.execute(select(key.c.child_id).where(key.c.child_id.not_in(select(t["core_child"].c.child_id)))).scalars())
+
+
 def delete_children(conn: Connection, inventory: Inventory, child_ids: list[str], report: RetentionReport,
                     rule: str, dry_run: bool) -> set[str]:
     """Every row of these case-system children in every place found by child id, and the
@@ -131,7 +141,7 @@ def delete_children(conn: Connection, inventory: Inventory, child_ids: list[str]
         if not column or place.place not in existing:
             continue
         table = t[place.place]
-        place_rule = rule if place.retention in ("case_record", "alerts") else "follows_record"
+        place_rule = rule if place.retention in ("case_record", "alerts") or rule != "case_record" else "follows_record"
         for chunk in _chunks(child_ids):
             report.add(place.place, place_rule, _run(conn, dry_run, table, table.c[column].in_(chunk)))
     return {k for k in keys if k is not None}
@@ -382,6 +392,22 @@ def _newest(newest: tuple[dt.datetime, Path, str], inventory: Inventory, report:
     report.add(f"archive:{place.place}", "case_record (rows)", removed)
 
 
+def _withdraw_from_files(settings: Settings, inventory: Inventory, child_ids: set[str], child_keys: set[str],
+                         report: RetentionReport, dry_run: bool) -> None:
+    """A child withdrawn at source leaves every archived delivery (all of them, not only the
+    newest) and every output, by their case-system id and pseudonymous key."""
+    from transforms.rights.erase import ErasureReport, erase_from_files
+    from transforms.rights.find import Subject
+
+    if dry_run:
+        report.add("archive and outputs", "supplier_correction (children)", len(child_ids))
+        return
+    files = ErasureReport("retention")
+    erase_from_files(settings, Subject(child_ids=child_ids, child_keys=child_keys), inventory, files)
+    for place, n in files.counts.items():
+        report.add(place, "supplier_correction (rows)", n)
+
+
 def run_retention(settings: Settings, engine: Engine, today: dt.date | None = None, dry_run: bool = False,
                   requested_by: str | None = None) -> RetentionReport:
     """Apply every rule as at ``today`` (default: today in the service's time zone)."""
@@ -397,6 +423,11 @@ def run_retention(settings: Settings, engine: Engine, today: dt.date | None = No
     report = RetentionReport(run_id, today, dry_run)
     with engine.begin() as conn:
         deleted = delete_children(conn, inventory, children_past_rule(conn, inventory, today), report, "case_record", dry_run)
+        withdrawn = children_withdrawn(conn)
+        key_table = metadata.tables["core_child_key"]
+        withdrawn_keys = {k for chunk in _chunks(withdrawn) for k in conn.execute(
+            select(key_table.c.child_key).where(key_table.c.child_id.in_(chunk))).scalars()}
+        delete_children(conn, inventory, withdrawn, report, "supplier_correction", dry_run)
         history_cutoff = _cutoff(inventory, "education_history", today)
         expired = {source for source in CORE_SNAPSHOTS
                    if history_cutoff is not None and (x := _live_extracted(conn, source)) and x < history_cutoff}
@@ -407,6 +438,8 @@ def run_retention(settings: Settings, engine: Engine, today: dt.date | None = No
         if not dry_run:
             remove_orphans(conn, report, dry_run)
     _files(settings, engine, inventory, today, report, dry_run, deleted, expired)
+    if withdrawn:
+        _withdraw_from_files(settings, inventory, set(withdrawn), withdrawn_keys, report, dry_run)
     report.seconds = time.perf_counter() - started
     finish_audit(engine, run_id, report.counts, f"as at {today.isoformat()}; {len(report.not_in_inventory)} file(s) not in the inventory")
     return report
