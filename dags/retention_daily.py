@@ -8,7 +8,8 @@ Applies every retention rule of `transforms/reference/personal_data_inventory.ya
 section): case records, superseded custody versions, old detentions, education and CCIS
 history, quarantined rows' raw values, alerts, the raw archive and the written outputs.
 Aggregates (marts, stored and submitted figures, returns) are kept, and so is the newest
-archived delivery of each source. Each run writes one `audit_rights` row of counts per place
+archived delivery of each source. In a partnership each service's warehouse and folders are
+done in turn, and the partnership area's too (the shared custody feed). Each run writes one `audit_rights` row of counts per place
 and rule, nothing else. Trigger it with `{"dry_run": true}` to list what would go without
 deleting anything.
 
@@ -43,7 +44,12 @@ def retention_daily():
     def apply_retention_rules(service_id: str, params: dict | None = None) -> dict:
         return rights.retention_task(bool((params or {}).get("dry_run")), tasks.label_service(service_id))
 
+    @task
+    def apply_retention_rules_to_the_partnership_area(params: dict | None = None) -> dict:
+        return rights.partnership_area_retention_task(bool((params or {}).get("dry_run")))
+
     apply_retention_rules.expand(service_id=list_services())
+    apply_retention_rules_to_the_partnership_area()
 
 
 retention_daily()

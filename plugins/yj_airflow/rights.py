@@ -56,6 +56,30 @@ def _who() -> str | None:
         return None
 
 
+def partnership_area_retention_task(dry_run: bool = False) -> dict:
+    """The partnership area (the shared custody feed before routing, its archive and the
+    area-unknown lists) keeps personal data too; nothing to do for one service."""
+    from transforms.partnership.config import load_partnership
+    from transforms.partnership.scope import partnership_settings
+    from transforms.rights import every_resource_locked
+    from transforms.rights.retention import run_retention
+    from transforms.warehouse.db import make_engine
+
+    from yj_airflow.config import task_settings
+    from yj_airflow.tasks import _who_is_running
+
+    settings = task_settings()
+    partnership = load_partnership(settings)
+    if partnership.source is None:
+        return {"skipped": "one service: no partnership area"}
+    area = partnership_settings(settings, partnership)
+    with every_resource_locked(area, _who_is_running()):
+        report = run_retention(area, make_engine(area.warehouse_url), dry_run=dry_run, requested_by="Airflow")
+    log.info(report.summary())
+    return {"run_id": report.run_id, "dry_run": dry_run, "counts": report.counts, "files": len(report.files),
+            "seconds": round(report.seconds, 2)}
+
+
 # --- yj commands --------------------------------------------------------------------------------
 
 def _request_args(p) -> None:
