@@ -17,7 +17,7 @@ import pandas as pd
 from sqlalchemy import Engine, and_, delete, insert, or_, update
 
 from transforms.rights.files import may_name, remove_rows, subject_test
-from transforms.rights.find import Found, Request, Subject, find_records, norm
+from transforms.rights.find import Found, Request, Subject, find_records
 from transforms.rights.inventory import Inventory, load_inventory
 from transforms.rights.subject_access import PACK_FOLDER, finish_audit, start_audit
 from transforms.settings import Settings
@@ -102,7 +102,7 @@ def erase_from_files(settings: Settings, subject: Subject, inventory: Inventory,
             if area == "output" and relative.startswith(f"{PACK_FOLDER}/"):
                 # A pack about the child goes whole, with its PDF and its near-matches file.
                 if path.name.endswith("_INTERNAL.xlsx") and "_NEAR_MATCHES_" not in path.name and path.exists() \
-                        and remove_rows_count_only(path, test):
+                        and file_names_child(path, test):
                     prefix = path.name[:-len("_INTERNAL.xlsx")]
                     for p in list(path.parent.glob(f"{prefix}*")):
                         p.unlink()
@@ -113,7 +113,7 @@ def erase_from_files(settings: Settings, subject: Subject, inventory: Inventory,
             report.add(label, remove_rows(path, test))
 
 
-def remove_rows_count_only(path: Path, test) -> bool:
+def file_names_child(path: Path, test) -> bool:
     from transforms.rights.find import _rows_of
 
     return any(test(cells) for cells in _rows_of(path))
@@ -239,4 +239,4 @@ def unlink(settings: Settings, engine: Engine, source: str, record_id: str, chil
     return report
 
 
-__all__ = ["erase", "erase_record", "unlink", "ErasureReport", "ErasureRefused", "REASONS", "norm"]
+__all__ = ["erase", "erase_record", "unlink", "ErasureReport", "ErasureRefused", "REASONS"]

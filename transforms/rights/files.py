@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Callable
 
-from transforms.rights.find import Subject, _rows_of, _row_match, _needles  # noqa: F401  (one matcher for finding and removing)
+from transforms.rights.find import Subject, _needles, _row_match  # one matcher for finding and removing
 
 RowTest = Callable[[list[str]], bool]
 
