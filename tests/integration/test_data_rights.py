@@ -313,6 +313,9 @@ def _prove_everything(tmp_path: Path, sample_dir: Path, url: str, monkeypatch, a
     # 3. Erasure, as a person runs it.
     with engine.connect() as conn:
         submitted_before = conn.execute(text("SELECT COUNT(*) FROM kpi_figure_submitted")).scalar()
+        key = conn.execute(text("SELECT child_key FROM core_child_key WHERE child_id = :c"), {"c": p.child_id}).scalar()
+    evidence = next((settings.output_dir / "kpi" / "2026Q2").glob("yjb_kpi_evidence_*.xlsx"))
+    counted = key in {str(c.value) for ws in load_workbook(evidence).worksheets for row in ws.iter_rows() for c in row}
     assert main(["-q", "erase", "--ref", "COURT-ORDER-7", "--reason", "court_order", "--child-id", p.child_id]) == 0
     assert tables_naming(engine, p) == {}
     assert files_naming([settings.output_dir, settings.raw_archive_dir], p) == {}
@@ -321,6 +324,10 @@ def _prove_everything(tmp_path: Path, sample_dir: Path, url: str, monkeypatch, a
         assert conn.execute(text("SELECT COUNT(*) FROM core_ccis_activity WHERE ccis_id = :n"), {"n": NEAR_CCIS_ID}).scalar() == 1
     regenerated = load_workbook(next((settings.output_dir / "kpi" / "2026Q2").glob("yjb_kpi_return_*.xlsx")))
     assert "Revisions" in regenerated.sheetnames  # the submitted return shows the change as a revision
+    revised = [r for r in regenerated["Revisions"].iter_rows(values_only=True)
+               if r and r[0] and str(r[0]).lower().startswith("kpi") and r[0] != "kpi"]
+    if counted:  # the child was counted in a figure of the submitted quarter: that figure is revised
+        assert revised, "the erasure changed a submitted figure but the Revisions sheet shows nothing"
     assert (settings.output_dir / "kpi" / "2026Q2" / "submitted").exists()
 
     # 4. Retention with the clock moved on 30 years.
