@@ -279,7 +279,7 @@ def _prove_everything(tmp_path: Path, sample_dir: Path, url: str, monkeypatch, a
     assert (tables["T_core_victim"][["age_band", "sex", "ethnicity"]].isin([REDACTED, None]).all().all())
     assert set(tables["T_core_episode"]["delivery"]) == {next((landing / "case_system").iterdir()).name}
     files = tables["Files"]
-    assert {"archive", "output"} <= set(files["area"])
+    assert {"archive", "output", "landing"} <= set(files["area"])
     assert any(f.startswith("custody/") and "duty_briefing" in f for f in files["file"]), "the duty briefing is not listed"
     assert (files["place"] != "(not in inventory)").all()
     # Nothing of anyone else: no other child's id, UPN or PNC id anywhere in the pack, and the

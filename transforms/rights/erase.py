@@ -44,11 +44,14 @@ class ErasureReport:
             self.counts[place] = self.counts.get(place, 0) + int(n)
 
     def summary(self) -> str:
-        rows = sum(v for k, v in self.counts.items() if not k.startswith(("archive:", "output:")))
+        rows = sum(v for k, v in self.counts.items() if ":" not in k and not k.startswith("landing"))
         files = sum(v for k, v in self.counts.items() if k.startswith(("archive:", "output:")))
-        return (f"erasure {self.run_id}: {rows:,} row(s) removed from {sum(1 for k in self.counts if ':' not in k)} "
+        landing = sum(v for k, v in self.counts.items() if k.startswith("landing"))
+        tables = sum(1 for k in self.counts if ":" not in k and not k.startswith("landing"))
+        return (f"erasure {self.run_id}: {rows:,} row(s) removed from {tables} "
                 f"table(s), {files:,} file row(s) or file(s) removed; recomputed: {', '.join(self.recomputed) or 'nothing'} "
-                f"({self.seconds:.1f}s)")
+                f"({self.seconds:.1f}s)" + (f"; {landing:,} row(s) still name it in the landing folder, which the "
+                                             "platform never changes: clear them with the transfer job" if landing else ""))
 
 
 def _delete_found(conn, found: Found, report: ErasureReport) -> None:
@@ -113,6 +116,18 @@ def erase_from_files(settings: Settings, subject: Subject, inventory: Inventory,
             report.add(label, remove_rows(path, test))
 
 
+def left_in_landing(settings: Settings, subject: Subject, report: ErasureReport) -> None:
+    """The transfer job's landing folder is never changed by the platform (a delivery must keep
+    matching its manifest): the rows still naming the child there are counted, for the service
+    to clear with the supplier's transfer job."""
+    from transforms.rights.find import rows_naming
+
+    root = Path(settings.landing_dir)
+    for path in sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else ():
+        if path.suffix.lower() in (".csv", ".xlsx", ".json"):
+            report.add("landing (left: the transfer job's folder)", len(rows_naming(path, subject)))
+
+
 def file_names_child(path: Path, test) -> bool:
     from transforms.rights.find import _rows_of
 
@@ -163,6 +178,7 @@ def erase(settings: Settings, engine: Engine, request: Request, request_ref: str
     with engine.begin() as conn:
         _delete_found(conn, found, report)
     erase_from_files(settings, found.subject, inventory, report)
+    left_in_landing(settings, found.subject, report)
     if recompute_dependants:
         recompute(settings, engine, report)
     report.seconds = time.perf_counter() - started
@@ -196,6 +212,7 @@ def erase_record(settings: Settings, engine: Engine, source: str, record_id: str
     with engine.begin() as conn:
         _delete_found(conn, found, report)
     erase_from_files(settings, found.subject, inventory, report)
+    left_in_landing(settings, found.subject, report)
     if recompute_dependants:
         recompute(settings, engine, report)
     report.seconds = time.perf_counter() - started

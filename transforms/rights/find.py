@@ -391,7 +391,8 @@ def scan_files(settings, s: Subject, inventory: Inventory) -> pd.DataFrame:
     identifier in a cell of its own, or by name and date of birth together in one row. Only
     where it is (file and row) is reported, never the row: the row may hold other children."""
     hits = []
-    for area, root in (("archive", settings.raw_archive_dir), ("output", settings.output_dir)):
+    for area, root in (("archive", settings.raw_archive_dir), ("output", settings.output_dir),
+                       ("landing", settings.landing_dir)):
         if not Path(root).exists():
             continue
         for path in sorted(Path(root).rglob("*")):
