@@ -16,8 +16,8 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Engine, and_, delete, insert, or_, update
 
-from transforms.rights.files import may_name, remove_rows, subject_test
-from transforms.rights.find import Found, Request, Subject, find_records
+from transforms.rights.files import remove_rows, subject_test
+from transforms.rights.find import Found, Request, Subject, find_records, rows_naming
 from transforms.rights.inventory import Inventory, load_inventory
 from transforms.rights.subject_access import PACK_FOLDER, finish_audit, start_audit
 from transforms.settings import Settings
@@ -111,7 +111,9 @@ def erase_from_files(settings: Settings, subject: Subject, inventory: Inventory,
                         p.unlink()
                         report.add(label, 1)
                 continue
-            if path.suffix.lower() == ".pdf" or not may_name(path, subject):
+            # Found first with the fast scan subject access uses (read-only workbooks, one regular
+            # expression over text files); only a file that names the child is rewritten.
+            if path.suffix.lower() == ".pdf" or not rows_naming(path, subject):
                 continue
             report.add(label, remove_rows(path, test))
 
@@ -120,8 +122,6 @@ def left_in_landing(settings: Settings, subject: Subject, report: ErasureReport)
     """The transfer job's landing folder is never changed by the platform (a delivery must keep
     matching its manifest): the rows still naming the child there are counted, for the service
     to clear with the supplier's transfer job."""
-    from transforms.rights.find import rows_naming
-
     root = Path(settings.landing_dir)
     for path in sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else ():
         if path.suffix.lower() in (".csv", ".xlsx", ".json"):

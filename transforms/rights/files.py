@@ -20,14 +20,6 @@ def subject_test(s: Subject) -> RowTest:
     return lambda cells: _row_match(cells, s, values) is not None
 
 
-def may_name(path: Path, s: Subject) -> bool:
-    if path.suffix.lower() == ".xlsx":
-        return True
-    _, quick = _needles(s)
-    data = path.read_bytes().lower()
-    return any(q in data for q in quick)
-
-
 def remove_rows(path: Path, names_child: RowTest) -> int:
     """Rewrite ``path`` without the rows ``names_child`` picks; the number removed."""
     suffix = path.suffix.lower()
