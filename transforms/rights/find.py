@@ -88,6 +88,11 @@ class Subject:
     def dates_of_birth(self) -> set[dt.date]:
         return {d for _, _, d in self.names}
 
+    @property
+    def dob_texts(self) -> set[str]:
+        """The dates of birth as files write them (ISO, and dd/mm/yyyy as corepl does)."""
+        return {d.isoformat() for d in self.dates_of_birth} | {d.strftime("%d/%m/%Y") for d in self.dates_of_birth}
+
     def exact_values(self) -> set[str]:
         """Identifier values that alone single out the child in a file or a JSON record."""
         return ({norm(v) for v in self.child_ids | self.upns | self.pnc_ids | self.child_keys | self.record_keys}
@@ -492,16 +497,19 @@ def _rows_of(path: Path):
 
 
 def _row_match(cells: list[str], s: Subject, values: set[str]) -> str | None:
-    normed = {norm(c) for c in cells if c}
-    if normed & values:
+    """Whether a row names the child: one of its identifiers as a whole cell, or both names
+    and the date of birth. Cheap tests first (every row of a county's archive passes here):
+    string methods before ``norm``'s and ``fold``'s regular expressions."""
+    if {c.replace(" ", "").upper() for c in cells if c} & values:
         return "identifier"
     if s.names:
+        dobs = s.dob_texts
+        if not any(c[:10] in dobs for c in cells if c):
+            return None
         folded = {fold(c) for c in cells if c}
         # "Forename Surname" in one cell (a review workbook's name column) counts too.
         tokens = {t for c in folded for t in c.split()} | {c.replace(" ", "") for c in folded}
-        dobs = {d.isoformat() for d in s.dates_of_birth} | {d.strftime("%d/%m/%Y") for d in s.dates_of_birth}
-        has_dob = any(c[:10] in dobs for c in cells if c)
         for f, l, d in s.names:
-            if f in tokens and l in tokens and has_dob:
+            if f in tokens and l in tokens:
                 return "name and date of birth"
     return None
