@@ -45,14 +45,16 @@ def test_name_and_date_of_birth_find_the_child_and_list_near_matches_apart(tmp_p
 
 def test_victims_and_the_other_child_of_a_pair_are_redacted():
     inventory = load_inventory()
-    s = Subject(child_ids={"C1"})
+    s = Subject(child_ids={"C1"}, records={("education", "U1")})
     found = Found(s, {"core_victim": pd.DataFrame({"victim_id": ["V1"], "age_band": ["25-44"], "sex": ["F"], "ethnicity": ["W1"]}),
-                      "match_decision": pd.DataFrame({"source": ["education"] * 2, "record_id": ["U1", "U1"],
-                                                      "child_id": ["C1", "C9"]})},
+                      "match_decision": pd.DataFrame({"source": ["education"] * 3, "record_id": ["U1", "U1", "U2"],
+                                                      "child_id": ["C1", "C9", "C1"]})},
                   {}, pd.DataFrame(), [])
     out = redact(found, inventory)
     assert out["core_victim"].iloc[0][["age_band", "sex", "ethnicity"]].tolist() == [REDACTED] * 3
-    assert out["match_decision"]["child_id"].tolist() == ["C1", REDACTED]
+    assert out["match_decision"]["child_id"].tolist() == ["C1", REDACTED, "C1"]
+    # the child's case record paired with another pupil: that pupil's UPN is theirs, not the child's
+    assert out["match_decision"]["record_id"].tolist() == ["U1", "U1", REDACTED]
 
 
 def test_removing_a_childs_rows_from_a_workbook_shrinks_its_table_and_keeps_the_others(tmp_path):

@@ -72,6 +72,11 @@ def redact(found: Found, inventory: Inventory) -> dict[str, pd.DataFrame]:
         if place and place.redact_other_child and place.redact_other_child in frame.columns:
             col = place.redact_other_child
             frame[col] = [v if v in found.subject.child_ids or v is None else REDACTED for v in frame[col]]
+            # A pair of the child's case record with someone else's record: that record's id (a
+            # pupil's UPN, another detention) is the other person's.
+            if {"source", "record_id"} <= set(frame.columns):
+                own = found.subject.records
+                frame["record_id"] = [r if (src, r) in own else REDACTED for src, r in zip(frame["source"], frame["record_id"])]
         out[place_name] = frame
     return out
 
