@@ -345,6 +345,29 @@ def _prove_everything(tmp_path: Path, sample_dir: Path, url: str, monkeypatch, a
         assert revised, "the erasure changed a submitted figure but the Revisions sheet shows nothing"
     assert (settings.output_dir / "kpi" / "2026Q2" / "submitted").exists()
 
+    # 3b. The case system sends the child again in its next full delivery: the erasure register
+    # recognises it and the next retention run erases it again, everywhere.
+    from tests.integration.helpers import derive_delivery, edit_manifest
+    from transforms.ingest import sources
+
+    resent = derive_delivery(landing, "corepl-resent", "2026-11-21T01:30:00")
+    # The next night's delivery differs somewhere (two outcome rows in another order), or the
+    # load would set it aside as a duplicate of the one before.
+    outcomes = resent / "YJ_Outcomes.csv"
+    lines = outcomes.read_bytes().splitlines(keepends=True)
+    outcomes.write_bytes(b"".join([lines[0], lines[2], lines[1], *lines[3:]]))
+    from transforms.ingest.delivery import file_sha256
+
+    edit_manifest(resent, lambda m: [f.update(sha256=file_sha256(resent / f["name"])) for f in m["files"]])
+    assert sources.load_case_system(settings, engine).outcome == "LOADED"
+    assert "core_child" in tables_naming(engine, p)
+    assert main(["-q", "retention", "--as-at", "2026-11-22"]) == 0
+    assert tables_naming(engine, p) == {}
+    assert files_naming([settings.output_dir, settings.raw_archive_dir], p) == {}
+    with engine.connect() as conn:
+        register = conn.execute(text("SELECT * FROM rights_erasure_register")).all()
+    assert register and not any(i in str(register) for i in p.identifiers)
+
     # 4. Retention with the clock moved on 30 years.
     started = dt.datetime.now()
     assert main(["-q", "retention", "--as-at", "2056-12-01"]) == 0

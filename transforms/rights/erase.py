@@ -14,17 +14,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Engine, and_, delete, insert, or_, update
+from sqlalchemy import Engine, and_, delete, insert, or_, select, update
 
 from transforms.rights.files import remove_rows, subject_test
-from transforms.rights.find import Found, Request, Subject, find_records, rows_naming
+from transforms.rights.find import Found, Request, Subject, find_records, norm, rows_naming
 from transforms.rights.inventory import Inventory, load_inventory
 from transforms.rights.subject_access import PACK_FOLDER, finish_audit, start_audit
 from transforms.settings import Settings
 from transforms.warehouse.db import ensure_schema
 from transforms.warehouse.schema import match_decision, metadata
 
-REASONS = ("court_order", "wrong_merge", "never_sent", "rectification", "data_subject_request")
+REASONS = ("court_order", "wrong_merge", "never_sent", "rectification", "data_subject_request", "sent_again")
 CHUNK = 200
 
 
@@ -158,6 +158,48 @@ def recompute(settings: Settings, engine: Engine, report: ErasureReport, today: 
         report.recomputed.append(f"return {code} (revisions)")
 
 
+def identifier_digest(kind: str, value: str) -> str:
+    """A keyed hash of one identifier: the register can recognise a child sent again, and
+    cannot be read back. Set ``YJ_RIGHTS_KEY`` in production, so the register cannot be tested
+    against a list of identifiers by someone holding only the warehouse."""
+    import hashlib
+    import hmac
+    import os
+
+    key = (os.environ.get("YJ_RIGHTS_KEY") or "yj-erasure-register").encode()
+    return hmac.new(key, f"{kind}:{norm(value)}".encode(), hashlib.sha256).hexdigest()
+
+
+REGISTERED = {"child_id": "child_ids", "upn": "upns", "pnc_id": "pnc_ids"}
+
+
+def register_erasure(conn, subject: Subject, request_ref: str) -> int:
+    from transforms.warehouse.schema import rights_erasure_register as register
+
+    now = dt.datetime.now(dt.timezone.utc)
+    digests = {identifier_digest(kind, v): kind for kind, attr in REGISTERED.items() for v in getattr(subject, attr) if v}
+    known = set(conn.execute(select(register.c.digest).where(register.c.digest.in_(list(digests)))).scalars()) if digests else set()
+    new = [{"digest": d, "kind": k, "request_ref": request_ref, "erased_at": now} for d, k in digests.items() if d not in known]
+    if new:
+        conn.execute(insert(register), new)
+    return len(new)
+
+
+def erased_children_sent_again(engine: Engine) -> list[str]:
+    """Case-system children whose id, UPN or PNC id is in the erasure register: a supplier sent
+    them again after they were erased."""
+    from transforms.warehouse.schema import rights_erasure_register as register
+
+    child = metadata.tables["core_child"]
+    with engine.connect() as conn:
+        digests = set(conn.execute(select(register.c.digest)).scalars())
+        if not digests:
+            return []
+        rows = conn.execute(select(child.c.child_id, child.c.upn, child.c.pnc_id)).all()
+    return sorted({r.child_id for r in rows if any(
+        v and identifier_digest(kind, v) in digests for kind, v in (("child_id", r.child_id), ("upn", r.upn), ("pnc_id", r.pnc_id)))})
+
+
 def erase(settings: Settings, engine: Engine, request: Request, request_ref: str, reason: str,
           requested_by: str | None = None, recompute_dependants: bool = True) -> ErasureReport:
     """Remove every exact record of the child everywhere in the inventory, then recompute."""
@@ -177,6 +219,7 @@ def erase(settings: Settings, engine: Engine, request: Request, request_ref: str
     report = ErasureReport(run_id)
     with engine.begin() as conn:
         _delete_found(conn, found, report)
+        report.add("rights_erasure_register (keyed hashes)", register_erasure(conn, found.subject, request_ref))
     erase_from_files(settings, found.subject, inventory, report)
     left_in_landing(settings, found.subject, report)
     if recompute_dependants:

@@ -408,6 +408,21 @@ def _withdraw_from_files(settings: Settings, inventory: Inventory, child_ids: se
         report.add(place, "supplier_correction (rows)", n)
 
 
+def _erase_again(settings: Settings, engine: Engine, report: RetentionReport, dry_run: bool) -> None:
+    """A child erased before and sent again by the case system is erased again (the erasure
+    register), with its dependants recomputed as the first erasure did."""
+    from transforms.rights.erase import erase, erased_children_sent_again
+    from transforms.rights.find import Request
+
+    again = erased_children_sent_again(engine)
+    report.add("erasure_register", "sent again after erasure (children)", len(again))
+    if dry_run:
+        return
+    for child_id in again:
+        erase(settings, engine, Request(child_id=child_id), "erasure register (sent again)", "sent_again", "retention",
+              recompute_dependants=child_id == again[-1])
+
+
 def run_retention(settings: Settings, engine: Engine, today: dt.date | None = None, dry_run: bool = False,
                   requested_by: str | None = None) -> RetentionReport:
     """Apply every rule as at ``today`` (default: today in the service's time zone)."""
@@ -438,6 +453,7 @@ def run_retention(settings: Settings, engine: Engine, today: dt.date | None = No
         if not dry_run:
             remove_orphans(conn, report, dry_run)
     _files(settings, engine, inventory, today, report, dry_run, deleted, expired)
+    _erase_again(settings, engine, report, dry_run)
     if withdrawn:
         _withdraw_from_files(settings, inventory, set(withdrawn), withdrawn_keys, report, dry_run)
     report.seconds = time.perf_counter() - started

@@ -355,3 +355,14 @@ audit_rights = Table(
     Column("counts", JSON, comment="place -> rule or kind -> rows or files"),
     Column("note", Text),
 )
+
+# Keyed hashes (HMAC-SHA256, key YJ_RIGHTS_KEY) of the identifiers of every erased child, so a
+# child a supplier sends again after an erasure is recognised and erased again by the next
+# retention run; no identifier is stored in clear.
+rights_erasure_register = Table(
+    "rights_erasure_register", metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("kind", Text, nullable=False, comment="child_id, upn or pnc_id"),
+    Column("request_ref", Text, nullable=False),
+    Column("erased_at", DateTime(timezone=True), nullable=False),
+)
