@@ -522,9 +522,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--out", help="output folder (default: $YJ_OUTPUT_DIR or var/output)")
         p.add_argument("--service", help="one service of the partnership (default: every service)")
         p.set_defaults(func=cmd_load, per_service=True)
+    from types import SimpleNamespace
+
     from yj_airflow.rights import add_commands as add_rights_commands  # subject-access, retention, erase
 
-    add_rights_commands(sub)
+    add_rights_commands(sub, SimpleNamespace(UserError=UserError, service_settings=_service_settings,
+                                             open_warehouse=_open_warehouse))
     return parser
 
 

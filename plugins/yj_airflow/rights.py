@@ -95,9 +95,10 @@ def _request_args(p) -> None:
     p.add_argument("--service", help="one service of the partnership (default: every service)")
 
 
-def _request(args):
+def _request(args, cli):
     from transforms.rights.subject_access import request_from
-    from yj_airflow.cli import UserError
+
+    UserError = cli.UserError
 
     try:
         request = request_from({k: getattr(args, k) for k in REQUEST_FIELDS})
@@ -108,31 +109,30 @@ def _request(args):
     return request
 
 
-def cmd_subject_access(args) -> int:
+def cmd_subject_access(cli, args) -> int:
     from transforms.rights.subject_access import subject_access
-    from yj_airflow.cli import _open_warehouse, _service_settings
 
-    request = _request(args)
-    settings = _service_settings(args)
-    result = subject_access(settings, _open_warehouse(settings), request, args.ref, _who(), pdf=not args.no_pdf)
+    request = _request(args, cli)
+    settings = cli.service_settings(args)
+    result = subject_access(settings, cli.open_warehouse(settings), request, args.ref, _who(), pdf=not args.no_pdf)
     print(result.summary())
     print(f"output: {result.workbook}")
     print(f"output: {result.pdf}" if result.pdf else result.pdf_note)
     return 0
 
 
-def cmd_retention(args) -> int:
+def cmd_retention(cli, args) -> int:
     from transforms.rights import every_resource_locked
     from transforms.rights.retention import run_retention
     from transforms.warehouse.locks import describe_process
-    from yj_airflow.cli import UserError, _open_warehouse, _service_settings
 
-    settings = _service_settings(args)
+    UserError = cli.UserError
+    settings = cli.service_settings(args)
     try:
         today = dt.date.fromisoformat(args.as_at) if args.as_at else None
     except ValueError:
         raise UserError(f"'{args.as_at}' is not a date (use yyyy-mm-dd)") from None
-    engine = _open_warehouse(settings)
+    engine = cli.open_warehouse(settings)
     with every_resource_locked(settings, describe_process("yj retention")):
         report = run_retention(settings, engine, today, dry_run=args.dry_run, requested_by=_who())
     print(report.summary())
@@ -140,14 +140,14 @@ def cmd_retention(args) -> int:
     return 0
 
 
-def cmd_erase(args) -> int:
+def cmd_erase(cli, args) -> int:
     from transforms.rights import every_resource_locked
     from transforms.rights.erase import ErasureRefused, erase, erase_record, unlink
     from transforms.warehouse.locks import describe_process
-    from yj_airflow.cli import UserError, _open_warehouse, _service_settings
 
-    settings = _service_settings(args)
-    engine = _open_warehouse(settings)
+    UserError = cli.UserError
+    settings = cli.service_settings(args)
+    engine = cli.open_warehouse(settings)
     try:
         with every_resource_locked(settings, describe_process("yj erase")):
             if args.unlink:
@@ -161,7 +161,7 @@ def cmd_erase(args) -> int:
                     raise UserError("--record is SOURCE:RECORD_ID, e.g. custody:LE26-000123")
                 report = erase_record(settings, engine, source, record_id, args.ref, args.reason, _who())
             else:
-                report = erase(settings, engine, _request(args), args.ref, args.reason, _who())
+                report = erase(settings, engine, _request(args, cli), args.ref, args.reason, _who())
     except ErasureRefused as exc:
         raise UserError(str(exc)) from None
     print(report.summary())
@@ -170,21 +170,25 @@ def cmd_erase(args) -> int:
     return 0
 
 
-def add_commands(sub) -> None:
-    """The rights commands on ``yj``'s parser."""
+def add_commands(sub, cli) -> None:
+    """The rights commands on ``yj``'s parser. ``cli`` carries the command line's own helpers
+    (``UserError``, ``service_settings``, ``open_warehouse``), handed over rather than imported:
+    the command line imports this module, so this module must not import it back."""
+    from functools import partial
+
     from transforms.rights.erase import REASONS
 
     p = sub.add_parser("subject-access", help="find every record of one child and write an OFFICIAL-SENSITIVE pack")
     _request_args(p)
     p.add_argument("--no-pdf", action="store_true", help="the workbook only (no LibreOffice PDF)")
-    p.set_defaults(func=cmd_subject_access, per_service=True)
+    p.set_defaults(func=partial(cmd_subject_access, cli), per_service=True)
     p = sub.add_parser("retention", help="delete what has passed its retention rule (personal_data_inventory.yaml)")
     p.add_argument("--dry-run", action="store_true", help="list what would go; delete nothing")
     p.add_argument("--as-at", help="apply the rules as at this date, yyyy-mm-dd (default: today)")
     p.add_argument("--warehouse", help="SQLAlchemy URL of the warehouse")
     p.add_argument("--out", help="output folder")
     p.add_argument("--service", help="one service of the partnership (default: every service)")
-    p.set_defaults(func=cmd_retention, per_service=True)
+    p.set_defaults(func=partial(cmd_retention, cli), per_service=True)
     p = sub.add_parser("erase", help="erase one child's records everywhere (or --unlink a wrongly merged record)")
     _request_args(p)
     p.add_argument("--reason", choices=REASONS, default="court_order", help="why (recorded in the audit)")
@@ -192,7 +196,7 @@ def add_commands(sub) -> None:
                    help="instead of erasing: this record is not the child named by --child-id (a wrong merge)")
     p.add_argument("--record", metavar="SOURCE:RECORD_ID",
                    help="erase this one record only (custody:<ref>, education:<UPN>, ccis:<id>), not the whole child")
-    p.set_defaults(func=cmd_erase, per_service=True)
+    p.set_defaults(func=partial(cmd_erase, cli), per_service=True)
 
 
 __all__ = ["subject_access_task", "retention_task", "add_commands"]
