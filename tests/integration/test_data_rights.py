@@ -244,7 +244,7 @@ def _own_identifiers(engine, p: Planted) -> set[str]:
 
 # --- The test -------------------------------------------------------------------------------------
 
-def _prove_everything(tmp_path: Path, sample_dir: Path, url: str, monkeypatch, airflow_db) -> dict:
+def _prove_everything(tmp_path: Path, sample_dir: Path, url: str, monkeypatch, airflow_db, capsys) -> dict:
     from yj_airflow.cli import main
     from yj_airflow.runner import load_dags, run_dag
 
@@ -279,6 +279,8 @@ def _prove_everything(tmp_path: Path, sample_dir: Path, url: str, monkeypatch, a
     assert result["ok"], result
     summary = result["tasks"]["write_subject_access_pack"]["result"]
     assert summary["seconds"] < 60
+    # What the task returned (XCom) and every task log line: counts and paths, no identifier.
+    assert not any(i in json.dumps(summary) for i in p.identifiers | {p.first_name, p.last_name, p.dob.isoformat()})
     pack = Path(summary["workbook"])
     assert pack.parent == settings.output_dir / "subject_access" and pack.name.endswith("_INTERNAL.xlsx")
     wb = load_workbook(pack)
@@ -331,7 +333,11 @@ def _prove_everything(tmp_path: Path, sample_dir: Path, url: str, monkeypatch, a
         key = conn.execute(text("SELECT child_key FROM core_child_key WHERE child_id = :c"), {"c": p.child_id}).scalar()
     evidence = next((settings.output_dir / "kpi" / "2026Q2").glob("yjb_kpi_evidence_*.xlsx"))
     counted = key in {str(c.value) for ws in load_workbook(evidence).worksheets for row in ws.iter_rows() for c in row}
+    capsys.readouterr()
     assert main(["-q", "erase", "--ref", "COURT-ORDER-7", "--reason", "court_order", "--child-id", p.child_id]) == 0
+    printed = capsys.readouterr()
+    assert "erasure" in printed.out  # what the command says: counts per place, never the child
+    assert not any(i in printed.out + printed.err for i in p.identifiers | {p.first_name, p.dob.isoformat()})
     assert tables_naming(engine, p) == {}
     assert files_naming([settings.output_dir, settings.raw_archive_dir], p) == {}
     with engine.connect() as conn:
@@ -409,15 +415,17 @@ def rights_sample(tmp_path_factory) -> Path:
     return out
 
 
-def test_subject_access_erasure_and_retention_leave_nothing_on_sqlite(tmp_path, rights_sample, monkeypatch, airflow_db):
-    timings = _prove_everything(tmp_path, rights_sample, f"sqlite:///{tmp_path / 'wh.sqlite'}", monkeypatch, airflow_db)
+def test_subject_access_erasure_and_retention_leave_nothing_on_sqlite(tmp_path, rights_sample, monkeypatch, airflow_db,
+                                                                      capsys):
+    timings = _prove_everything(tmp_path, rights_sample, f"sqlite:///{tmp_path / 'wh.sqlite'}", monkeypatch, airflow_db,
+                                capsys)
     assert timings["retention_s"] < 60
 
 
 @pytest.mark.postgres
 def test_subject_access_erasure_and_retention_leave_nothing_on_postgresql(tmp_path, rights_sample, postgres_url,
-                                                                          monkeypatch, airflow_db):
-    timings = _prove_everything(tmp_path, rights_sample, postgres_url, monkeypatch, airflow_db)
+                                                                          monkeypatch, airflow_db, capsys):
+    timings = _prove_everything(tmp_path, rights_sample, postgres_url, monkeypatch, airflow_db, capsys)
     assert timings["retention_s"] < 60
 
 
