@@ -299,13 +299,12 @@ def find_records(engine: Engine, request: Request | None, settings=None, invento
                     continue
                 rows = pd.read_sql_query(select(t).where(or_(*conds)), conn)
                 if name_cols and len(rows):
+                    # Rows came by identifier or by date of birth: keep those an identifier or
+                    # both names pick; the rest with one name the same are near matches.
                     exact, maybe = _name_rows(rows, name_cols, s)
-                    other = pd.Series(False, index=rows.index)
-                    for cond_only in (_where_for(place, t, s, related),):
-                        if cond_only:
-                            other = _matches_without_name(rows, place, s, related)
-                    near_rows = rows[maybe & ~other]
-                    rows = rows[exact | other]
+                    by_identifier = _matches_without_name(rows, place, s)
+                    near_rows = rows[maybe & ~by_identifier]
+                    rows = rows[exact | by_identifier]
                     if len(near_rows):
                         near[place.place] = _describe(near_rows, place, live)
             if len(rows):
@@ -322,7 +321,7 @@ def find_records(engine: Engine, request: Request | None, settings=None, invento
     return Found(s, records, near, files, searched, time.perf_counter() - started)
 
 
-def _matches_without_name(rows: pd.DataFrame, place: Place, s: Subject, related) -> pd.Series:
+def _matches_without_name(rows: pd.DataFrame, place: Place, s: Subject) -> pd.Series:
     find = place.find
     m = pd.Series(False, index=rows.index)
     if "child_id" in find:
