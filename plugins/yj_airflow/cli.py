@@ -7,6 +7,9 @@
   yj board-pack --quarter 2025Q2 [--rebuild] [--threshold N] [--warehouse URL] [--out DIR]
   yj load-case-system | load-education | load-ccis [--landing DIR] [--warehouse URL] [--out DIR] [--service ID]
   yj report --attempt ID | --delivery ID [--source S] | --due [--warehouse URL] [--out DIR]
+  yj subject-access --ref REF (--child-id ID | --upn UPN | --pnc-id PNC | --first-name F --last-name L --date-of-birth D)
+  yj retention [--dry-run] [--as-at yyyy-mm-dd]
+  yj erase --ref REF --reason court_order (--child-id ID | ...) | --record SOURCE:RECORD_ID | --unlink SOURCE:RECORD_ID --child-id ID
 
 Progress lines inside each step (tables and rows read, matching stages) unless ``yj -q``;
 library deprecation and future warnings are not shown (``YJ_SHOW_WARNINGS=1`` shows them).
@@ -621,6 +624,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--out", help="output folder (default: $YJ_OUTPUT_DIR or var/output)")
         p.add_argument("--service", help="one service of the partnership (default: every service)")
         p.set_defaults(func=cmd_load, per_service=True)
+    from types import SimpleNamespace
+
+    from yj_airflow.rights import add_commands as add_rights_commands  # subject-access, retention, erase
+
+    add_rights_commands(sub, SimpleNamespace(UserError=UserError, service_settings=_service_settings,
+                                             open_warehouse=_open_warehouse))
     return parser
 
 

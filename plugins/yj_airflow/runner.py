@@ -22,8 +22,9 @@ CHAIN = ["case_system_nightly", "education_nightly", "ccis_weekly", "police_cust
          "marts_rebuild", "yjb_kpi_quarterly"]
 # DAGs that only trigger others; `yj run` has no need of them.
 TRIGGER_ONLY = ["custody_file_watch"]
-# Operations around the data (issue 15): the daily health summary.
-OPERATIONS = ["platform_health_daily", "custody_due_check"]
+# Operations around the data: the daily health summary, the custody due-time check, retention
+# and subject access.
+OPERATIONS = ["platform_health_daily", "custody_due_check", "retention_daily", "subject_access_request"]
 
 
 def prepare_airflow_env(airflow_home: Path | None = None) -> Path:

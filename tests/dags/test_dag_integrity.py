@@ -17,6 +17,7 @@ EXPECTED_SCHEDULES = {
     "yjb_kpi_quarterly": ["0 6 1 1,4,7,10 *"],
     "platform_health_daily": ["0 7 * * *"],
     "custody_due_check": ["0 7 * * *", "45 7 * * *", "0 15 * * *"],
+    "retention_daily": ["30 4 * * *"],
 }
 
 

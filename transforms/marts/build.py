@@ -91,7 +91,9 @@ def dictionary_markdown() -> str:
                   "| column | type | meaning | source | derivation |", "|---|---|---|---|---|"]
         lines += [f"| `{c.name}` | {c.type} | {c.meaning} | {c.source} | {c.derivation} |" for c in m.columns]
         lines.append("")
-    return "\n".join(lines)
+    from transforms.rights.inventory import inventory_markdown  # the core's personal data, beside the marts'
+
+    return "\n".join(lines) + "\n" + inventory_markdown()
 
 
 def write_extracts(marts: dict[str, pd.DataFrame], folder: Path) -> list[Path]:

@@ -372,3 +372,29 @@ ref_looked_after = Table(
     Column("looked_after", Integer, nullable=False, comment="children aged 10 to 17 looked after on 31 March of the year"),
     Column("source", Text),
 )
+
+# --- Children's data rights (transforms/rights/, ADR 0095): one row per subject access
+# request, erasure or retention run. Counts per place and rule only: never a name, date of
+# birth, UPN, PNC id or case-system id (a request is named by its own reference).
+audit_rights = Table(
+    "audit_rights", metadata,
+    Column("run_id", String(32), primary_key=True),
+    Column("action", Text, nullable=False, comment="SUBJECT_ACCESS, ERASURE, RETENTION or RETENTION_DRY_RUN"),
+    Column("request_ref", Text, comment="the service's own reference for the request (no personal data)"),
+    Column("requested_by", Text),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("counts", JSON, comment="place -> rule or kind -> rows or files"),
+    Column("note", Text),
+)
+
+# Keyed hashes (HMAC-SHA256, key YJ_RIGHTS_KEY) of the identifiers of every erased child, so a
+# child a supplier sends again after an erasure is recognised and erased again by the next
+# retention run; no identifier is stored in clear.
+rights_erasure_register = Table(
+    "rights_erasure_register", metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("kind", Text, nullable=False, comment="child_id, upn or pnc_id"),
+    Column("request_ref", Text, nullable=False),
+    Column("erased_at", DateTime(timezone=True), nullable=False),
+)
