@@ -15,10 +15,10 @@ from transforms.settings import PROJECT_ROOT
 
 DAGS_FOLDER = PROJECT_ROOT / "dags"
 # Dependency order: loads first, then what reads the core.
-# Matching (in the education and CCIS DAGs) before the custody refresh: the refresh scores new
-# detentions with the model the matching run trains, so a first run lists no known child as
-# "not known" (and matching rewrites the latest briefing whenever it runs after a refresh).
-CHAIN = ["case_system_nightly", "education_nightly", "ccis_weekly", "police_custody_refresh",
+# The custody refresh before the education and CCIS DAGs, as the schedule has it: their matching
+# run then links the custody records too (the marts read those links), and writes the latest
+# duty briefing again with them, so a first run leaves no known child listed as "not known".
+CHAIN = ["case_system_nightly", "police_custody_refresh", "education_nightly", "ccis_weekly",
          "marts_rebuild", "yjb_kpi_quarterly"]
 # DAGs that only trigger others; `yj run` has no need of them.
 TRIGGER_ONLY = ["custody_file_watch"]
