@@ -6,8 +6,8 @@ Runs **whenever new core data is published**: the case system
 (`yj://warehouse/core/identity`, published after every education and CCIS load) or police
 custody (`yj://warehouse/core/police_custody`).
 
-Rebuilds the reporting marts (`mart_*`, see `docs/data_dictionary.md`) from the canonical core
-only, checks each against its definition, replaces them in one transaction, and writes a
+Rebuilds the reporting marts (`mart_*`, see `docs/reference/data_dictionary.md`) from the
+canonical core only, checks each against its definition, replaces them in one transaction, and writes a
 Tableau `.hyper` and a CSV per mart with the data dictionary to `output/marts/`. Also writes
 the core inventory.
 

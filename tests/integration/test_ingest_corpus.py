@@ -3,8 +3,8 @@ loaders) through the real loads: no traceback, the outcome the spec implies, eve
 or quarantined, the previous data live when a delivery is not accepted, a rerun changes
 nothing, and no personal value in any message, audit row, report or log.
 
-Part of `make test` (README, Tests). To keep it to a few minutes the corpus is built once per
-session, and each distinct before/ delivery is loaded once per session: its warehouse, raw
+Part of `make test` (docs/developers/tests-and-benchmarks.md). To keep it to a few minutes the
+corpus is built once per session, and each distinct before/ delivery is loaded once per session: its warehouse, raw
 archive and outputs are copied into every case that starts from it, so a case pays only for
 its own delivery (tests/integration/ingest_harness.py, ``BeforeCache``)."""
 from __future__ import annotations

@@ -30,7 +30,7 @@ def test_rate_ratio_interval_is_exact_and_flags_only_clear_differences():
 
 
 def test_the_committed_data_dictionary_is_the_generated_one():
-    assert (PROJECT_ROOT / "docs" / "data_dictionary.md").read_text(encoding="utf-8") == dictionary_markdown()
+    assert (PROJECT_ROOT / "docs" / "reference" / "data_dictionary.md").read_text(encoding="utf-8") == dictionary_markdown()
 
 
 @pytest.mark.parametrize("threshold", [5, 10])

@@ -1,8 +1,8 @@
-"""The README's production section, line by line: every ``docker compose`` command names a
-service the compose file has; every ``airflow ...`` command it runs in a container is accepted
-by Airflow's own command-line parser (so ``dags list-runs`` without a DAG id fails here, not
-at 3 a.m.); the DAGs it unpauses are all the DAGs; the commands that are safe to run here
-(the secret recipes, the URL command) are run."""
+"""The production guide (docs/operators/production.md, once the README's production section),
+line by line: every ``docker compose`` command names a service the compose file has; every
+``airflow ...`` command it runs in a container is accepted by Airflow's own command-line parser
+(so ``dags list-runs`` without a DAG id fails here, not at 3 a.m.); the DAGs it unpauses are all
+the DAGs; the commands that are safe to run here (the secret recipes, the URL command) are run."""
 import os
 import re
 import shlex
@@ -17,8 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _section() -> str:
-    text = (ROOT / "README.md").read_text()
-    return text[text.index("## Production"):text.index("\n## ", text.index("## Production") + 5)]
+    """The production guide, moved from the README to its own page for operators."""
+    return (ROOT / "docs" / "operators" / "production.md").read_text()
 
 
 def _commands() -> list[str]:

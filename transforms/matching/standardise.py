@@ -2,7 +2,7 @@
 
 Each rule is a small function, and the naming conventions of the communities the service
 works with are data (``reference/name_conventions.csv``, documented with sources in
-``docs/naming-conventions.md``):
+``docs/reference/naming-conventions.md``):
 
 - names are folded: upper case, accents removed (Zoë = ZOE), apostrophes dropped
   (O'Brien = OBRIEN), other punctuation read as a space, spaces collapsed;
