@@ -307,12 +307,6 @@ def _first_values(text: pd.DataFrame, column: str, lines) -> dict:
     return dict(zip(values.index, values.tolist()))
 
 
-def _cell(text: pd.DataFrame, line, column: str):
-    """A row's value; a row holding START and END has two records, sharing their key columns."""
-    value = text.at[line, column]
-    return value.iloc[0] if isinstance(value, pd.Series) else value
-
-
 def _column_letters(source, label: str) -> str:
     """Excel column letters for a header, or for both halves of a column split into START
     and END (``ETE_START / ETE_END`` -> ``D / H``)."""
