@@ -86,13 +86,19 @@ def _outputs_agree(run, quarantined: int) -> None:
     assert sum(shown) == quarantined, (shown, quarantined)
 
 
-def test_ten_thousand_unknown_ccis_activity_codes_are_all_quarantined(tmp_path, sample_dir):
+def _ccis_with_unknown_codes(tmp_path: Path, sample_dir: Path, failing: int) -> Path:
+    """A CCIS file of 20,000 records, the first ``failing`` with an activity code no list has."""
     landing = _landing(tmp_path, sample_dir, "ccis")
     path = next((landing / "ccis").iterdir())
     frame = _grown(_read(path), ROWS)
     frame["ccis_id"] = [f"CV{i:07d}" for i in range(ROWS)]
-    frame.loc[: BAD - 1, "activity_code"] = "999"
+    frame.loc[: failing - 1, "activity_code"] = "999"
     _write(frame, path)
+    return landing
+
+
+def test_ten_thousand_unknown_ccis_activity_codes_are_all_quarantined(tmp_path, sample_dir):
+    landing = _ccis_with_unknown_codes(tmp_path, sample_dir, BAD)
     settings = settings_for(tmp_path, landing)
 
     run = run_source("ccis", settings)
@@ -121,12 +127,7 @@ def test_a_mix_of_rules_at_volume_quarantines_each_failing_row_once(tmp_path, sa
 
 
 def test_one_row_more_than_half_failing_rejects_the_table(tmp_path, sample_dir):
-    landing = _landing(tmp_path, sample_dir, "ccis")
-    path = next((landing / "ccis").iterdir())
-    frame = _grown(_read(path), ROWS)
-    frame["ccis_id"] = [f"CV{i:07d}" for i in range(ROWS)]
-    frame.loc[: BAD, "activity_code"] = "999"  # 10,001 rows
-    _write(frame, path)
+    landing = _ccis_with_unknown_codes(tmp_path, sample_dir, BAD + 1)
     settings = settings_for(tmp_path, landing)
 
     run = run_source("ccis", settings)
@@ -212,12 +213,7 @@ def test_ten_thousand_detentions_released_before_arrest_are_all_quarantined(tmp_
 
 @pytest.mark.postgres
 def test_ten_thousand_failing_rows_on_postgresql(tmp_path, sample_dir, postgres_url):
-    landing = _landing(tmp_path, sample_dir, "ccis")
-    path = next((landing / "ccis").iterdir())
-    frame = _grown(_read(path), ROWS)
-    frame["ccis_id"] = [f"CV{i:07d}" for i in range(ROWS)]
-    frame.loc[: BAD - 1, "activity_code"] = "999"
-    _write(frame, path)
+    landing = _ccis_with_unknown_codes(tmp_path, sample_dir, BAD)
     settings = settings_for(tmp_path, landing).with_overrides(warehouse_url=postgres_url)
 
     run = run_source("ccis", settings)
