@@ -228,3 +228,31 @@ def test_a_worker_killed_mid_load_leaves_an_audit_row_for_each_attempt(killed_lo
     engine.dispose()
     assert [r.outcome for r in rows] == ["ABANDONED", "LOADED"]
     assert rows[0].reason == "the attempt stopped without finishing"
+
+
+def test_a_custody_file_reaches_the_duty_briefing_within_a_minute(stack):
+    """From a custody file landing to its duty briefing written, on the Celery stack: the watch
+    sees it (every 15 s), its asset event starts the refresh at once, a worker runs it. The
+    time is printed (the target is 30 s); the test holds the documented promise of a minute."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    stack.airflow("dags", "unpause", "custody_file_watch")
+    folder = Path(stack.yj_env["YJ_LANDING_DIR"]) / "police_custody"
+    last = max((p for p in folder.glob("custody_*.csv") if len(p.read_text().splitlines()) > 1),
+               key=lambda p: p.name)
+    frame = pd.read_csv(last, dtype=str, keep_default_na=False)
+    frame.loc[0, "custody_ref"] = "LE26-999999"  # a new detention: other bytes than any file before
+    partial = stack.base / "custody_20261121_0700.csv.part"  # written outside the watched folder
+    frame.to_csv(partial, index=False)
+    briefing = stack.base / "output" / "custody" / "20261121_0700" / "duty_briefing_20261121_0700.xlsx"
+    arrived = time.time()
+    partial.rename(folder / "custody_20261121_0700.csv")  # arrives whole, as the transfer job renames it
+    while not briefing.exists() and time.time() - arrived < 180:
+        stack.check_alive()
+        time.sleep(0.5)
+    seconds = time.time() - arrived
+    print(f"custody file to duty briefing on the Celery stack: {seconds:.1f} s (target 30 s)")
+    assert briefing.exists(), "no briefing three minutes after the file arrived"
+    assert seconds < 60, f"{seconds:.0f} s from the file to its briefing"
