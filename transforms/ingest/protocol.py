@@ -97,17 +97,17 @@ def load_snapshot(source: Source, delivery: Delivery, settings: Settings, engine
     attempt_id = new_attempt_id()
     start_attempt(engine, attempt_id=attempt_id, source=source.name, delivery_id=delivery.delivery_id,
                   supplier=delivery.supplier, extracted_at=delivery.extracted_text, file_hashes=hashes)
+    progress = _Progress({}, [], [])
     try:
         # A dated snapshot kept as history is loaded even when its bytes repeat an older one:
         # it is the state as at its own date, and skipping it would serve the older snapshot's
-        # date to a report dated after it (issue 12's as-at history).
+        # date to a report dated after it (the as-at history).
         same_as = None if source.keep_history else _loaded_with_same_bytes(engine, source.name, delivery.delivery_id, hashes)
         if same_as:
             reason = f"the same files as delivery {same_as}; not loaded again"
             with engine.begin() as conn:
                 finish_attempt(conn, attempt_id=attempt_id, outcome="DUPLICATE", reason=reason, notes=delivery.notes)
             return IngestReport(source.name, delivery.delivery_id, "DUPLICATE", reason, attempt_id=attempt_id)
-        progress = _Progress({}, [], [])
         report = _load(source, delivery, settings, engine, attempt_id, progress, history_only)
     except DeliveryRejected as exc:
         reason = str(exc)
