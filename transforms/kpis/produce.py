@@ -15,7 +15,9 @@ import pandas as pd
 from sqlalchemy import Engine, delete, insert
 
 from transforms.kpis.catalogue import REGISTRY
-from transforms.kpis.checks import CHECK_COLUMNS, PASS, figure_checks, gather_facts, readiness_checks, status_of
+from transforms.kpis.checks import (
+    CHECK_COLUMNS, PASS, cohort_ids, figure_checks, gather_facts, readiness_checks, status_of,
+)
 from transforms.kpis.common import load_inputs, population_10_17
 from transforms.kpis.ni_national import reoffending_cohort_quarter, rolling_year
 from transforms.kpis.registry import Figure
@@ -71,7 +73,7 @@ def produce_return(settings: Settings, quarter: Quarter, engine: Engine | None =
     inputs = load_inputs(engine, settings.service_areas, report_date=quarter.end)
     figures, in_force = compute_figures(inputs, quarter, rules)
     frame = figures_frame(figures)
-    facts = gather_facts(engine, quarter, inputs.sources)
+    facts = gather_facts(engine, quarter, inputs.sources, cohort_ids(inputs, figures))
     checks = pd.DataFrame(readiness_checks(quarter, facts)
                           + figure_checks(figures, frame, previous_figures(engine, quarter), quarter.previous.label, rules),
                           columns=CHECK_COLUMNS)
