@@ -240,10 +240,10 @@ def test_a_submitted_return_is_what_the_pack_shows(warehouse, tmp_path):
     """kpi_figure_submitted (issue 12's table of returns marked submitted) wins over the figures
     stored when the return was produced; a quarter with neither is recomputed and marked."""
     settings, engine = warehouse
-    from transforms.kpis.submission import submit_return
+    from transforms.kpis.produce import produce_and_submit
+    from transforms.kpis.submission import SignOff
 
-    result = produce_return(settings, Q, engine)
-    submit_return(engine, Q, result.workbook, result.status, "test")  # issue 12's submission
+    produce_and_submit(settings, Q, engine, SignOff("Head of Service", draft_reason="a test of the pack"))
     rebuild_marts(engine, tmp_path / "marts", AS_OF, AREAS)
     with engine.begin() as conn:
         # As submitted, before a later correction of the data: 7 first-time entrants, not 9.

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -19,14 +20,16 @@ from sqlalchemy import select
 from tests.integration.kpi_fixtures import build_warehouse, edit_corepl_table, uk_date
 from transforms.ingest.sources import load_case_system
 from transforms.ingest.delivery import file_sha256
+from transforms.kpis.submission import figures_fingerprint, workbook_figures
 from transforms.warehouse.schema import kpi_figure_submitted, kpi_submission
 
 pytestmark = pytest.mark.integration
 
 
-def _yj(settings, *args):
+def _yj(settings, *args, out=None):
+    env = {k: v for k, v in os.environ.items() if k != "USER"}  # as in a container: no $USER to fall back on
     return subprocess.run([sys.executable, "-m", "yj_airflow.cli", *args, "--warehouse", settings.warehouse_url,
-                           "--out", str(settings.output_dir)], capture_output=True, text=True, timeout=600)
+                           "--out", str(out or settings.output_dir)], capture_output=True, text=True, timeout=600, env=env)
 
 
 def _figures(path) -> dict:
@@ -62,7 +65,8 @@ def test_submitted_return_is_frozen_and_regeneration_shows_revisions(tmp_path, b
     url = request.getfixturevalue("postgres_url") if backend == "postgresql" else None
     settings, engine = build_warehouse(tmp_path, "corepl", warehouse_url=url)
     landing = str(settings.landing_dir)
-    submitted = _yj(settings, "kpi", "--quarter", "2025Q2", "--landing", landing, "--submit")
+    submitted = _yj(settings, "kpi", "--quarter", "2025Q2", "--landing", landing, "--submit",
+                    "--approved-by", "Head of Service", "--reason", "first quarter of the service: no previous figures")
     assert submitted.returncode == 0, submitted.stderr
     assert "2025-26 Q2: submitted; figures frozen, workbook archived unchanged" in submitted.stdout
     folder = settings.output_dir / "kpi" / "2025Q2"
@@ -71,7 +75,7 @@ def test_submitted_return_is_frozen_and_regeneration_shows_revisions(tmp_path, b
     before = _figures(folder / "figures.csv")
     shutil.copy(folder / "figures.csv", tmp_path / "figures_submitted.csv")
 
-    again = _yj(settings, "submit-return", "--quarter", "2025Q2")
+    again = _yj(settings, "submit-return", "--quarter", "2025Q2", "--approved-by", "Head of Service", "--reason", "again")
     assert again.returncode == 2 and "2025-26 Q2 was already submitted" in again.stderr and "Traceback" not in again.stderr
 
     moved = {}
@@ -110,3 +114,73 @@ def test_submitted_return_is_frozen_and_regeneration_shows_revisions(tmp_path, b
     checks = load_workbook(settings.output_dir / "kpi" / "2025Q3" / "yjb_kpi_return_leicestershire_2025-26_Q3.xlsx")["Checks"]
     change = next(r for r in checks.iter_rows(min_row=2, values_only=True) if r[0] == "Change from the previous quarter")
     assert "submitted 2025-26 Q2 figures" in change[3], change
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_workbook_whose_figures_are_not_the_warehouses_is_refused(tmp_path, backend, request):
+    """Produce into A, load a correction, produce into B, submit A: refused in one line, nothing
+    archived or frozen. Then B, whose figures are the warehouse's, is submitted: the archive's
+    Figures sheet, kpi_submission and the frozen figures share one fingerprint."""
+    url = request.getfixturevalue("postgres_url") if backend == "postgresql" else None
+    settings, engine = build_warehouse(tmp_path, "corepl", warehouse_url=url)
+    landing = str(settings.landing_dir)
+    a, b = tmp_path / "A", tmp_path / "B"
+    assert _yj(settings, "kpi", "--quarter", "2025Q2", "--landing", landing, out=a).returncode == 0
+    moved = {}
+    _corrected_delivery(settings.landing_dir, moved)
+    assert load_case_system(settings, engine).outcome == "LOADED"
+    assert _yj(settings, "kpi", "--quarter", "2025Q2", "--landing", landing, out=b).returncode == 0
+    a_figures, b_figures = _figures(a / "kpi" / "2025Q2" / "figures.csv"), _figures(b / "kpi" / "2025Q2" / "figures.csv")
+    assert a_figures[("kpi1.cohort", "TOTAL")]["value"] != b_figures[("kpi1.cohort", "TOTAL")]["value"]
+
+    nameless = _yj(settings, "submit-return", "--quarter", "2025Q2", out=b)
+    assert nameless.returncode == 2 and "name the approver to submit a return: --approved-by NAME" in nameless.stderr
+
+    refused = _yj(settings, "submit-return", "--quarter", "2025Q2", "--approved-by", "Head of Service",
+                  "--reason", "checked by hand", out=a)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    lines = refused.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in refused.stderr
+    assert lines[0].startswith("yj: error: 2025-26 Q2 not submitted: the figures in ") and \
+        "are not the figures last produced in the warehouse" in lines[0]
+    assert not (a / "kpi" / "2025Q2" / "submitted").exists()
+    with engine.connect() as conn:
+        assert conn.execute(select(kpi_submission)).first() is None
+        assert conn.execute(select(kpi_figure_submitted)).first() is None
+
+    accepted = _yj(settings, "submit-return", "--quarter", "2025Q2", "--approved-by", "Head of Service",
+                   "--comment", "checked against the case list", "--reason", "no previous quarter to compare with",
+                   out=b)
+    assert accepted.returncode == 0, accepted.stderr
+    archive = b / "kpi" / "2025Q2" / "submitted" / "yjb_kpi_return_leicestershire_2025-26_Q2.xlsx"
+    with engine.connect() as conn:
+        row = conn.execute(select(kpi_submission)).mappings().one()
+        frozen = pd.read_sql_query(select(kpi_figure_submitted), conn)
+    assert figures_fingerprint(workbook_figures(archive)) == row["figures_sha256"] == figures_fingerprint(frozen)
+    assert row["approved_by"] == row["submitted_by"] == "Head of Service" and row["approved_at"] is not None
+    assert row["approval_comment"] == "checked against the case list"
+    assert row["draft_reason"] == "no previous quarter to compare with"
+    frozen_cohort = frozen.set_index(["measure", "breakdown"]).loc[("kpi1.cohort", "TOTAL"), "value"]
+    assert str(int(frozen_cohort)) == b_figures[("kpi1.cohort", "TOTAL")]["value"]
+    signoff = json.loads((archive.parent / "signoff.json").read_text())
+    assert signoff["approved_by"] == "Head of Service" and signoff["figures_sha256"] == row["figures_sha256"]
+    assert signoff["workbook_sha256"] == file_sha256(archive)
+
+
+def test_produce_and_submit_puts_the_sign_off_on_the_cover_and_a_draft_needs_a_reason(tmp_path):
+    settings, engine = build_warehouse(tmp_path, "corepl")
+    landing = str(settings.landing_dir)
+    draft = _yj(settings, "kpi", "--quarter", "2025Q2", "--landing", landing, "--submit", "--approved-by", "Head of Service")
+    assert draft.returncode == 2 and "2025-26 Q2: DRAFT" in draft.stdout
+    assert "it can be approved only with a written reason (--reason TEXT)" in draft.stderr
+    assert not (settings.output_dir / "kpi" / "2025Q2" / "submitted").exists()
+    done = _yj(settings, "kpi", "--quarter", "2025Q2", "--landing", landing, "--submit", "--approved-by", "Head of Service",
+               "--by", "BI analyst", "--reason", "the first quarter: nothing to compare with")
+    assert done.returncode == 0, done.stderr
+    archive = settings.output_dir / "kpi" / "2025Q2" / "submitted" / "yjb_kpi_return_leicestershire_2025-26_Q2.xlsx"
+    cover = {r[0]: r[1] for r in load_workbook(archive)["Cover"].iter_rows(min_row=4, max_col=2, values_only=True) if r[0]}
+    assert cover["Approved by"] == "Head of Service" and cover["Submitted by"] == "BI analyst"
+    assert cover["Approved as DRAFT because"] == "the first quarter: nothing to compare with"
+    with engine.connect() as conn:
+        row = conn.execute(select(kpi_submission)).mappings().one()
+    assert cover["Figures fingerprint"].startswith(f"sha256 {row['figures_sha256']} ")

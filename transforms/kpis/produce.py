@@ -22,7 +22,10 @@ from transforms.kpis.common import load_inputs, population_10_17
 from transforms.kpis.ni_national import reoffending_cohort_quarter, rolling_year
 from transforms.kpis.registry import Figure
 from transforms.kpis.rules_config import KpiRules
-from transforms.kpis.submission import previous_figures, revisions, submission_of, submitted_figures
+from transforms.kpis.submission import (
+    SignOff, Submission, SubmissionError, figures_fingerprint, previous_figures, revisions, submission_of,
+    submit_return, submitted_figures,
+)
 from transforms.kpis.workbook import (  # noqa: F401  (FIGURE_COLUMNS, SHEETS: the public layout)
     FIGURE_COLUMNS, SHEETS, figures_frame, write_evidence_workbook, write_figures_csv, write_return_workbook,
 )
@@ -65,7 +68,9 @@ def return_paths(settings: Settings, quarter: Quarter) -> tuple[Path, Path, Path
 
 
 def produce_return(settings: Settings, quarter: Quarter, engine: Engine | None = None,
-                   rules: KpiRules | None = None) -> ReturnResult:
+                   rules: KpiRules | None = None, signoff: SignOff | None = None) -> ReturnResult:
+    """The return, its checks and outputs. With a ``signoff`` (``produce_and_submit``) the
+    Cover records the approval, when it may approve the return's status."""
     started = time.perf_counter()
     engine = engine or make_engine(settings.warehouse_url)
     ensure_schema(engine)
@@ -93,7 +98,11 @@ def produce_return(settings: Settings, quarter: Quarter, engine: Engine | None =
                                              for s, (d, x) in sorted(inputs.sources.items())) or "none"),
              ("Population (10 to 17)", f"{population:,} ({pop_year or 'no population data'})"),
              ("Checks", f"{(checks['result'] == PASS).sum()} of {len(checks)} passed"
-                        + ("" if status == "READY" else ": DRAFT until every check passes (see Checks)"))]
+                        + ("" if status == "READY" else ": DRAFT until every check passes (see Checks)")),
+             ("Figures fingerprint", f"sha256 {figures_fingerprint(frame)} (of the Figures sheet; "
+                                     "checked against the warehouse when the return is submitted)")]
+    if signoff is not None and signoff.refusal(status) is None:
+        cover += signoff.cover_rows()
     if submission is not None:
         cover.append(("Submitted", f"{submission.submitted_at:%Y-%m-%d %H:%M} as {submission.workbook_path} "
                                    f"(sha256 {submission.workbook_sha256[:12]}...); this is a regeneration: "
@@ -132,3 +141,22 @@ def _store(engine: Engine, quarter: Quarter, figures: list[Figure], in_force, so
             conn.execute(insert(kpi_return_source), [
                 {"quarter": quarter.code, "source": s, "delivery_id": d, "extracted_at": x, "generated_at": now}
                 for s, (d, x) in sources.items()])
+
+
+def produce_and_submit(settings: Settings, quarter: Quarter, engine: Engine, signoff: SignOff,
+                       rules: KpiRules | None = None) -> tuple[ReturnResult, Submission]:
+    """Produce the return and submit that very workbook, from the figures just stored: one
+    step, so the archive and the frozen figures cannot come from two different runs. A quarter
+    already submitted is refused before anything is written."""
+    existing = submission_of(engine, quarter)
+    if existing is not None:
+        raise SubmissionError(f"{quarter.label} was already submitted on {existing.submitted_at:%d %B %Y %H:%M}; "
+                              "regenerate it to see revisions, the submitted return stays as it was")
+    if signoff.refusal("READY"):
+        raise SubmissionError(f"{quarter.label} not submitted: {signoff.refusal('READY')}")
+    result = produce_return(settings, quarter, engine, rules, signoff=signoff)
+    try:
+        return result, submit_return(engine, quarter, result.workbook, result.status, signoff)
+    except SubmissionError as exc:
+        exc.result = result  # produced but not submitted (a DRAFT without a reason): the caller shows it
+        raise
