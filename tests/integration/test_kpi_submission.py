@@ -5,6 +5,7 @@ what was submitted. On the embedded warehouse and on PostgreSQL."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import json
 import os
@@ -17,8 +18,11 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from tests.integration.kpi_fixtures import build_warehouse, edit_corepl_table, uk_date
-from transforms.ingest.sources import load_case_system
+from tests.integration.kpi_fixtures import build_warehouse, edit_corepl_table, uk_date, write_snapshot
+from transforms.ingest.sources import load_case_system, load_education, load_reference_sources
+from transforms.kpis.produce import produce_and_submit, produce_return
+from transforms.kpis.submission import SignOff
+from transforms.periods import Quarter
 from transforms.ingest.delivery import file_sha256
 from transforms.kpis.submission import figures_fingerprint, workbook_figures
 from transforms.warehouse.schema import kpi_figure_submitted, kpi_submission
@@ -184,3 +188,81 @@ def test_produce_and_submit_puts_the_sign_off_on_the_cover_and_a_draft_needs_a_r
     with engine.connect() as conn:
         row = conn.execute(select(kpi_submission)).mappings().one()
     assert cover["Figures fingerprint"].startswith(f"sha256 {row['figures_sha256']} ")
+
+
+def _revisions(workbook) -> list[dict]:
+    sheet = load_workbook(workbook)["Revisions"]
+    header = [c.value for c in sheet[1]]
+    return [dict(zip(header, r)) for r in sheet.iter_rows(min_row=2, values_only=True)]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_each_revision_is_explained_by_the_delivery_that_feeds_it(tmp_path, backend, request):
+    """Submit 2025-26 Q2, then correct the board register, the population and the education
+    snapshot in force at the report date, one after the other: every revised figure names the
+    delivery that changed among its own inputs, and only that one."""
+    url = request.getfixturevalue("postgres_url") if backend == "postgresql" else None
+    # The snapshot of 29 September is the one in force at the report date when the return is sent.
+    settings, engine = build_warehouse(tmp_path, "corepl", warehouse_url=url,
+                                       snapshots=(("20250915", "N"), ("20250929", "E")))
+    landing = settings.landing_dir
+    q2 = Quarter.parse("2025Q2")
+    produce_and_submit(settings, q2, engine, SignOff("Head of Service", draft_reason="a test"))
+
+    # 1. The board administrator corrects the register: a partner recorded as attending a meeting
+    # of the quarter with a senior representative did not attend.
+    register = landing / "board" / "board_attendance.xlsx"
+    wb = load_workbook(register)
+    ws = wb.active
+    header_row = next(r for r in range(1, 10) if ws.cell(r, 1).value == "meeting_date")
+    corrected = None
+    for r in range(header_row + 1, ws.max_row + 1):
+        day = pd.to_datetime(ws.cell(r, 1).value, errors="coerce", dayfirst=True)
+        partner = str(ws.cell(r, 2).value or "").strip().upper()
+        if not pd.isna(day) and dt.date(2025, 7, 1) <= day.date() <= dt.date(2025, 9, 30) and corrected is None \
+                and partner in ("POLICE", "PROBATION", "HEALTH", "EDUCATION") \
+                and ws.cell(r, 4).value == "Y" and ws.cell(r, 5).value == "Y":
+            ws.cell(r, 4).value = "N"
+            corrected = partner
+    assert corrected, "the sample has no senior attendance in the quarter"
+    wb.save(register)
+    assert load_reference_sources(settings, engine)["board"].outcome == "LOADED"
+    after_board = produce_return(settings, q2, engine)
+    board_rows = after_board.revisions
+    assert len(board_rows) and set(board_rows["kpi"]) == {"kpi8"}
+    assert set(board_rows["breakdown"]) == {corrected}
+    board_now = after_board.sources["board"][0]
+    for text in board_rows["explained_by"]:
+        assert text.startswith("board: board_attendance-") and f"-> {board_now}" in text
+        assert "case_system" not in text and "population" not in text and "education" not in text
+
+    # 2. The population estimate is revised (ONS re-issue): every 10 to 17 count of the year up by 10%.
+    population = landing / "reference" / "population.csv"
+    pop = pd.read_csv(population, dtype={"population": int})
+    pop["population"] = (pop["population"] * 1.1).round().astype(int)
+    pop.to_csv(population, index=False)
+    assert load_reference_sources(settings, engine)["population"].outcome == "LOADED"
+    after_population = produce_return(settings, q2, engine)
+    rows = after_population.revisions
+    rates = rows[rows["measure"].str.contains("rate_per_")]
+    assert set(rates["measure"]) >= {"kpi9.rate_per_10000", "ni.fte.rate_per_100000", "ni.custody.rate_per_1000"}
+    population_now = after_population.sources["population"][0]
+    for text in rates["explained_by"]:
+        assert text.startswith("population: population-") and f"-> {population_now}" in text and "board" not in text
+    assert set(rows.loc[rows["kpi"] == "kpi8", "explained_by"]) == set(board_rows["explained_by"])
+    assert set(rows["kpi"]) == {"kpi8", "kpi9", "ni"}
+
+    # 3. The education service re-sends the snapshot in force at the report date (30 September):
+    # no pupil has a plan in it after all.
+    write_snapshot(landing, tmp_path / "education_base", "20250930", "N")
+    assert load_education(settings, engine).outcome == "LOADED"
+    after_education = produce_return(settings, q2, engine)
+    assert after_education.sources["education"][0] == "education-20250930"
+    rows = after_education.revisions
+    kpi3 = rows[rows["kpi"] == "kpi3"]
+    assert len(kpi3) and ("kpi3.formal_plan", "TOTAL", "value") in set(zip(kpi3["measure"], kpi3["breakdown"], kpi3["figure"]))
+    assert set(kpi3["explained_by"]) == {"education: education-20250929 -> education-20250930 (extracted 2025-09-30)"}
+    assert set(rows["kpi"]) == {"kpi3", "kpi8", "kpi9", "ni"}
+    on_sheet = _revisions(after_education.workbook)
+    assert {(r["measure"], r["breakdown"], r["figure"], r["explained_by"]) for r in on_sheet} == \
+        set(zip(rows["measure"], rows["breakdown"], rows["figure"], rows["explained_by"]))

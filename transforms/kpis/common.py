@@ -48,6 +48,10 @@ class KpiInputs:
     sources: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
+# The sources the KPI rules read, by the input tables they name (``Rule.inputs``); every other
+# input is a case-system table. Education is read as at the report date.
+INPUT_SOURCE = {"pupil": "education", "board_attendance": "board", "population": "population"}
+LIVE_SOURCES = ("case_system", "board", "population")
 DATE_COLUMNS = {"date_of_birth", "start_date", "planned_end_date", "end_date", "outcome_date", "offence_date",
                 "screened_date", "completed_date", "meeting_date"}
 
@@ -76,12 +80,16 @@ def load_inputs(engine: Engine, service_areas: tuple[str, ...], report_date: dt.
         child = child.merge(keys, on="child_id", how="left")
         tables = set(inspect(conn).get_table_names())
         sources = {}
-        live = conn.execute(select(core_publication.c.source, core_publication.c.delivery_id, audit_delivery.c.extracted_at)
-                            .join(audit_delivery, (audit_delivery.c.source == core_publication.c.source)
-                                  & (audit_delivery.c.delivery_id == core_publication.c.delivery_id), isouter=True)
-                            .where(core_publication.c.source == "case_system")).first()
-        if live:
-            sources["case_system"] = (live.delivery_id, live.extracted_at or "")
+        # The live delivery of each source the rules read besides education (read as at the
+        # report date below): the case system, the board register and the population.
+        for live in conn.execute(select(core_publication.c.source, core_publication.c.delivery_id,
+                                        audit_delivery.c.extracted_at)
+                                 .join(audit_delivery, (audit_delivery.c.source == core_publication.c.source)
+                                       & (audit_delivery.c.delivery_id == core_publication.c.delivery_id)
+                                       & (audit_delivery.c.outcome == "LOADED"), isouter=True)
+                                 .where(core_publication.c.source.in_(LIVE_SOURCES))
+                                 .order_by(core_publication.c.source, audit_delivery.c.extracted_at.desc())):
+            sources.setdefault(live.source, (live.delivery_id, live.extracted_at or ""))
         pupil = None
         if report_date is None:
             snapshot_from = "core_pupil p"

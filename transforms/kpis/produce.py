@@ -21,6 +21,7 @@ from transforms.kpis.checks import (
 from transforms.kpis.common import load_inputs, population_10_17
 from transforms.kpis.ni_national import reoffending_cohort_quarter, rolling_year
 from transforms.kpis.registry import Figure
+from transforms.kpis.provenance import figure_sources, rule_sources
 from transforms.kpis.rules_config import KpiRules
 from transforms.kpis.submission import (
     SignOff, Submission, SubmissionError, figures_fingerprint, previous_figures, revisions, submission_of,
@@ -77,6 +78,7 @@ def produce_return(settings: Settings, quarter: Quarter, engine: Engine | None =
     rules = rules or KpiRules.from_env(quarter)
     inputs = load_inputs(engine, settings.service_areas, report_date=quarter.end)
     figures, in_force = compute_figures(inputs, quarter, rules)
+    read = {**inputs.sources, **rule_sources(in_force, rules)}  # deliveries and rules, for revisions
     frame = figures_frame(figures)
     facts = gather_facts(engine, quarter, inputs.sources, cohort_ids(inputs, figures))
     checks = pd.DataFrame(readiness_checks(quarter, facts)
@@ -89,7 +91,9 @@ def produce_return(settings: Settings, quarter: Quarter, engine: Engine | None =
     submission = submission_of(engine, quarter)
     revised = None
     if submission is not None:
-        revised = revisions(frame, submitted_figures(engine, quarter), submission.sources, inputs.sources)
+        by_kpi = {r.kpi: r for r in in_force}
+        revised = revisions(frame, submitted_figures(engine, quarter), submission.sources, read,
+                            feeds=lambda kpi, measure: figure_sources(by_kpi[kpi], measure) if kpi in by_kpi else tuple(read))
     population, pop_year = population_10_17(inputs, quarter.end)
     cover = [("Service", settings.service_name), ("Quarter", quarter.label),
              ("Period start", quarter.start.isoformat()), ("Period end (report date)", quarter.end.isoformat()),
@@ -122,7 +126,7 @@ def produce_return(settings: Settings, quarter: Quarter, engine: Engine | None =
     write_figures_csv(frame, figures_csv)
     write_evidence_workbook(evidence, service=settings.service_name, quarter_label=quarter.label, status=status,
                             figures=figures, quarantined=facts.quarantined)
-    _store(engine, quarter, figures, in_force, inputs.sources, now)
+    _store(engine, quarter, figures, in_force, read, now)
     return ReturnResult(quarter, status, workbook, figures_csv, evidence, figures, checks,
                         time.perf_counter() - started, inputs.sources, revised)
 

@@ -191,17 +191,22 @@ def previous_figures(engine: Engine, quarter: Quarter) -> pd.DataFrame:
 
 
 def revisions(current: pd.DataFrame, submitted: pd.DataFrame, submitted_sources: dict,
-              current_sources: dict[str, tuple[str, str]]) -> pd.DataFrame:
-    """Every figure (value, numerator or denominator) that differs from the submitted one."""
-    explained = "; ".join(
-        f"{s}: {(submitted_sources.get(s) or ['none'])[0]} -> {current_sources[s][0]} (extracted {current_sources[s][1]})"
-        for s in sorted(current_sources) if (submitted_sources.get(s) or [None])[0] != current_sources[s][0]
-    ) or "no source delivery changed (a rule or reference data did)"
+              current_sources: dict[str, tuple[str, str]], feeds=None) -> pd.DataFrame:
+    """Every figure (value, numerator or denominator) that differs from the submitted one, each
+    explained by the deliveries and rules that changed since submission among those that feed
+    it (``feeds(kpi, measure)`` -> sources; every source when not given)."""
+    changed = {s: _change(s, submitted_sources.get(s), current_sources.get(s))
+               for s in sorted(set(current_sources) | set(submitted_sources))
+               if (submitted_sources.get(s) or [None])[0] != (current_sources.get(s) or [None])[0]}
     key = ["kpi", "measure", "breakdown"]
     merged = current.merge(submitted[key + ["value", "numerator", "denominator"]], on=key, how="outer",
                            suffixes=("_now", "_submitted"))
     rows = []
     for r in merged.itertuples(index=False):
+        fed_by = feeds(r.kpi, r.measure) if feeds else tuple(changed)
+        explained = "; ".join(changed[s] for s in fed_by if s in changed) or (
+            "no delivery or counting rule feeding this figure changed (the matching of children across sources "
+            "or a reference did)")
         for part in ("value", "numerator", "denominator"):
             old, new = _number(getattr(r, f"{part}_submitted")), _number(getattr(r, f"{part}_now"))
             if old is None and new is None:
@@ -212,6 +217,23 @@ def revisions(current: pd.DataFrame, submitted: pd.DataFrame, submitted_sources:
             rows.append({"kpi": r.kpi, "measure": r.measure, "breakdown": r.breakdown, "figure": part,
                          "submitted": _whole(old), "now": _whole(new), "change": change, "explained_by": explained})
     return pd.DataFrame(rows, columns=REVISION_COLUMNS)
+
+
+def _change(source: str, old, new) -> str:
+    """One source's change in plain words: a delivery's ids and new extract time, or a rule's
+    settings that changed."""
+    was, now = (old or [None])[0], (new or [None])[0]
+    if source.startswith("rules:"):
+        before = dict(p.split("=", 1) for p in (was or "").split("; ")[1:] if "=" in p)
+        after = dict(p.split("=", 1) for p in (now or "").split("; ")[1:] if "=" in p)
+        moved = [f"{k} {before.get(k, 'not set')} -> {after.get(k, 'not set')}"
+                 for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)]
+        versions = [(was or "").split("; ")[0], (now or "").split("; ")[0]]
+        if versions[0] != versions[1]:
+            moved.insert(0, f"rule version {versions[0] or 'none'} -> {versions[1] or 'none'}")
+        return f"counting rules for {source[6:]}: " + (", ".join(moved) if moved else "changed")
+    extracted = (new or [None, None])[1]
+    return f"{source}: {was or 'none'} -> {now or 'none'}" + (f" (extracted {extracted})" if now and extracted else "")
 
 
 def _number(v):
