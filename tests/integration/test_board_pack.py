@@ -157,7 +157,13 @@ def test_the_pack_and_the_marts_tell_the_returns_story(warehouse, tmp_path):
     cells = printed_cells(_pack(engine, tmp_path / "pack").path)
     n = lambda key: int(cells[key].replace(",", ""))  # noqa: E731
     c = Q.code
+    # This warehouse has no education snapshot: the return cannot count KPI 3's formal plans
+    # (its check fails), and the pack says "no data" rather than a share of nothing.
+    assert "education" not in ret.sources
     for pct, num, den, _, _ in HEADLINES:
+        if num.startswith("kpi3."):
+            assert cells[f"fig|{num}|{c}"] == cells[f"fig|{den}|{c}"] == "no data", pct
+            continue
         assert n(f"fig|{num}|{c}") == value(num) and n(f"fig|{den}|{c}") == value(den), pct
     # Every figure of the return the pack prints (KPIs, national indicators, ETE, health,
     # victims) equals the return's value for the quarter.
@@ -168,7 +174,7 @@ def test_the_pack_and_the_marts_tell_the_returns_story(warehouse, tmp_path):
                     "kpi10.victims", "kpi10.consented", "kpi10.views_sought", "kpi10.kept_informed", "kpi10.rj_offered"):
         assert measure in printed, measure
     for measure, key in printed.items():
-        assert n(key) == value(measure), measure
+        assert n(key) == value(measure) if not measure.startswith("kpi3.") else cells[key] == "no data", measure
     assert n(f"custody|sentences|{c}") == 0  # the DTO outcome was in March, before the quarter
 
     # The performance and reoffending marts carry the same national indicators for the quarter.

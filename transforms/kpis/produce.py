@@ -18,7 +18,7 @@ from transforms.kpis.catalogue import REGISTRY
 from transforms.kpis.checks import (
     CHECK_COLUMNS, PASS, cohort_ids, figure_checks, gather_facts, readiness_checks, status_of,
 )
-from transforms.kpis.common import load_inputs, population_10_17
+from transforms.kpis.common import inputs_as_at, population_10_17
 from transforms.kpis.ni_national import reoffending_cohort_quarter, rolling_year
 from transforms.kpis.registry import Figure
 from transforms.kpis.provenance import figure_sources, rule_sources
@@ -75,8 +75,7 @@ def produce_return(settings: Settings, quarter: Quarter, engine: Engine | None =
     started = time.perf_counter()
     engine = engine or make_engine(settings.warehouse_url)
     ensure_schema(engine)
-    rules = rules or KpiRules.from_env(quarter)
-    inputs = load_inputs(engine, settings.service_areas, report_date=quarter.end)
+    inputs, rules = inputs_as_at(engine, settings.service_areas, quarter, rules=rules)
     figures, in_force = compute_figures(inputs, quarter, rules)
     read = {**inputs.sources, **rule_sources(in_force, rules)}  # deliveries and rules, for revisions
     frame = figures_frame(figures)
