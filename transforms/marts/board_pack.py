@@ -267,7 +267,8 @@ def plan_board_pack(engine: Engine, quarter: Quarter, service_areas: tuple[str, 
     if "mart_cohort" not in inspect(engine).get_table_names():
         raise MartsNotBuilt("the marts are not built yet: run the marts_rebuild DAG (or yj board-pack --rebuild) first")
     _check_quarter(engine, quarter, today)
-    page = Page(DisclosureControl(threshold, secondary=secondary_suppression))
+    # secondary_suppression=False: small cells only (no secondary or group disclosure control).
+    page = Page(DisclosureControl(threshold, secondary=secondary_suppression, groups=secondary_suppression))
     source = FigureSource(engine, service_areas)
     quarters = quarters_ending(quarter, 8)
     trend = [source.for_quarter(q) for q in quarters]
