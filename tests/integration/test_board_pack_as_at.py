@@ -72,3 +72,31 @@ def test_every_trend_point_is_the_return_for_its_quarter(tmp_path, backend, requ
     # board register and population files carry only the time they were saved.
     assert "Data as at 20/11/2026 01:30, the newest extract time of the deliveries read" in page
     assert "Trend points with no data in force: 2023-24 Q4: no education snapshot in force at 31/03/2024: KPI 3 has no data" in page
+
+
+def test_the_county_scale_pack_gives_no_count_and_no_group_away(tmp_path):
+    """The attacker, counts and groups, on a county-scale pack (15,000 children over five
+    years, the scale the benchmarks call a county)."""
+    from tests.attacker import attributes_disclosed, determined
+    from tests.conftest import make_settings
+    from tests.pack_reader import known_relations, printed_cells
+    from transforms.ingest.sources import load_case_system, load_reference_sources
+    from transforms.marts.board_pack import write_board_pack as write
+    from transforms.sample.landing import generate_landing
+    from transforms.warehouse.db import ensure_schema, make_engine
+
+    generate_landing(tmp_path, children=15000, years=5, seed=3)
+    settings = make_settings(tmp_path, tmp_path / "landing")
+    assert load_case_system(settings).outcome == "LOADED"
+    engine = make_engine(settings.warehouse_url)
+    ensure_schema(engine)
+    load_reference_sources(settings, engine)
+    quarter = Quarter.parse("2026Q2")
+    produce_return(settings, quarter, engine)
+    rebuild_marts(engine, tmp_path / "marts", TODAY, settings.service_areas)
+    cells = printed_cells(write(engine, quarter, tmp_path / "pack", "Leicestershire", settings.service_areas, 5,
+                                produced=dt.datetime(2026, 11, 25, 9, 0)).path)
+    relations = known_relations(cells)
+    assert len(cells) > 80 and relations
+    assert determined(cells, relations) == {}
+    assert attributes_disclosed(cells, relations) == []

@@ -21,7 +21,7 @@ from transforms.kpis.checks import (
 from transforms.kpis.common import inputs_as_at, population_10_17
 from transforms.kpis.ni_national import reoffending_cohort_quarter, rolling_year
 from transforms.kpis.registry import Figure
-from transforms.kpis.provenance import figure_sources, rule_sources
+from transforms.kpis.provenance import figure_sources, kpis_without_data, rule_sources
 from transforms.kpis.rules_config import KpiRules
 from transforms.kpis.submission import (
     SignOff, Submission, SubmissionError, figures_fingerprint, previous_figures, revisions, submission_of,
@@ -60,6 +60,23 @@ def compute_figures(inputs, quarter: Quarter, rules: KpiRules) -> tuple[list[Fig
     return figures, in_force
 
 
+def _previous(engine: Engine, quarter: Quarter, inputs) -> pd.DataFrame:
+    """The previous quarter's figures to compare with: as submitted, else as last produced,
+    else recomputed from the inputs as at its report date (what its return would say, the same
+    ``inputs_as_at`` the board pack's trend uses). An ``origin`` column says which."""
+    stored = previous_figures(engine, quarter)
+    if not stored.empty:
+        return stored
+    previous = quarter.previous
+    before, rules = inputs_as_at(engine, inputs.service_areas, previous, read=inputs)
+    figures, _ = compute_figures(before, previous, rules)
+    # A KPI with no data in force then (KPI 3 without a snapshot) is not compared: its count
+    # then was not a count of anything.
+    missing = kpis_without_data(before.sources)
+    return figures_frame([f for f in figures if f.kpi not in missing]).assign(
+        origin="recomputed as at its report date (no return stored)")
+
+
 def return_paths(settings: Settings, quarter: Quarter) -> tuple[Path, Path, Path]:
     folder = settings.output_dir / "kpi" / quarter.code
     fy = f"{quarter.fy_start_year}-{(quarter.fy_start_year + 1) % 100:02d}"
@@ -81,7 +98,7 @@ def produce_return(settings: Settings, quarter: Quarter, engine: Engine | None =
     frame = figures_frame(figures)
     facts = gather_facts(engine, quarter, inputs.sources, cohort_ids(inputs, figures))
     checks = pd.DataFrame(readiness_checks(quarter, facts)
-                          + figure_checks(figures, frame, previous_figures(engine, quarter), quarter.previous.label, rules),
+                          + figure_checks(figures, frame, _previous(engine, quarter, inputs), quarter.previous.label, rules),
                           columns=CHECK_COLUMNS)
     status = status_of(checks)
     workbook, figures_csv, evidence = return_paths(settings, quarter)
@@ -138,7 +155,8 @@ def _store(engine: Engine, quarter: Quarter, figures: list[Figure], in_force, so
              "rule_version": versions[f.kpi], "generated_at": now} for f in figures]
     with engine.begin() as conn:
         conn.execute(delete(kpi_figure).where(kpi_figure.c.quarter == quarter.code))
-        conn.execute(insert(kpi_figure), rows)
+        if rows:  # no rule in force (a quarter before the KPIs began): nothing to store
+            conn.execute(insert(kpi_figure), rows)
         conn.execute(delete(kpi_return_source).where(kpi_return_source.c.quarter == quarter.code))
         if sources:
             conn.execute(insert(kpi_return_source), [

@@ -35,3 +35,14 @@ def figure_sources(rule: Rule, measure: str) -> tuple[str, ...]:
 
 def is_delivery(source: str) -> bool:
     return not source.startswith(RULES_PREFIX)
+
+
+# Sources a KPI cannot be counted without: KPI 3 reads the education snapshot in force at the
+# report date; without one it has no data, not zero formal plans (the board pack prints "no
+# data"; the change check does not compare it).
+NEEDS_SOURCE = {"kpi3": ("education", "no education snapshot in force at {end}: KPI 3 has no data")}
+
+
+def kpis_without_data(sources) -> list[str]:
+    """The KPIs whose indispensable source was not read."""
+    return [kpi for kpi, (source, _) in NEEDS_SOURCE.items() if source not in sources]

@@ -84,17 +84,13 @@ class QuarterFigures:
         return self.source == "recomputed"
 
 
-# Sources a KPI cannot be counted without: KPI 3 reads the education snapshot in force at the
-# report date; without one it has no data, not zero formal plans.
-NEEDS_SOURCE = {"kpi3": ("education", "no education snapshot in force at {end}: KPI 3 has no data")}
-
-
 def _without_data(quarter: Quarter, figures: dict, sources) -> tuple[dict, tuple[str, ...]]:
+    from transforms.kpis.provenance import NEEDS_SOURCE, kpis_without_data
+
     notes = []
-    for kpi, (source, words) in NEEDS_SOURCE.items():
-        if source not in sources:
-            figures = {k: ((None, None, None) if k[0].startswith(f"{kpi}.") else v) for k, v in figures.items()}
-            notes.append(words.format(end=quarter.end.strftime("%d/%m/%Y")))
+    for kpi in kpis_without_data(sources):
+        figures = {k: ((None, None, None) if k[0].startswith(f"{kpi}.") else v) for k, v in figures.items()}
+        notes.append(NEEDS_SOURCE[kpi][1].format(end=quarter.end.strftime("%d/%m/%Y")))
     return figures, tuple(notes)
 
 
