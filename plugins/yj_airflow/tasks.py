@@ -314,7 +314,8 @@ def produce_kpi_return(quarter: dict, submit: bool = False, service_id: str | No
     summary = {"quarter": result.quarter.label, "status": result.status, "seconds": round(result.seconds, 2),
                "checks_not_passed": failed["check"].tolist(),
                "revisions": None if result.revisions is None else len(result.revisions),
-               "outputs": [str(result.workbook), str(result.figures_csv), str(result.evidence)]}
+               "outputs": [str(result.workbook), str(result.figures_csv), str(result.evidence)],
+               "figures_sha256": result.fingerprint}
     if refused:
         raise SubmissionError(refused)
     if submitted is not None:

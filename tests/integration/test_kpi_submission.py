@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import subprocess
+from pathlib import Path
 import sys
 
 import pandas as pd
@@ -266,3 +267,44 @@ def test_each_revision_is_explained_by_the_delivery_that_feeds_it(tmp_path, back
     on_sheet = _revisions(after_education.workbook)
     assert {(r["measure"], r["breakdown"], r["figure"], r["explained_by"]) for r in on_sheet} == \
         set(zip(rows["measure"], rows["breakdown"], rows["figure"], rows["explained_by"]))
+
+
+def test_an_approvers_decision_submits_or_keeps_the_return_with_the_comment(tmp_path):
+    """The decision the Airflow sign-off records (transforms.kpis.produce.record_decision):
+    a rejection submits nothing and keeps the comment beside the return; approving a DRAFT
+    needs a reason; an approval of figures that changed since is refused; an approval with a
+    reason submits, the approver on the Cover, in kpi_submission and in signoff.json."""
+    from transforms.kpis.produce import Decision, record_decision
+    from transforms.kpis.submission import SubmissionError
+
+    settings, engine = build_warehouse(tmp_path, "corepl")
+    q2 = Quarter.parse("2025Q2")
+    shown = produce_return(settings, q2, engine)
+    assert shown.status == "DRAFT"
+    at = dt.datetime(2025, 10, 20, 9, 30, tzinfo=dt.timezone.utc)
+    rejected = record_decision(settings, q2, engine, Decision(False, "Head of Service", at, "KPI 3 looks low: recheck",
+                                                              fingerprint=shown.fingerprint))
+    assert rejected["decision"] == "rejected"
+    kept = json.loads(Path(rejected["outputs"][0]).read_text())
+    assert kept["by"] == "Head of Service" and kept["comment"] == "KPI 3 looks low: recheck"
+    with engine.connect() as conn:
+        assert conn.execute(select(kpi_submission)).first() is None
+
+    with pytest.raises(SubmissionError, match="it can be approved only with a written reason"):
+        record_decision(settings, q2, engine, Decision(True, "Head of Service", at, fingerprint=shown.fingerprint))
+    with pytest.raises(SubmissionError, match="its figures changed since they were approved"):
+        record_decision(settings, q2, engine, Decision(True, "Head of Service", at, draft_reason="the deadline",
+                                                       fingerprint="0" * 64))
+    approved = record_decision(settings, q2, engine, Decision(True, "Head of Service", at, "checked",
+                                                              "the first quarter: nothing to compare with",
+                                                              fingerprint=shown.fingerprint))
+    assert approved["decision"] == "approved" and approved["approved_by"] == "Head of Service"
+    archive = Path(approved["submitted"])
+    cover = {r[0]: r[1] for r in load_workbook(archive)["Cover"].iter_rows(min_row=4, max_col=2, values_only=True) if r[0]}
+    assert cover["Approved by"] == "Head of Service" and cover["Approved at"] == "2025-10-20 09:30 UTC"
+    assert cover["Approval comment"] == "checked"
+    with engine.connect() as conn:
+        row = conn.execute(select(kpi_submission)).mappings().one()
+    assert row["approved_by"] == "Head of Service" and row["figures_sha256"] == shown.fingerprint
+    assert json.loads((archive.parent / "signoff.json").read_text())["draft_reason"] == \
+        "the first quarter: nothing to compare with"

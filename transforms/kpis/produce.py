@@ -51,6 +51,11 @@ class ReturnResult:
     sources: dict[str, tuple[str, str]]
     revisions: pd.DataFrame | None = None
 
+    @property
+    def fingerprint(self) -> str:
+        """The fingerprint of the figures (printed on the Cover; what an approver approves)."""
+        return figures_fingerprint(figures_frame(self.figures))
+
 
 def compute_figures(inputs, quarter: Quarter, rules: KpiRules) -> tuple[list[Figure], list]:
     in_force = REGISTRY.in_force(quarter)
@@ -165,10 +170,13 @@ def _store(engine: Engine, quarter: Quarter, figures: list[Figure], in_force, so
 
 
 def produce_and_submit(settings: Settings, quarter: Quarter, engine: Engine, signoff: SignOff,
-                       rules: KpiRules | None = None) -> tuple[ReturnResult, Submission]:
+                       rules: KpiRules | None = None, approved_fingerprint: str | None = None,
+                       ) -> tuple[ReturnResult, Submission]:
     """Produce the return and submit that very workbook, from the figures just stored: one
     step, so the archive and the frozen figures cannot come from two different runs. A quarter
-    already submitted is refused before anything is written."""
+    already submitted is refused before anything is written. ``approved_fingerprint``: the
+    figures the approver saw (an approval given in Airflow after the return was produced);
+    figures that changed since are refused, not submitted under an approval they never had."""
     existing = submission_of(engine, quarter)
     if existing is not None:
         raise SubmissionError(f"{quarter.label} was already submitted on {existing.submitted_at:%d %B %Y %H:%M}; "
@@ -177,7 +185,45 @@ def produce_and_submit(settings: Settings, quarter: Quarter, engine: Engine, sig
         raise SubmissionError(f"{quarter.label} not submitted: {signoff.refusal('READY')}")
     result = produce_return(settings, quarter, engine, rules, signoff=signoff)
     try:
+        if approved_fingerprint and result.fingerprint != approved_fingerprint:
+            raise SubmissionError(
+                f"{quarter.label} not submitted: its figures changed since they were approved (approved "
+                f"{approved_fingerprint[:12]}, now {result.fingerprint[:12]}): ask for approval of the return as it is now")
         return result, submit_return(engine, quarter, result.workbook, result.status, signoff)
     except SubmissionError as exc:
         exc.result = result  # produced but not submitted (a DRAFT without a reason): the caller shows it
         raise
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An approver's decision on a produced return (the Airflow sign-off task)."""
+    approved: bool
+    by: str
+    at: dt.datetime
+    comment: str = ""
+    draft_reason: str = ""
+    fingerprint: str = ""  # of the figures the approver was shown
+
+
+def record_decision(settings: Settings, quarter: Quarter, engine: Engine, decision: Decision) -> dict:
+    """Approve: produce and submit, the approval on the Cover, in ``kpi_submission`` and in
+    ``signoff.json`` (refused when the figures changed since they were shown, or for a DRAFT
+    without a reason). Reject: nothing is submitted, the return stays as produced, and the
+    decision with its comment is kept beside it (``rejected_<time>.json``)."""
+    import json
+
+    if decision.approved:
+        signoff = SignOff(approved_by=decision.by, approved_at=decision.at, comment=decision.comment,
+                          draft_reason=decision.draft_reason)
+        result, submitted = produce_and_submit(settings, quarter, engine, signoff,
+                                               approved_fingerprint=decision.fingerprint or None)
+        return {"decision": "approved", "status": result.status, "approved_by": submitted.approved_by,
+                "submitted": submitted.workbook_path}
+    folder = return_paths(settings, quarter)[0].parent
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"rejected_{decision.at:%Y%m%d%H%M%S}.json"
+    path.write_text(json.dumps({"quarter": quarter.code, "decision": "rejected", "by": decision.by,
+                                "at": decision.at.isoformat(), "comment": decision.comment,
+                                "figures_sha256": decision.fingerprint}, indent=2) + "\n", encoding="utf-8")
+    return {"decision": "rejected", "by": decision.by, "comment": decision.comment, "outputs": [str(path)]}
