@@ -7,6 +7,10 @@ STAMP := $(VENV)/.installed
 SAMPLE_SEED ?= 20261122
 SAMPLE_CHILDREN ?= 2000
 SAMPLE_YEARS ?= 5
+# The sample service's own counting rule (kpis.md: configurable): its KPI 2 split by school age
+# moves by more than the default 50% from Q1 to Q2 (the academic year turns at the end of June),
+# which would keep the bundled return DRAFT on a warning. A setting of the service, not code.
+run: export YJ_KPI_RULES ?= {"change_warning": 1.0}
 
 .PHONY: setup run test test-corpus test-fast bench sample clean
 

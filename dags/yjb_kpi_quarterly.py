@@ -8,9 +8,10 @@ The quarter comes from the run's data interval (the quarter that ended before it
 date), never the wall clock, so a rerun or backfill reports the quarter the run was for.
 Trigger it by hand with the `quarter` param (`2025Q2` or `2025-26 Q2`) to regenerate any
 quarter; an old quarter is computed with the rules (and counting-rule settings) in force for
-it, from the education snapshot in force at its report date. Set `submit` to mark the
-return as submitted: its figures are frozen (`kpi_figure_submitted`) and its workbook
-archived under `submitted/`; a later regeneration gets a Revisions sheet instead.
+it, from the education snapshot in force at its report date. Set `submit` (with `approved_by`,
+and `draft_reason` for a DRAFT) to produce and submit in one step: its figures are frozen
+(`kpi_figure_submitted`), the workbook just written is archived under `submitted/` with
+`signoff.json`, and a later regeneration gets a Revisions sheet instead.
 
 Loads the board register and the population reference from the landing folder, computes
 every measure (KPIs 1 to 10 and the local national indicators), runs the pre-submission
@@ -54,7 +55,12 @@ from yj_airflow.timetables import QuarterlyReturnTimetable
                              description="Quarter to report, e.g. 2025Q2 or 2025-26 Q2; empty for the quarter that "
                                          "ended before the run's logical date"),
             "submit": Param(False, type="boolean",
-                            description="Mark the return as submitted: freeze its figures and archive its workbook")},
+                            description="Produce and submit in one step: freeze the figures and archive the workbook "
+                                        "just written (needs approved_by)"),
+            "approved_by": Param(None, type=["null", "string"], description="Who approved the return (to submit)"),
+            "approval_comment": Param(None, type=["null", "string"], description="The approver's comment"),
+            "draft_reason": Param(None, type=["null", "string"],
+                                  description="Why a DRAFT return is approved (required to submit a DRAFT)")},
 )
 def yjb_kpi_quarterly():
     @task
@@ -77,8 +83,12 @@ def yjb_kpi_quarterly():
 
         @task(map_index_template=SERVICE_LABEL)
         def produce_kpi_return(quarter: dict, _reference: dict, service_id: str, params: dict | None = None) -> dict:
-            return tasks.produce_kpi_return(quarter, submit=bool((params or {}).get("submit")),
-                                            service_id=tasks.label_service(service_id))
+            params = params or {}
+            return tasks.produce_kpi_return(quarter, submit=bool(params.get("submit")),
+                                            service_id=tasks.label_service(service_id),
+                                            signoff={"approved_by": params.get("approved_by"),
+                                                     "comment": params.get("approval_comment"),
+                                                     "draft_reason": params.get("draft_reason")})
 
         @task(map_index_template=SERVICE_LABEL)
         def rebuild_marts_with_the_board_register(service_id: str) -> dict:

@@ -72,3 +72,32 @@ def bounds(published: dict[str, str], relations: list[tuple[str, list[str]]]) ->
 def determined(published: dict[str, str], relations: list[tuple[str, list[str]]]) -> dict[str, float]:
     """Hidden cells the reader can pin to one value, with that value."""
     return {k: lo for k, (lo, hi) in bounds(published, relations).items() if hi - lo < 1 - 1e-9}
+
+
+def attributes_disclosed(published: dict[str, str], relations: list[tuple[str, list[str]]],
+                         listed_only: tuple[tuple[str, list[str]], ...] = ()) -> list[tuple[str, str]]:
+    """Group (attribute) disclosure: (total, part) for every breakdown (a total with two or more
+    parts, or one of ``listed_only``, a breakdown that lists only the categories present) in
+    which the reader can tell that every child counted falls in one part, because the total
+    is at least 1 and every other part is at most 0. A part not printed ("not published", "no
+    data") may hold anyone; if it is the only part that can, it is disclosed all the same."""
+    b = bounds(published, relations)
+
+    def low(k):
+        kind, v = parse(published.get(k, ""))
+        return v if kind == "shown" else b[k][0] if k in b else 1 if kind == "small" else 0
+
+    def high(k):
+        kind, v = parse(published.get(k, ""))
+        return v if kind == "shown" else b[k][1] if k in b else float("inf")
+
+    out = []
+    for total, parts in [*relations, *listed_only]:
+        if total not in published or (len(parts) < 2 and (total, parts) not in listed_only):
+            continue
+        if low(total) < 1 - 1e-9:
+            continue
+        possible = [p for p in parts if high(p) > 1e-9]
+        if len(possible) == 1:
+            out.append((total, possible[0]))
+    return out

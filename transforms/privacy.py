@@ -1,7 +1,8 @@
 """Small-number suppression for anything shared beyond the BI team, in one place: the
 shared remand figures and the board pack both use it. ``DisclosureControl`` (below) adds the
 secondary suppression that stops a hidden count being worked out from totals and margins
-(ADR 0040)."""
+(ADR 0040), and the control of group (attribute) disclosure: a breakdown in which every child
+counted falls in one category is not published (ADR 0086)."""
 from __future__ import annotations
 
 import numbers
@@ -44,14 +45,25 @@ class DisclosureControl:
     Protects against subtraction and differencing, the attack a small-cells-only rule leaves
     open (a total of 7 beside a "5" and a "<5" gives the 2 away). It does not protect against
     facts outside the output (a reader who knows a child was detained).
+
+    Group (attribute) disclosure, first: a breakdown (a relation with two or more parts, or
+    one registered with ``breakdown``) whose children all fall in one part tells the reader
+    something about every one of them, however small or hidden the total ("<5" beside zeros in
+    every other ethnic group says each child is White). Following the ONS guidance for
+    published tables (suppress or merge the revealing zeros), the parts of such a breakdown are
+    not published at all: its total stays, the split is merged away (``merged`` lists them).
     """
 
-    def __init__(self, threshold: int = SUPPRESSION_THRESHOLD, min_range: float = 1.0, secondary: bool = True):
+    def __init__(self, threshold: int = SUPPRESSION_THRESHOLD, min_range: float = 1.0, secondary: bool = True,
+                 groups: bool = True):
         self.threshold = threshold
         self.min_range = min_range
         self.secondary = secondary
+        self.groups = groups  # group disclosure controlled (False: small cells only, to show what that leaves)
         self.values: dict[str, int | None] = {}
         self.relations: list[tuple[str, tuple[str, ...]]] = []
+        self.breakdowns: set[tuple[str, tuple[str, ...]]] = set()  # one-part relations that are breakdowns too
+        self.merged: list[tuple[str, tuple[str, ...]]] = []
         self.status: dict[str, str] = {}
 
     def cell(self, key: str, value) -> str:
@@ -74,9 +86,26 @@ class DisclosureControl:
                              f"{sum(self.values[p] for p in parts)}")
         self.relations.append((total, tuple(parts)))
 
+    def breakdown(self, total: str, parts: list[str] | tuple[str, ...]) -> None:
+        """A relation that splits ``total`` by a characteristic even when only one category is
+        listed (a list of the categories present: the others are zeros a reader can infer)."""
+        self.relation(total, parts)
+        if self.relations and self.relations[-1] == (total, tuple(parts)):
+            self.breakdowns.add((total, tuple(parts)))
+
+    def one_group(self, total: str, parts: tuple[str, ...]) -> bool:
+        """Whether every child counted by ``total`` falls in one of ``parts`` (group disclosure)."""
+        if not self.groups or (len(parts) < 2 and (total, parts) not in self.breakdowns):
+            return False
+        return bool(self.values[total]) and sum(1 for p in parts if self.values[p]) == 1
+
     def protect(self) -> dict[str, str]:
         status = {k: NO_DATA if v is None else SMALL if is_small_count(v, self.threshold) else SHOWN
                   for k, v in self.values.items()}
+        self.merged = [(total, parts) for total, parts in self.relations if self.one_group(total, parts)]
+        for _, parts in self.merged:
+            for p in parts:
+                status[p] = NOT_PUBLISHED
         while self.secondary:
             exposed = self.exposed(status)
             if not exposed:

@@ -2,8 +2,8 @@
 
   yj sample --out DIR [--children N] [--years Y] [--layout corepl|childview] [--seed S] [--defects]
   yj run [--landing DIR] [--warehouse URL] [--out DIR] [--quarter 2025Q2]
-  yj kpi --quarter 2025Q2 [--landing DIR] [--warehouse URL] [--out DIR] [--submit]
-  yj submit-return --quarter 2025Q2 [--warehouse URL] [--out DIR]
+  yj kpi --quarter 2025Q2 [--landing DIR] [--warehouse URL] [--out DIR] [--submit --approved-by NAME]
+  yj submit-return --quarter 2025Q2 --approved-by NAME [--by NAME] [--comment TEXT] [--reason TEXT] [--out DIR]
   yj board-pack --quarter 2025Q2 [--rebuild] [--threshold N] [--warehouse URL] [--out DIR]
   yj load-case-system | load-education | load-ccis [--landing DIR] [--warehouse URL] [--out DIR] [--service ID]
   yj report --attempt ID | --delivery ID [--source S] | --due [--warehouse URL] [--out DIR]
@@ -420,12 +420,26 @@ def _open_warehouse(settings):
     return engine
 
 
+def _signoff(args):
+    """The sign-off named on the command line; never taken from ``$USER`` (empty in a
+    container, and not the approver anyway)."""
+    from transforms.kpis.submission import SignOff
+
+    if not (args.approved_by or "").strip():
+        raise UserError("name the approver to submit a return: --approved-by NAME (and --by NAME when someone "
+                        "else sends it)")
+    return SignOff(approved_by=args.approved_by.strip(), approved_at=dt.datetime.now(dt.timezone.utc),
+                   comment=(args.comment or "").strip(), draft_reason=(args.reason or "").strip(),
+                   submitted_by=(args.by or "").strip())
+
+
 def cmd_kpi(args) -> int:
-    from transforms.kpis.produce import produce_return
-    from transforms.kpis.submission import SubmissionError, submit_return
+    from transforms.kpis.produce import produce_and_submit, produce_return
+    from transforms.kpis.submission import SubmissionError
     from transforms.ingest.sources import load_reference_sources
 
     quarter = _quarter(args.quarter)
+    signoff = _signoff(args) if args.submit else None
     settings = _service_settings(args)
     engine = _open_warehouse(settings)
     with _locked("reference", settings, "kpi"):
@@ -433,14 +447,18 @@ def cmd_kpi(args) -> int:
     for report in reports.values():
         print(report.summary(), file=sys.stderr if report.failed else sys.stdout)
     _progress(f"computing the {quarter.label} return")
+    submitted, refused = None, None
     with _locked("kpi_return", settings, "kpi"):
-        result = produce_return(settings, quarter, engine)
-        submitted = error = None
-        if args.submit:  # under the same hold: no other job's return in between
+        if signoff is None:
+            result = produce_return(settings, quarter, engine)
+        else:
             try:
-                submitted = submit_return(engine, quarter, result.workbook, result.status, os.environ.get("USER"))
+                result, submitted = produce_and_submit(settings, quarter, engine, signoff)
             except SubmissionError as exc:
-                error = str(exc)
+                refused = exc
+                result = getattr(exc, "result", None)
+    if result is None:
+        raise UserError(str(refused))
     print(f"{quarter.label}: {result.status} ({result.seconds:.1f}s)")
     for row in result.checks[result.checks["result"] != "PASS"].itertuples():
         print(f"  {row.result}: {row.check} ({row.kpi}): {row.detail}")
@@ -448,8 +466,8 @@ def cmd_kpi(args) -> int:
         print(f"  submitted before: {len(result.revisions)} figure(s) changed since submission (Revisions sheet)")
     for path in (result.workbook, result.figures_csv, result.evidence):
         print(f"output: {path}")
-    if error:
-        raise UserError(error)
+    if refused is not None:
+        raise UserError(str(refused))
     if submitted is not None:
         _print_submitted(quarter, submitted)
     return 0
@@ -460,16 +478,16 @@ def cmd_submit_return(args) -> int:
     from transforms.kpis.submission import SubmissionError, submit_return
 
     quarter = _quarter(args.quarter)
+    signoff = _signoff(args)
     settings = _service_settings(args)
     engine = _open_warehouse(settings)
     workbook = return_paths(settings, quarter)[0]
-    # The lock the return's producers take: the workbook cannot be rewritten while it is archived.
-    with _locked("kpi_return", settings, "submit-return"):
-        status = _status_in(workbook)
-        try:
-            submitted = submit_return(engine, quarter, workbook, status, os.environ.get("USER"))
-        except SubmissionError as exc:
-            raise UserError(str(exc)) from None
+    try:
+        # The lock the return's producers take: the workbook cannot be rewritten while it is read and archived.
+        with _locked("kpi_return", settings, "submit-return"):
+            submitted = submit_return(engine, quarter, workbook, _status_in(workbook), signoff)
+    except SubmissionError as exc:
+        raise UserError(str(exc)) from None
     _print_submitted(quarter, submitted)
     return 0
 
@@ -487,7 +505,9 @@ def _print_submitted(quarter, submitted) -> None:
     if submitted.status_at_submission != "READY":
         print(f"warning: the {quarter.label} return was submitted as {submitted.status_at_submission}", file=sys.stderr)
     print(f"{quarter.label}: submitted; figures frozen, workbook archived unchanged")
-    print(f"archived: {submitted.workbook_path} (sha256 {submitted.workbook_sha256})")
+    print(f"approved by {submitted.approved_by}, submitted by {submitted.submitted_by}")
+    print(f"archived: {submitted.workbook_path} (sha256 {submitted.workbook_sha256}; "
+          f"figures {submitted.figures_sha256})")
 
 
 def cmd_match(args) -> int:
@@ -553,6 +573,14 @@ def _parse_date(text: str) -> dt.date:
         raise UserError(f"'{text}' is not a date (use yyyy-mm-dd)") from None
 
 
+def _signoff_arguments(p) -> None:
+    p.add_argument("--approved-by", help="who approved the return (required to submit); recorded on the Cover, "
+                                         "in kpi_submission and in signoff.json beside the archive")
+    p.add_argument("--by", help="who sends it, when not the approver")
+    p.add_argument("--comment", help="the approver's comment, recorded with the approval")
+    p.add_argument("--reason", help="why a DRAFT return is approved (required to submit a DRAFT)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="yj", description="Youth justice data platform")
     parser.add_argument("-q", "--quiet", action="store_true",
@@ -582,11 +610,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warehouse", help="SQLAlchemy URL of the warehouse (default: $YJ_WAREHOUSE_URL or a SQLite file in var/)")
     p.add_argument("--out", help="output folder (default: $YJ_OUTPUT_DIR or var/output)")
     p.add_argument("--submit", action="store_true",
-                   help="mark the return as submitted: freeze its figures and archive the workbook unchanged")
+                   help="produce and submit in one step: freeze the figures and archive the workbook just written "
+                        "(needs --approved-by)")
+    _signoff_arguments(p)
     p.add_argument("--service", help="one service of the partnership (default: every service)")
     p.set_defaults(func=cmd_kpi, per_service=True)
-    p = sub.add_parser("submit-return", help="mark the quarter's return, as last produced, as submitted to the YJB")
+    p = sub.add_parser("submit-return", help="mark the quarter's return, as last produced, as submitted to the YJB "
+                                             "(refused when the workbook's figures are not the warehouse's)")
     p.add_argument("--quarter", required=True, help="e.g. 2025Q2 or '2025-26 Q2'")
+    _signoff_arguments(p)
     p.add_argument("--warehouse", help="SQLAlchemy URL of the warehouse (default: $YJ_WAREHOUSE_URL or a SQLite file in var/)")
     p.add_argument("--out", help="output folder (default: $YJ_OUTPUT_DIR or var/output)")
     p.add_argument("--service", help="one service of the partnership (default: every service)")

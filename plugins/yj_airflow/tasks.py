@@ -307,9 +307,14 @@ def load_reference_sources(service_id: str | None = None) -> dict:
             "counts": {t: vars(c) for r in reports.values() for t, c in r.counts.items()}}
 
 
-def produce_kpi_return(quarter: dict, submit: bool = False, service_id: str | None = None) -> dict:
-    from transforms.kpis.produce import produce_return
-    from transforms.kpis.submission import submit_return
+def produce_kpi_return(quarter: dict, submit: bool = False, service_id: str | None = None,
+                       signoff: dict | None = None) -> dict:
+    """The quarter's return; with ``submit``, produced and submitted in one step under the
+    sign-off given (``approved_by``, ``comment``, ``draft_reason``; the approver is required)."""
+    import datetime as dt
+
+    from transforms.kpis.produce import produce_and_submit, produce_return
+    from transforms.kpis.submission import SignOff, SubmissionError
     from transforms.periods import Quarter
     from transforms.settings import embedded_warehouse_url
     from transforms.warehouse.db import open_warehouse
@@ -318,21 +323,38 @@ def produce_kpi_return(quarter: dict, submit: bool = False, service_id: str | No
     engine, note = open_warehouse(settings.warehouse_url, embedded_warehouse_url())
     if note:
         log.info(note)
-    # Produce and submit under one hold of the lock: a return produced by another job between
-    # the two would otherwise be the one archived as submitted.
+    submitted, refused = None, None
     with _locked("kpi_return", settings):
-        result = produce_return(settings, Quarter.parse(quarter["quarter"]), engine)
-        submitted = submit_return(engine, result.quarter, result.workbook, result.status, "airflow") if submit else None
+        if not submit:
+            result = produce_return(settings, Quarter.parse(quarter["quarter"]), engine)
+        else:
+            given = signoff or {}
+            approved_at = given.get("approved_at")
+            sign = SignOff(approved_by=str(given.get("approved_by") or "").strip(),
+                           approved_at=dt.datetime.fromisoformat(approved_at) if approved_at
+                           else dt.datetime.now(dt.timezone.utc),
+                           comment=str(given.get("comment") or ""), draft_reason=str(given.get("draft_reason") or ""),
+                           submitted_by=str(given.get("submitted_by") or ""))
+            try:
+                result, submitted = produce_and_submit(settings, Quarter.parse(quarter["quarter"]), engine, sign)
+            except SubmissionError as exc:
+                if getattr(exc, "result", None) is None:
+                    raise
+                result, refused = exc.result, str(exc)
     log.info("KPI return %s: %s in %.1fs", result.quarter.label, result.status, result.seconds)
     failed = result.checks[result.checks["result"] != "PASS"]
     summary = {"quarter": result.quarter.label, "status": result.status, "seconds": round(result.seconds, 2),
                "checks_not_passed": failed["check"].tolist(),
                "revisions": None if result.revisions is None else len(result.revisions),
-               "outputs": [str(result.workbook), str(result.figures_csv), str(result.evidence)]}
+               "outputs": [str(result.workbook), str(result.figures_csv), str(result.evidence)],
+               "figures_sha256": result.fingerprint}
+    if refused:
+        raise SubmissionError(refused)
     if submitted is not None:
-        log.info("KPI return %s submitted as %s: archived at %s", result.quarter.label, result.status,
-                 submitted.workbook_path)
+        log.info("KPI return %s submitted as %s, approved by %s: archived at %s", result.quarter.label,
+                 result.status, submitted.approved_by, submitted.workbook_path)
         summary["submitted"] = submitted.workbook_path
+        summary["approved_by"] = submitted.approved_by
     return summary
 
 

@@ -87,9 +87,9 @@ def test_kpi3_counts_formal_plans_once_pupils_are_loaded(tmp_path):
     methods = set(report.result.links.loc[report.result.links["source"] == "education", "method"])
     assert {"upn", "probabilistic"} <= methods  # a third of the case records carry no UPN
     load_reference_sources(settings, engine)
-    # The sample's only snapshot is dated 20 November 2026: KPI 3 reads it for a quarter whose
-    # report date is on or after that (issue 12, as at the report date), so 2026-27 Q3.
-    result = produce_return(settings, Quarter.parse("2026Q3"), engine)
+    # The sample's only snapshot is dated on the last quarter end before its extract (30
+    # September 2026): KPI 3 reads it for a quarter whose report date is on or after that.
+    result = produce_return(settings, Quarter.parse("2026Q2"), engine)
     figures = pd.read_csv(result.figures_csv).set_index(["measure", "breakdown"])["value"]
     assert figures[("kpi3.formal_plan", "TOTAL")] > 0
     assert figures[("kpi3.formal_plan", "TOTAL")] <= figures[("kpi3.send_identified", "TOTAL")]

@@ -54,8 +54,12 @@ def test_kpi3_reads_the_snapshot_in_force_at_the_report_date(tmp_path, layout):
     files = {name: sum(len(pd.read_csv(settings.landing_dir / "education" / stamp / f"{name}s.csv")) for stamp, _ in SNAPSHOTS)
              for name in ("suspension",)}
     assert history_rows["attendance"] > 0 and history_rows["suspension"] == files["suspension"]
-    assert dict(zip(recorded["source"], recorded["delivery_id"])) == {
-        "case_system": result.sources["case_system"][0], "education": "education-20250930"}
+    deliveries = {s: d for s, d in zip(recorded["source"], recorded["delivery_id"]) if not s.startswith("rules:")}
+    assert deliveries == {"case_system": result.sources["case_system"][0], "education": "education-20250930",
+                          "board": result.sources["board"][0], "population": result.sources["population"][0]}
+    # And the counting rules each KPI was computed with, to explain a later revision.
+    rules = {s for s in recorded["source"] if s.startswith("rules:")}
+    assert rules == {f"rules:kpi{n}" for n in range(1, 11)} | {"rules:ni"}
     cover = {r[0]: r[1] for r in load_workbook(result.workbook)["Cover"].iter_rows(min_row=4, max_col=2, values_only=True)
              if r[0]}
     assert "education: education-20250930 (extracted 2025-09-30)" in cover["Source deliveries"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.attacker import determined
+from tests.attacker import attributes_disclosed, determined
 from tests.conftest import copy_landing, make_settings
 from tests.pack_reader import known_relations, printed_cells
 from tests.pdf_pages import layout_problems, print_to_pdf
@@ -126,6 +126,7 @@ def test_marts_dag_on_sqlite_writes_marts_and_extracts_without_personal_data(air
     # The attacker (every printed number and the totals they add up to) pins down no hidden
     # count; with small-cells-only suppression, as the pack was before issue 13, it does.
     assert determined(cells, known_relations(cells)) == {}
+    assert attributes_disclosed(cells, known_relations(cells)) == []  # no breakdown puts every child in one group
     naive = write_board_pack(engine, Quarter.parse("2026Q2"), tmp_path / "naive", "Leicestershire", ("LEICESTERSHIRE", "RUTLAND"), 5,
                              secondary_suppression=False)
     naive_cells = printed_cells(naive.path)
@@ -136,6 +137,7 @@ def test_marts_dag_on_sqlite_writes_marts_and_extracts_without_personal_data(air
     assert "<10" in strict_cells.values() and not any(c in {str(n) for n in range(1, 10)} for c in strict_cells.values())
     assert stricter.suppressed_cells > int(re.search(r"\((\d+) cells hidden\)", html).group(1))
     assert determined(strict_cells, known_relations(strict_cells)) == {}
+    assert attributes_disclosed(strict_cells, known_relations(strict_cells)) == []
     chromium = find_or_install_chromium()
     if chromium is None:
         pytest.skip("Chromium is not installed and cannot be installed here (not root)")

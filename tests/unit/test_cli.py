@@ -51,7 +51,7 @@ def test_sample_prints_progress_and_where_things_are(tmp_path):
 ])
 def test_a_warehouse_that_does_not_exist_or_cannot_be_reached_is_one_line_and_exit_2(tmp_path, url, message):
     url, message = url.format(tmp=tmp_path), message.format(tmp=tmp_path)
-    for args in (["kpi", "--quarter", "2025Q2"], ["submit-return", "--quarter", "2025Q2"]):
+    for args in (["kpi", "--quarter", "2025Q2"], ["submit-return", "--quarter", "2025Q2", "--approved-by", "Head of Service"]):
         result = _yj(*args, "--warehouse", url, "--out", str(tmp_path / "out"))
         assert result.returncode == 2, result.stderr
         assert result.stderr.startswith(f"yj: error: {message}") and result.stderr.count("\n") == 1, result.stderr
@@ -65,7 +65,8 @@ def test_the_embedded_warehouse_is_created_on_first_use_and_says_so(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("YJ_")}
     env.update(YJ_VAR_DIR=str(tmp_path / "var"))
     (tmp_path / "landing").mkdir()
-    result = subprocess.run([sys.executable, "-m", "yj_airflow.cli", "submit-return", "--quarter", "2025Q2"],
+    result = subprocess.run([sys.executable, "-m", "yj_airflow.cli", "submit-return", "--quarter", "2025Q2",
+                             "--approved-by", "Head of Service"],
                             capture_output=True, text=True, timeout=120, env=env)
     assert f"created the embedded warehouse at {tmp_path / 'var' / 'warehouse.sqlite'} (first use)" in result.stderr
     assert (tmp_path / "var" / "warehouse.sqlite").exists()

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from tests.attacker import determined
-from transforms.custody.briefing import shared_monthly_figures
+from tests.attacker import attributes_disclosed, determined
+from transforms.custody.briefing import ONE_GROUP, shared_monthly_figures
 from transforms.privacy import DisclosureControl
 
 
@@ -115,3 +115,58 @@ def test_shared_remand_figures_band_ages_and_hold_against_the_totals():
     relations = [("TOTAL|TOTAL", [k for k in published if k.startswith(f"{kind}|")]) for kind in ("sex", "age", "ethnic_group")]
     assert determined(published, relations) == {}
     assert published["sex|F"] == "<5" and published["sex|M"] == "withheld"
+
+
+def test_a_breakdown_with_every_child_in_one_group_is_not_published():
+    """The issue's custody stage: a total "<5" beside zeros in every other group says that every
+    child counted is a White boy not looked after. The attacker's attribute check finds that
+    with small-cells-only suppression; with group disclosure controlled it finds nothing, and
+    a breakdown split across groups is published as before."""
+    stage = {"eth|White": 3, "eth|Black": 0, "eth|Asian": 0, "eth|Not known": 0, "sex|M": 3, "sex|F": 0,
+             "lac|Y": 0, "lac|N": 3, "total": 3}
+    relations = [("total", ["eth|White", "eth|Black", "eth|Asian", "eth|Not known"]), ("total", ["sex|M", "sex|F"]),
+                 ("total", ["lac|Y", "lac|N"])]
+
+    def published(merge: bool) -> dict[str, str]:
+        control = DisclosureControl(5, groups=merge)  # groups=False: small cells and secondary suppression only
+        for k, v in stage.items():
+            control.cell(k, v)
+        for total, parts in relations:
+            control.relation(total, parts)
+        return _published(control)
+
+    naive = published(merge=False)
+    assert sorted(p for _, p in attributes_disclosed(naive, relations)) == ["eth|White", "lac|N", "sex|M"]
+    safe = published(merge=True)
+    assert attributes_disclosed(safe, relations) == [] and determined(safe, relations) == {}
+    assert safe["total"] == "<5" and {safe[k] for k in stage if k != "total"} == {"not published"}
+
+    split = DisclosureControl(5)
+    for k, v in {"t": 30, "a": 20, "b": 10, "c": 0}.items():
+        split.cell(k, v)
+    split.relation("t", ["a", "b", "c"])
+    assert _published(split) == {"t": "30", "a": "20", "b": "10", "c": "0"}
+
+
+def test_shared_remand_transfers_all_of_one_group_are_merged():
+    """The shared remand workbook listed only the groups present: transfers of three White boys
+    aged 14 to 15 gave each one's ethnicity, sex and age band away."""
+    rows = [("transfer_requested", "TOTAL", "TOTAL", 3), ("transfer_requested", "sex", "M", 3),
+            ("transfer_requested", "age", "14", 2), ("transfer_requested", "age", "15", 1),
+            ("transfer_requested", "ethnic_group", "White", 3),
+            ("detentions", "TOTAL", "TOTAL", 9), ("detentions", "sex", "M", 6), ("detentions", "sex", "F", 3)]
+    figures = pd.DataFrame([{"month": "2026-11", "measure": m, "breakdown": b, "value": v, "count": n} for m, b, v, n in rows])
+    shared = shared_monthly_figures(figures, 5)
+    transfers = shared[shared["measure"] == "transfer_requested"]
+    assert set(transfers["value"]) == {"TOTAL", ONE_GROUP}
+    assert not {"White", "M", "14 to 15"} & set(transfers["value"])
+    published = {f"{r.measure}|{r.breakdown}|{r.value}": str(r.count) for r in shared.itertuples()}
+    relations = [(f"{m}|TOTAL|TOTAL", [k for k in published if k.startswith(f"{m}|{kind}|")])
+                 for m in ("transfer_requested", "detentions") for kind in ("sex", "age", "ethnic_group")]
+    relations = [(t, parts) for t, parts in relations if parts]
+    # A breakdown listing one group is read as all of that group; the merged row names none.
+    listed_only = tuple((t, parts) for t, parts in relations if len(parts) == 1 and not parts[0].endswith(ONE_GROUP))
+    assert attributes_disclosed(published, relations, listed_only) == []
+    assert determined(published, relations) == {}
+    # Boys and girls among the detentions: a split, published as the counts allow.
+    assert published["detentions|sex|F"] == "<5"

@@ -100,6 +100,7 @@ def monthly_figures(enriched: pd.DataFrame, month: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["month", "measure", "breakdown", "value", "count"])
 
 
+ONE_GROUP = "all categories merged (one group holds every child)"
 SHARED_AGE_BANDS = ((10, 13), (14, 15), (16, 17))  # single ages would single out a child (one 11-year-old detained)
 
 
@@ -128,10 +129,17 @@ def shared_monthly_figures(figures: pd.DataFrame, threshold: int = SUPPRESSION_T
     for (month, measure), part in banded.groupby(["month", "measure"], sort=False):
         total = part.loc[part["breakdown"] == "TOTAL", "key"]
         for kind, rows in part[part["breakdown"] != "TOTAL"].groupby("breakdown", sort=False):
-            control.relation(total.iloc[0], list(rows["key"]))
+            # Only the values present are listed, so one row is a breakdown too (the rest are zeros).
+            control.breakdown(total.iloc[0], list(rows["key"]))
     control.protect()
     banded["count"] = [control.text(k, html=False) if not control.shown(k) else control.values[k] for k in banded["key"]]
-    return banded.drop(columns="key")
+    # A breakdown in which every child falls in one group (all White boys aged 14 to 15) is
+    # merged into one row, so not even the name of the group is published (group disclosure).
+    merged = {k for _, parts in control.merged for k in parts}
+    first = {parts[0] for _, parts in control.merged}
+    keep = ~banded["key"].isin(merged) | banded["key"].isin(first)
+    banded.loc[banded["key"].isin(first), ["value", "count"]] = [ONE_GROUP, "not published"]
+    return banded[keep].drop(columns="key").reset_index(drop=True)
 
 
 def write_refresh_outputs(enriched: pd.DataFrame, folder: Path, as_at: dt.datetime,

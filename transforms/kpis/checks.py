@@ -28,7 +28,8 @@ CHECK_COLUMNS = ["check", "kpi", "result", "detail"]
 # population, looked-after) carry only the time the file was saved, which says nothing of that.
 EVENT_SOURCES = ("case_system", "police_custody", "education", "ccis")
 GROUP_SUMMED = ("kpi1", "kpi2", "kpi3", "kpi4", "kpi5", "kpi7")
-QUARANTINE_COLUMNS = ["quarantine_id", "source", "delivery_id", "table_name", "file_name", "line_number", "rules", "reason"]
+QUARANTINE_COLUMNS = ["quarantine_id", "source", "delivery_id", "table_name", "file_name", "line_number", "rules", "reason",
+                      "why"]
 
 
 @dataclass
@@ -53,47 +54,198 @@ def extract_date(text: str | None) -> dt.date | None:
         return None
 
 
-def gather_facts(engine: Engine, quarter: Quarter, sources: dict[str, tuple[str, str]]) -> DataFacts:
+@dataclass(frozen=True)
+class CohortIds:
+    """The records a return counts, by the ids a quarantined row may carry: every child some
+    figure counted (the KPI cohort, KPI 6, KPI 9, the local indicators), their episodes,
+    offences and outcomes, and the victims of those offences."""
+    child_id: frozenset = frozenset()
+    episode_id: frozenset = frozenset()
+    offence_id: frozenset = frozenset()
+    outcome_id: frozenset = frozenset()
+    victim_id: frozenset = frozenset()
+
+    def holds(self, column: str, value) -> bool:
+        return value is not None and str(value).strip() in getattr(self, column, frozenset())
+
+
+ID_COLUMNS = ("child_id", "episode_id", "offence_id", "outcome_id", "victim_id")
+
+
+def cohort_ids(inputs, figures: list[Figure]) -> CohortIds:
+    """The ids behind the figures (``Figure.members``), widened to the whole record of each
+    counted child: a quarantined row of any of them could change the child's group, their END
+    records or whether they are counted at all."""
+    members: dict[str, set] = {}
+    for f in figures:
+        members.setdefault(f.member_kind, set()).update(str(m) for m in f.members)
+    keys = inputs.child[["child_id", "child_key"]].dropna()
+    children = set(keys.loc[keys["child_key"].astype(str).isin(members.get("child_key", set())), "child_id"].astype(str))
+    offence, outcome, victim = inputs.offence, inputs.outcome, inputs.victim
+    offences = members.get("offence_id", set()) | set(
+        victim.loc[victim["victim_id"].astype(str).isin(members.get("victim_id", set())), "offence_id"].astype(str))
+    children |= set(offence.loc[offence["offence_id"].astype(str).isin(offences), "child_id"].astype(str))
+    if "child_id" in outcome.columns:
+        children |= set(outcome.loc[outcome["outcome_id"].astype(str).isin(members.get("outcome_id", set())),
+                                    "child_id"].astype(str))
+
+    def of_children(frame: pd.DataFrame, column: str) -> set:
+        if frame.empty or column not in frame.columns or "child_id" not in frame.columns:
+            return set()
+        return set(frame.loc[frame["child_id"].astype(str).isin(children), column].dropna().astype(str))
+
+    offences |= of_children(offence, "offence_id")
+    victims = set(victim.loc[victim["offence_id"].astype(str).isin(offences), "victim_id"].astype(str))
+    return CohortIds(frozenset(children), frozenset(of_children(inputs.episode, "episode_id")), frozenset(offences),
+                     frozenset(of_children(outcome, "outcome_id") | members.get("outcome_id", set())),
+                     frozenset(victims | members.get("victim_id", set())))
+
+
+def gather_facts(engine: Engine, quarter: Quarter, sources: dict[str, tuple[str, str]],
+                 cohort: CohortIds | None = None) -> DataFacts:
     with engine.connect() as conn:
         children = conn.execute(select(func.count()).select_from(CORE_TABLES["child"])).scalar_one()
         stamps = conn.execute(select(audit_delivery.c.extracted_at).where(
             (audit_delivery.c.outcome == "LOADED") & audit_delivery.c.source.in_(EVENT_SOURCES))).scalars()
         dates = [d for d in (extract_date(s) for s in stamps) if d]
-        held = []
+        rows = []
         for source, (delivery_id, _) in sources.items():
-            rows = conn.execute(select(quarantine).where((quarantine.c.source == source)
-                                                         & (quarantine.c.delivery_id == delivery_id))).mappings().all()
-            for row in rows:
-                # The return reads only the pupils of an education snapshot, as they stood at the
-                # report date: each one held back matters. A case-system row matters when one of
-                # its dates falls in the quarter.
-                if (source == "case_system" and _touches(row["raw_record"], quarter)) or \
-                        (source == "education" and row["table_name"] == "pupil"):
-                    held.append({"quarantine_id": row["id"], **{c: row[c] for c in QUARANTINE_COLUMNS[1:]}})
+            rows += conn.execute(select(quarantine).where((quarantine.c.source == source)
+                                                          & (quarantine.c.delivery_id == delivery_id))).mappings().all()
+    held = [{"quarantine_id": row["id"], **{c: row[c] for c in QUARANTINE_COLUMNS[1:-1]}, "why": why}
+            for row, why in quarantined_in_quarter(rows, quarter, cohort or CohortIds())]
     return DataFacts(children, max(dates) if dates else None, dict(sources),
                      pd.DataFrame(held, columns=QUARANTINE_COLUMNS))
 
 
-_DATE_PATTERNS = (re.compile(r"^(\d{4})-(\d{2})-(\d{2})"), re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})"))
+# Reference tables without dates whose every row feeds the quarter (a rate's population).
+DATELESS_REFERENCE = {("population", "population")}
 
 
-def _touches(raw_record, quarter: Quarter) -> bool:
-    """Whether any date in a quarantined raw record (ISO or dd/mm/yyyy) is in the quarter."""
-    values = raw_record.values() if isinstance(raw_record, dict) else []
-    for value in values:
-        text = str(value or "").strip()
-        for i, pattern in enumerate(_DATE_PATTERNS):
-            m = pattern.match(text)
-            if not m:
-                continue
-            y, mo, d = (m.group(1), m.group(2), m.group(3)) if i == 0 else (m.group(3), m.group(2), m.group(1))
+def quarantined_in_quarter(rows, quarter: Quarter, cohort: CohortIds) -> list[tuple[dict, str]]:
+    """The quarantined rows that may change the quarter's return, each with why in plain words.
+
+    Conservative by design, since a row held back is a child or an event missing from the
+    figures: a row touches the quarter when one of its dates is in it, when a date cannot be
+    read (it may be in it), when it belongs to a child, episode, offence, outcome or victim the
+    return counts (a table without dates: ETE, accommodation, victims), when it could not be
+    read at all, or when it depends on a quarantined row that touches the quarter (an orphan of
+    a held-back episode). Education: every pupil of the snapshot read counts (KPI 3)."""
+    out, touched = [], {c: set() for c in ID_COLUMNS}
+    later = []
+    for row in rows:
+        if row["source"] == "education":
+            if row["table_name"] == "pupil":
+                out.append((row, "a pupil of the education snapshot the return reads (KPI 3)"))
+            continue
+        record = _canonical(row)
+        why = None if record is None else _why_it_touches(record, row, quarter, cohort)
+        if record is None:
+            why = "the row could not be read, so it is assumed to touch the quarter"
+        if why:
+            out.append((row, why))
+            for c in ID_COLUMNS:
+                if record and record.get(c):
+                    touched[c].add(str(record[c]).strip())
+        else:
+            later.append((row, record))
+    for row, record in later:
+        column = next((c for c in ID_COLUMNS if c != _own_id(row["table_name"]) and record.get(c)
+                       and str(record[c]).strip() in touched[c]), None)
+        if column:
+            out.append((row, f"it belongs to a quarantined record ({column.replace('_', ' ')}) that touches the quarter"))
+    # The rows that touch the quarter on their own first (the ones to fix), then what hangs on them.
+    return sorted(out, key=lambda pair: (pair[1].startswith("it belongs"), pair[0]["source"], pair[0]["table_name"],
+                                         pair[0]["line_number"]))
+
+
+def _own_id(table: str) -> str:
+    return {"child": "child_id", "episode": "episode_id", "offence": "offence_id", "outcome": "outcome_id",
+            "victim": "victim_id"}.get(table, "")
+
+
+def _why_it_touches(record: dict, row, quarter: Quarter, cohort: CohortIds) -> str | None:
+    dates = {column: read_date(value) for column, value in record.items()
+             if _is_date_column(column) and value is not None and str(value).strip()}
+    unread = [c for c, day in dates.items() if day is None]
+    if unread:
+        return f"its {unread[0].replace('_', ' ')} cannot be read, so it is assumed to fall in the quarter"
+    inside = [c for c, day in dates.items() if quarter.start <= day <= quarter.end]
+    if inside:
+        return f"its {inside[0].replace('_', ' ')} is in the quarter"
+    for column in ID_COLUMNS:
+        if cohort.holds(column, record.get(column)):
+            return f"its {column.replace('_', ' ')} is counted in the return"
+    if not dates and (row["source"], row["table_name"]) in DATELESS_REFERENCE:
+        return "a reference row without dates: it feeds every rate of the quarter"
+    return None
+
+
+def _is_date_column(column: str) -> bool:
+    return column in DATE_COLUMNS or column.endswith("_date")
+
+
+DATE_COLUMNS = {"date_of_birth", "start_date", "planned_end_date", "end_date", "outcome_date", "offence_date",
+                "screened_date", "completed_date", "meeting_date", "ehcp_start_date"}
+
+
+def _canonical(row) -> dict | None:
+    """The raw record keyed by canonical column names (the supplier's headers mapped back), or
+    None when the row could not be split into fields."""
+    raw = row["raw_record"]
+    if isinstance(raw, str):
+        import json
+
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return None
+    if not isinstance(raw, dict) or "_fields" in raw:
+        return None
+    headers = _headers(row["table_name"])
+    return {headers.get(k, k): v for k, v in raw.items()}
+
+
+def _headers(table: str) -> dict[str, str]:
+    """Supplier header -> canonical column for a table, over every known supplier mapping."""
+    if table not in _HEADER_CACHE:
+        from transforms.ingest.mapping import MappingError, known_suppliers, load_mapping
+
+        found: dict[str, str] = {}
+        for supplier in known_suppliers():
             try:
-                day = dt.date(int(y), int(mo), int(d))
-            except ValueError:
+                mapping = load_mapping(supplier).tables.get(table)
+            except MappingError:
                 continue
-            if quarter.start <= day <= quarter.end:
-                return True
-    return False
+            if mapping is None:
+                continue
+            for columns in (mapping.columns, mapping.start_columns or {}, mapping.end_columns or {}):
+                found.update({header: canonical for canonical, header in columns.items() if isinstance(header, str)})
+        _HEADER_CACHE[table] = found
+    return _HEADER_CACHE[table]
+
+
+_HEADER_CACHE: dict[str, dict[str, str]] = {}
+_DATE_PATTERNS = (re.compile(r"^(\d{4})-(\d{2})-(\d{2})"), re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$"),
+                  re.compile(r"^(\d{4})(\d{2})(\d{2})$"))
+
+
+def read_date(value) -> dt.date | None:
+    """A raw date as a supplier writes one (ISO, dd/mm/yyyy, dd.mm.yyyy, yyyymmdd), or None
+    when it cannot be read as a real day ("31/09/2026")."""
+    text = str(value).strip().lstrip("!")
+    if text.isdigit() and 1 <= len(text) <= 6 and 0 < int(text) < 2_958_466:  # an Excel serial day
+        return dt.date(1899, 12, 30) + dt.timedelta(days=int(text))
+    for i, pattern in enumerate(_DATE_PATTERNS):
+        m = pattern.match(text)
+        if not m:
+            continue
+        y, mo, d = (m.group(3), m.group(2), m.group(1)) if i == 1 else (m.group(1), m.group(2), m.group(3))
+        try:
+            return dt.date(int(y), int(mo), int(d))
+        except ValueError:
+            return None
+    return None
 
 
 def readiness_checks(quarter: Quarter, facts: DataFacts) -> list[dict]:
@@ -130,9 +282,12 @@ def readiness_checks(quarter: Quarter, facts: DataFacts) -> list[dict]:
             "no row quarantined in the deliveries this return reads touches the quarter")
     else:
         per = "; ".join(f"{s} {d} {t}: {n}" for (s, d, t), n in held.groupby(["source", "delivery_id", "table_name"]).size().items())
+        examples = "; ".join(f"{r.file_name} row {r.line_number}: {r.why}" for r in held.head(5).itertuples())
         add("No quarantined rows in the quarter", False,
             f"{len(held):,} quarantined row(s) in the deliveries this return reads touch the quarter ({per}); "
-            "their references are on the evidence workbook's Quarantine sheet: fix the source and reload")
+            f"for example {examples}{' (and more)' if len(held) > 5 else ''}. "
+            "A child or event held back is missing from the figures; every row is on the evidence workbook's "
+            "Quarantine sheet: fix the source and reload")
     return rows
 
 

@@ -48,6 +48,10 @@ class KpiInputs:
     sources: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
+# The sources the KPI rules read, by the input tables they name (``Rule.inputs``); every other
+# input is a case-system table. Education is read as at the report date.
+INPUT_SOURCE = {"pupil": "education", "board_attendance": "board", "population": "population"}
+LIVE_SOURCES = ("case_system", "board", "population")
 DATE_COLUMNS = {"date_of_birth", "start_date", "planned_end_date", "end_date", "outcome_date", "offence_date",
                 "screened_date", "completed_date", "meeting_date"}
 
@@ -76,31 +80,19 @@ def load_inputs(engine: Engine, service_areas: tuple[str, ...], report_date: dt.
         child = child.merge(keys, on="child_id", how="left")
         tables = set(inspect(conn).get_table_names())
         sources = {}
-        live = conn.execute(select(core_publication.c.source, core_publication.c.delivery_id, audit_delivery.c.extracted_at)
-                            .join(audit_delivery, (audit_delivery.c.source == core_publication.c.source)
-                                  & (audit_delivery.c.delivery_id == core_publication.c.delivery_id), isouter=True)
-                            .where(core_publication.c.source == "case_system")).first()
-        if live:
-            sources["case_system"] = (live.delivery_id, live.extracted_at or "")
-        pupil = None
-        if report_date is None:
-            snapshot_from = "core_pupil p"
-        else:
-            snapshot = education_snapshot_as_at(conn, report_date)
-            snapshot_from = None
-            if snapshot:
-                sources["education"] = snapshot
-                snapshot_from = "hist_pupil p"
-        if snapshot_from and "core_identity_link" in tables:
-            # A pupil counts for the case-system child the matching resolved it to (UPN,
-            # former UPN, the model or a reviewer), not only where the case system has the UPN.
-            sql = (f"SELECT l.child_id, p.sen_provision, p.upn FROM {snapshot_from} JOIN core_identity_link l "
-                   "ON l.source = 'education' AND l.record_id = p.upn WHERE l.child_id IS NOT NULL")
-            params = {}
-            if report_date is not None:
-                sql += " AND p.snapshot_delivery_id = :snapshot"
-                params = {"snapshot": sources["education"][0]}
-            pupil = pd.read_sql_query(text(sql), conn, params=params)
+        # The live delivery of each source the rules read besides education (read as at the
+        # report date below): the case system, the board register and the population.
+        for live in conn.execute(select(core_publication.c.source, core_publication.c.delivery_id,
+                                        audit_delivery.c.extracted_at)
+                                 .join(audit_delivery, (audit_delivery.c.source == core_publication.c.source)
+                                       & (audit_delivery.c.delivery_id == core_publication.c.delivery_id)
+                                       & (audit_delivery.c.outcome == "LOADED"), isouter=True)
+                                 .where(core_publication.c.source.in_(LIVE_SOURCES))
+                                 .order_by(core_publication.c.source, audit_delivery.c.extracted_at.desc())):
+            sources.setdefault(live.source, (live.delivery_id, live.extracted_at or ""))
+        pupil, education = _pupils(conn, report_date, tables)
+        if education:
+            sources["education"] = education
         return KpiInputs(
             child=child, episode=read("episode"), outcome=read("outcome"), offence=read("offence"), need=read("need"),
             ete_status=read("ete_status"), accommodation=read("accommodation"), wider_services=read("wider_services"),
@@ -108,6 +100,50 @@ def load_inputs(engine: Engine, service_areas: tuple[str, ...], report_date: dt.
             board=_dates(pd.read_sql_query(select(core_board_attendance), conn)),
             population=pd.read_sql_query(select(ref_population), conn),
             pupil=pupil, service_areas=service_areas, sources=sources)
+
+
+def _pupils(conn, report_date: dt.date | None, tables: set[str]) -> tuple[pd.DataFrame | None, tuple[str, str] | None]:
+    """The matched pupils KPI 3 reads: of the snapshot in force at ``report_date`` (and that
+    snapshot's id and date), or of the newest snapshot (``core_pupil``) without a report date."""
+    snapshot = None
+    if report_date is None:
+        snapshot_from = "core_pupil p"
+    else:
+        snapshot = education_snapshot_as_at(conn, report_date)
+        snapshot_from = "hist_pupil p" if snapshot else None
+    if not snapshot_from or "core_identity_link" not in tables:
+        return None, snapshot
+    # A pupil counts for the case-system child the matching resolved it to (UPN, former UPN,
+    # the model or a reviewer), not only where the case system has the UPN.
+    sql = (f"SELECT l.child_id, p.sen_provision, p.upn FROM {snapshot_from} JOIN core_identity_link l "
+           "ON l.source = 'education' AND l.record_id = p.upn WHERE l.child_id IS NOT NULL")
+    params = {}
+    if snapshot is not None:
+        sql += " AND p.snapshot_delivery_id = :snapshot"
+        params = {"snapshot": snapshot[0]}
+    return pd.read_sql_query(text(sql), conn, params=params), snapshot
+
+
+def inputs_as_at(engine: Engine, service_areas: tuple[str, ...], quarter: Quarter, read: KpiInputs | None = None,
+                 rules: KpiRules | None = None) -> tuple[KpiInputs, KpiRules]:
+    """What a quarter's figures are computed from, as at its report date: the core, the
+    education snapshot in force on the report date (none when none was) and the counting
+    rules in force for the quarter. The one definition used by the return, the marts' ETE
+    suitability and every point of the board pack's trend. ``read``: inputs already read for
+    another quarter, whose case-system, board and population frames are reused (only the
+    education snapshot differs from one quarter to another)."""
+    from dataclasses import replace
+
+    if read is None:
+        inputs = load_inputs(engine, service_areas, report_date=quarter.end)
+    else:
+        with engine.connect() as conn:
+            pupil, education = _pupils(conn, quarter.end, set(inspect(conn).get_table_names()))
+        sources = {k: v for k, v in read.sources.items() if k != "education"}
+        if education:
+            sources["education"] = education
+        inputs = replace(read, pupil=pupil, sources=sources)
+    return inputs, rules or KpiRules.from_env(quarter)
 
 
 def education_snapshot_as_at(conn, report_date: dt.date) -> tuple[str, str] | None:

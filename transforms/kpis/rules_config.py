@@ -56,6 +56,25 @@ class KpiRules:
         return [(k, ", ".join(v) if isinstance(v, tuple) else str(v)) for k, v in asdict(self).items()]
 
 
+# Which KPIs each counting rule feeds, so a changed rule explains only the figures it can move
+# (a revision's "explained by"). The warning levels feed the checks, not the figures.
+_COHORT_KPIS = ("kpi1", "kpi2", "kpi3", "kpi4", "kpi5", "kpi7")
+RULE_FEEDS: dict[str, tuple[str, ...]] = {
+    "cohort_excluded_types": _COHORT_KPIS, "group_seriousness": _COHORT_KPIS,
+    "accommodation_unsuitable_types": ("kpi1",), "accommodation_unknown_types": ("kpi1",),
+    "ete_unsuitable_types": ("kpi2", "kpi3"), "ete_hours_school_age": ("kpi2", "kpi3"),
+    "ete_hours_above_school_age": ("kpi2", "kpi3"),
+    "serious_violence_categories": ("kpi9",), "serious_violence_min_gravity": ("kpi9",),
+    "serious_violence_dated_by": ("kpi9",),
+    "unknown_share_warning": (), "change_warning": (),
+}
+
+
+def rules_feeding(rules: KpiRules, kpi: str) -> str:
+    """The counting rules that feed ``kpi``, as ``name=value`` text (empty when none does)."""
+    return "; ".join(f"{name}={value}" for name, value in rules.as_rows() if kpi in RULE_FEEDS[name])
+
+
 @dataclass(frozen=True)
 class RulesChange:
     valid_from: Quarter

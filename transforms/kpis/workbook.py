@@ -136,7 +136,7 @@ def write_evidence_workbook(path: Path, *, service: str, quarter_label: str, sta
         "Never send this workbook to the YJB: it is for the BI team to check a figure before the return is sent.",
         "Evidence: one row per key counted by a figure (a child_key, or a victim, offence or meeting key).",
         "Look a child_key up in the warehouse (core_child_key) to see the child.",
-        "Quarantine: rows of the deliveries this return read that were quarantined and touch the quarter. "
+        "Quarantine: quarantined rows of the deliveries this return read that may change it, and why. "
         "Each has the delivery, file, Excel row and rule: fix the source and reload, then regenerate the return.",
     ]
     note.column_dimensions["A"].width = 100

@@ -72,6 +72,9 @@ class QuarterFigures:
     quarter: Quarter
     source: str  # "submitted", "returned" or "recomputed"
     figures: dict[tuple[str, str], tuple[float | None, float | None, float | None]]
+    # What had no data in force at the quarter's report date, in plain words (its figures are
+    # printed as "no data", not as a count of nothing).
+    no_data: tuple[str, ...] = ()
 
     def value(self, measure: str, breakdown: str = "TOTAL"):
         return self.figures.get((measure, breakdown), (None, None, None))[0]
@@ -81,14 +84,27 @@ class QuarterFigures:
         return self.source == "recomputed"
 
 
+def _without_data(quarter: Quarter, figures: dict, sources) -> tuple[dict, tuple[str, ...]]:
+    from transforms.kpis.provenance import NEEDS_SOURCE, kpis_without_data
+
+    notes = []
+    for kpi in kpis_without_data(sources):
+        figures = {k: ((None, None, None) if k[0].startswith(f"{kpi}.") else v) for k, v in figures.items()}
+        notes.append(NEEDS_SOURCE[kpi][1].format(end=quarter.end.strftime("%d/%m/%Y")))
+    return figures, tuple(notes)
+
+
 class FigureSource:
     """The return's figures for any quarter: as submitted, else as returned, else recomputed
-    now with the rules in force for that quarter (the KPI inputs are read once)."""
+    now from the inputs as at that quarter (``kpis.common.inputs_as_at``: the education
+    snapshot and the counting rules in force at its report date), exactly as its return would
+    be. The case-system frames are read once; a figure with no data in force says so."""
 
     def __init__(self, engine: Engine, service_areas: tuple[str, ...]):
         self.engine, self.service_areas = engine, service_areas
         self.tables = set(inspect(engine).get_table_names())
         self._inputs = None
+        self.read: set[tuple[str, str, str]] = set()  # (source, delivery, extracted at) read, for "data as at"
 
     def _stored(self, table: str, quarter: Quarter) -> dict | None:
         if table not in self.tables:
@@ -98,20 +114,43 @@ class FigureSource:
                                      "WHERE quarter = :q"), {"q": quarter.code}).all()
         return {(r.measure, r.breakdown): (r.value, r.numerator, r.denominator) for r in rows} or None
 
+    def _stored_sources(self, table: str, quarter: Quarter) -> dict | None:
+        """The deliveries a stored return read (the submitted ones for a submitted return)."""
+        if table == "kpi_figure_submitted" and "kpi_submission" in self.tables:
+            with self.engine.connect() as conn:
+                row = conn.execute(text("SELECT sources FROM kpi_submission WHERE quarter = :q"), {"q": quarter.code}).first()
+            if row is not None and row.sources:
+                import json
+
+                found = row.sources if isinstance(row.sources, dict) else json.loads(row.sources)
+                return {k: tuple(v) for k, v in found.items()}
+        if "kpi_return_source" not in self.tables:
+            return None
+        with self.engine.connect() as conn:
+            rows = conn.execute(text("SELECT source, delivery_id, extracted_at FROM kpi_return_source WHERE quarter = :q"),
+                                {"q": quarter.code}).all()
+        return {r.source: (r.delivery_id, r.extracted_at) for r in rows} or None
+
     def for_quarter(self, quarter: Quarter) -> QuarterFigures:
+        from transforms.kpis.provenance import is_delivery
+
         for table, source in (("kpi_figure_submitted", "submitted"), ("kpi_figure", "returned")):
             stored = self._stored(table, quarter)
             if stored:
-                return QuarterFigures(quarter, source, stored)
-        from transforms.kpis.common import load_inputs
+                sources = self._stored_sources(table, quarter)
+                if sources is None:  # a return stored before its deliveries were recorded
+                    return QuarterFigures(quarter, source, stored)
+                self.read.update((k, v[0], v[1] or "") for k, v in sources.items() if is_delivery(k))
+                return QuarterFigures(quarter, source, *_without_data(quarter, stored, sources))
+        from transforms.kpis.common import inputs_as_at
         from transforms.kpis.produce import compute_figures
-        from transforms.kpis.rules_config import KpiRules
 
-        if self._inputs is None:
-            self._inputs = load_inputs(self.engine, self.service_areas)
-        figures, _ = compute_figures(self._inputs, quarter, KpiRules.from_env())
-        return QuarterFigures(quarter, "recomputed", {(f.measure, f.breakdown): (f.value, f.numerator, f.denominator)
-                                                       for f in figures})
+        inputs, rules = inputs_as_at(self.engine, self.service_areas, quarter, read=self._inputs)
+        self._inputs = self._inputs or inputs
+        self.read.update((k, v[0], v[1] or "") for k, v in inputs.sources.items())
+        figures, _ = compute_figures(inputs, quarter, rules)
+        computed = {(f.measure, f.breakdown): (f.value, f.numerator, f.denominator) for f in figures}
+        return QuarterFigures(quarter, "recomputed", *_without_data(quarter, computed, inputs.sources))
 
 
 def _count(v) -> int | None:
@@ -179,12 +218,33 @@ def _check_quarter(engine: Engine, quarter: Quarter, today: dt.date) -> None:
                              f"and {quarter.end:%d/%m/%Y} in the warehouse")
 
 
-def _deliveries(engine: Engine) -> list[tuple[str, str, str]]:
+def _deliveries(engine: Engine) -> set[tuple[str, str, str]]:
+    """The live delivery of every source (what the marts were built from), with its extract time."""
     if "core_publication" not in inspect(engine).get_table_names():
-        return []
+        return set()
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT source, delivery_id, published_at FROM core_publication ORDER BY source")).all()
-    return [(r.source, r.delivery_id, str(r.published_at)[:16]) for r in rows]
+        rows = conn.execute(text(
+            "SELECT p.source, p.delivery_id, MAX(a.extracted_at) AS extracted_at FROM core_publication p "
+            "LEFT JOIN audit_delivery a ON a.source = p.source AND a.delivery_id = p.delivery_id AND a.outcome = 'LOADED' "
+            "GROUP BY p.source, p.delivery_id")).all()
+    return {(r.source, r.delivery_id, r.extracted_at or "") for r in rows}
+
+
+def data_as_at(deliveries) -> str:
+    """The newest extract time of the deliveries read, from the sources whose extract time says
+    how far their events go (``kpis.checks.EVENT_SOURCES``); a reference file's time is only
+    when it was saved. Any delivery's when no event source was read."""
+    from transforms.kpis.checks import EVENT_SOURCES
+
+    stamps = [x for s, _, x in deliveries if x and s in EVENT_SOURCES] or [x for _, _, x in deliveries if x]
+    return _stamp(max(stamps)) if stamps else "unknown"
+
+
+def _stamp(text_value: str) -> str:
+    try:
+        return dt.datetime.fromisoformat(str(text_value)).strftime("%d/%m/%Y %H:%M")
+    except ValueError:
+        return str(text_value)[:16]
 
 
 @dataclass
@@ -195,6 +255,7 @@ class PlannedPack:
     page: Page
     trend: list[QuarterFigures]
     sections: list
+    read: set = None  # (source, delivery, extracted at) of every delivery the pack read
 
 
 def plan_board_pack(engine: Engine, quarter: Quarter, service_areas: tuple[str, ...], threshold: int,
@@ -202,7 +263,8 @@ def plan_board_pack(engine: Engine, quarter: Quarter, service_areas: tuple[str, 
     if "mart_cohort" not in inspect(engine).get_table_names():
         raise MartsNotBuilt("the marts are not built yet: run the marts_rebuild DAG (or yj board-pack --rebuild) first")
     _check_quarter(engine, quarter, today)
-    page = Page(DisclosureControl(threshold, secondary=secondary_suppression))
+    # secondary_suppression=False: small cells only (no secondary or group disclosure control).
+    page = Page(DisclosureControl(threshold, secondary=secondary_suppression, groups=secondary_suppression))
     source = FigureSource(engine, service_areas)
     quarters = quarters_ending(quarter, 8)
     trend = [source.for_quarter(q) for q in quarters]
@@ -213,7 +275,7 @@ def plan_board_pack(engine: Engine, quarter: Quarter, service_areas: tuple[str, 
             _plan_custody(page, read("remands_custody"), read("performance_overview"), quarters),
             _plan_ete(page, now, read("ete_event"), quarter), _plan_health(page, now), _plan_victims(page, now)]
     page.control.protect()
-    return PlannedPack(page, trend, plan)
+    return PlannedPack(page, trend, plan, source.read | _deliveries(engine))
 
 
 def write_board_pack(engine: Engine, quarter: Quarter, out_dir: Path, service_name: str, service_areas: tuple[str, ...],
@@ -227,9 +289,11 @@ def write_board_pack(engine: Engine, quarter: Quarter, out_dir: Path, service_na
     page, now = planned.page, planned.trend[-1]
     sections = [render() for render in planned.sections]
     body = "".join(f"<section><h2>{html.escape(t)}</h2>{content}</section>" for t, content in sections)
-    deliveries = _deliveries(engine)
-    as_at = max((d[2] for d in deliveries), default="unknown")
+    deliveries = sorted(planned.read)
+    as_at = data_as_at(deliveries)
     used = "; ".join(f"{html.escape(s)}: {html.escape(d)}" for s, d, _ in deliveries) or "none recorded"
+    gaps = [f"{f.quarter.label}: {note}" for f in planned.trend for note in f.no_data]
+    no_data = ("<br>Trend points with no data in force: " + html.escape("; ".join(gaps)) + ".") if gaps else ""
     origin = {"submitted": "as submitted to the YJB", "returned": "as returned (stored when the return was produced)",
               "recomputed": "recomputed now: no return is stored for this quarter"}[now.source]
     doc = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
@@ -246,7 +310,7 @@ td,th{{border:1px solid #d5dde3;padding:3px 8px;text-align:left}} th{{background
 </style></head><body>
 <h1>{html.escape(service_name)} Youth Justice Management Board: {quarter.label}</h1>
 <div class="meta">Quarter {quarter.start:%d/%m/%Y} to {quarter.end:%d/%m/%Y}: events after {quarter.end:%d/%m/%Y} are not counted.
-Data as at {html.escape(as_at)} (deliveries used: {used}). KPI and national-indicator figures {origin}. Produced {produced:%d/%m/%Y %H:%M}.
+Data as at {html.escape(as_at)}, the newest extract time of the deliveries read (deliveries used: {used}). KPI and national-indicator figures {origin}; each trend point as at its own quarter's report date (the education snapshot and counting rules in force then). Produced {produced:%d/%m/%Y %H:%M}.{no_data}
 <br>Counts from 1 to {threshold - 1} show as &lt;{threshold}; a few more are "withheld" so that those cannot be worked out
 from totals, and where even that is not enough a group of small counts is "not published" ({page.control.hidden} cells hidden). "no data" means the source does not cover the period; it is not a zero.</div>
 {body}</body></html>"""

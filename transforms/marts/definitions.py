@@ -451,15 +451,24 @@ def build_ete(core: CoreData) -> pd.DataFrame:
 
 
 def _ete_suitable(episodes: pd.DataFrame, records: pd.DataFrame, judged_on: str) -> pd.Series:
-    """KPI 2's suitability of each episode's START or END record; empty where there is none."""
+    """KPI 2's suitability of each episode's START or END record; empty where there is none.
+    Judged with the counting rules in force for the quarter the episode ended in, as that
+    quarter's return judges it (the newest rules for an open episode)."""
     from transforms.kpis.common import above_school_age
     from transforms.kpis.rules_config import KpiRules
     from transforms.measures.suitability import ete_suitability
+    from transforms.periods import quarter_containing
 
     rec = records.reindex(episodes["episode_id"]).reset_index(drop=True)
     above = pd.Series([bool(pd.notna(d) and pd.notna(on) and above_school_age(d.date(), on.date()))
                        for d, on in zip(episodes["date_of_birth"], episodes[judged_on])], dtype=bool)
-    suitable = ete_suitability(rec, above, KpiRules.from_env()).astype(object)
+    quarters = [quarter_containing(end.date()) if pd.notna(end) else None for end in episodes["end_date"]]
+    suitable = pd.Series([None] * len(rec), dtype=object)
+    for quarter in set(quarters):
+        rows = [i for i, q in enumerate(quarters) if q == quarter]
+        part = ete_suitability(rec.iloc[rows].reset_index(drop=True), above.iloc[rows].reset_index(drop=True),
+                               KpiRules.from_env(quarter)).astype(object)
+        suitable.iloc[rows] = part.to_numpy()
     suitable[rec["recorded_at"].isna().to_numpy()] = None
     return pd.Series(suitable.to_numpy(), index=episodes.index)
 

@@ -69,8 +69,12 @@ def generate_landing(out: Path, *, children: int = 2000, years: int = 5, layout:
     written: list[Path] = []
     for name, frame in custody_files.items():
         written.append(_write_csv(frame, landing / "police_custody" / name))
-    for name, frame in edu_files.items():
-        written.append(_write_csv(frame, landing / "education" / f"{as_of:%Y%m%d}" / f"{name}.csv"))
+    # The education snapshot is the one taken on the last quarter end before the extract (the
+    # report date of the quarter the sample's return is for), so that return reads a snapshot
+    # in force at its report date and can be READY (the nightly load keeps the newest folder).
+    snapshot_day = education_snapshot_day(as_of)
+    for name, frame in as_at_snapshot(edu_files, snapshot_day, as_of).items():
+        written.append(_write_csv(frame, landing / "education" / f"{snapshot_day:%Y%m%d}" / f"{name}.csv"))
     written.append(_write_csv(ccis, landing / "ccis" / f"ccis_activity_{as_of:%Y%m%d}.csv"))
     write_board_register(landing / "board" / "board_attendance.xlsx", rng, as_of, years)
     written.append(landing / "board" / "board_attendance.xlsx")
@@ -88,6 +92,50 @@ def generate_landing(out: Path, *, children: int = 2000, years: int = 5, layout:
     rows.update({"custody_files": len(custody_files), "pupils": len(edu_files["pupils"]), "ccis": len(ccis),
                  "ground_truth_links": len(truth)})
     return SampleSummary(landing=landing, delivery_id=delivery_id, rows=rows, files=written + [truth_path])
+
+
+def education_snapshot_day(as_of: dt.date) -> dt.date:
+    """The last quarter end on or before ``as_of``: the report date the sample's return needs."""
+    from transforms.periods import quarter_containing
+
+    quarter = quarter_containing(as_of)
+    return as_of if as_of == quarter.end else quarter.previous.end
+
+
+def as_at_snapshot(files: dict[str, pd.DataFrame], day: dt.date, drawn_on: dt.date) -> dict[str, pd.DataFrame]:
+    """The education files drawn on ``drawn_on`` as a snapshot taken on ``day`` would hold
+    them: no suspension starting between the two, attendance counted up to ``day`` (sessions
+    in proportion to the days). A date after ``drawn_on`` is a defect, left for the load."""
+    out = dict(files)
+    suspensions = files["suspensions"]
+    starts = pd.to_datetime(suspensions["start_date"], errors="coerce", format="%Y-%m-%d")
+    later = (starts > pd.Timestamp(day)) & (starts <= pd.Timestamp(drawn_on))
+    out["suspensions"] = suspensions[~later].reset_index(drop=True)
+    att = files["attendance"].copy()
+    if len(att):
+        # Rows a defect made unreadable or inconsistent are left as they are (the load
+        # quarantines them for what the defect did).
+        start = pd.to_datetime(att["period_start"], errors="coerce", format="%Y-%m-%d")
+        end = pd.to_datetime(att["period_end"], errors="coerce", format="%Y-%m-%d")
+        counts = {c: pd.to_numeric(att[c], errors="coerce") for c in ("possible_sessions", "attended_sessions",
+                                                                       "unauthorised_sessions")}
+        readable = start.notna() & end.notna() & pd.concat(counts, axis=1).notna().all(axis=1) & (
+            counts["attended_sessions"] + counts["unauthorised_sessions"] <= counts["possible_sessions"])
+        att = att[~(readable & (start > pd.Timestamp(day)))].copy()
+        cut = (readable & (end > pd.Timestamp(day)))[att.index]
+        if cut.any():
+            rows = att.index[cut]
+            share = ((pd.Timestamp(day) - start[rows]).dt.days / (end[rows] - start[rows]).dt.days.clip(lower=1)).clip(0, 1)
+            # Rounded down, each: attended + unauthorised stays within possible.
+            possible, attended, unauthorised = ((counts[c][rows] * share).astype(int) for c in (
+                "possible_sessions", "attended_sessions", "unauthorised_sessions"))
+            att = att.astype({c: object for c in ("period_end", *counts)})
+            att.loc[rows, "period_end"] = day.isoformat()
+            att.loc[rows, "possible_sessions"] = possible
+            att.loc[rows, "attended_sessions"] = attended
+            att.loc[rows, "unauthorised_sessions"] = unauthorised
+    out["attendance"] = att.reset_index(drop=True)
+    return out
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> Path:

@@ -65,10 +65,11 @@ def ensure_schema(engine: Engine) -> None:
         if schema:
             with engine.begin() as conn:
                 conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-    from transforms.warehouse.migrate import record_audit_version, upgrade_audit_tables
+    from transforms.warehouse.migrate import add_missing_columns, record_audit_version, upgrade_audit_tables
 
     upgrade_audit_tables(engine)  # a warehouse made by an older version keeps its history
     metadata.create_all(engine)
+    add_missing_columns(engine)
     record_audit_version(engine)
 
 

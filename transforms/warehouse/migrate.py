@@ -20,7 +20,7 @@ from sqlalchemy import Engine, MetaData, Table, create_engine, event, insert, in
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from transforms.warehouse.schema import audit_delivery, audit_table_count, warehouse_schema_version
+from transforms.warehouse.schema import ADDED_COLUMNS, audit_delivery, audit_table_count, metadata, warehouse_schema_version
 
 log = logging.getLogger(__name__)
 AUDIT_SCHEMA_VERSION = 2
@@ -125,3 +125,24 @@ def _transactional_sqlite(engine: Engine) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return migrating
+
+
+def add_missing_columns(engine: Engine) -> list[str]:
+    """Add the nullable columns a newer version gave a table (``schema.ADDED_COLUMNS``) to a
+    warehouse made before them; its rows keep their values (the new columns are empty)."""
+    added = []
+    with engine.begin() as conn:
+        inspector = inspect(conn)
+        for name, columns in ADDED_COLUMNS.items():
+            if not inspector.has_table(name):
+                continue
+            present = {c["name"] for c in inspector.get_columns(name)}
+            for column in columns:
+                if column in present:
+                    continue
+                kind = metadata.tables[name].c[column].type.compile(dialect=conn.dialect)
+                conn.execute(text(f'ALTER TABLE "{name}" ADD COLUMN "{column}" {kind}'))
+                added.append(f"{name}.{column}")
+    if added:
+        log.info("added column(s) to the warehouse: %s", ", ".join(added))
+    return added

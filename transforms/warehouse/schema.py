@@ -345,7 +345,16 @@ kpi_submission = Table(
     Column("status_at_submission", Text, nullable=False),
     Column("submitted_by", Text),
     Column("sources", JSON, comment="source -> [delivery id, extracted at] the submitted return read"),
+    # Added later (migrate.add_missing_columns): the sign-off, and the fingerprint of the figures
+    # the archived workbook holds, equal to the frozen ones (transforms/kpis/submission.py).
+    Column("figures_sha256", Text),
+    Column("approved_by", Text),
+    Column("approved_at", DateTime(timezone=True)),
+    Column("approval_comment", Text),
+    Column("draft_reason", Text, comment="why a DRAFT return was approved (required to approve a DRAFT)"),
 )
+# Columns added to a table after warehouses were made with it: nullable, added on first use.
+ADDED_COLUMNS = {"kpi_submission": ("figures_sha256", "approved_by", "approved_at", "approval_comment", "draft_reason")}
 
 kpi_figure_submitted = Table(
     "kpi_figure_submitted", metadata,
