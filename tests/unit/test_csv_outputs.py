@@ -92,6 +92,9 @@ RAW_CSV_WRITERS = {
     "transforms/partnership/sample.py": "the sample generator writes supplier-shaped test deliveries",
     "transforms/partnership/routing.py": "a service's share of the police feed, loaded as the police sent it",
     "transforms/partnership/postcodes.py": "the postcode reference, built from the ONS directory",
+    "transforms/rights/files.py": "erasure rewrites a kept file without one child's rows, every other cell as it was "
+                                  "(an archived delivery must stay as the supplier sent it; an output was already "
+                                  "neutralised when first written)",
 }
 
 
