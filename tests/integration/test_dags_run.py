@@ -105,16 +105,20 @@ def test_education_dag_takes_a_backlog_of_snapshots_in_order(airflow_db, yj_env,
     from yj_airflow.runner import run_dag
 
     assert run_dag(_dags()["case_system_nightly"])["ok"]
+    import datetime as dt
+
     education = tmp_path / "landing" / "education"
     newest = sorted(education.iterdir())[-1]
-    shutil.copytree(newest, education / "20261119")
+    night_before = f"{dt.datetime.strptime(newest.name, '%Y%m%d') - dt.timedelta(days=1):%Y%m%d}"
+    shutil.copytree(newest, education / night_before)
     result = run_dag(_dags()["education_nightly"])
     assert result["ok"], result
     [summary] = [t["result"] for task_id, t in result["tasks"].items() if task_id.endswith("load_education_snapshot")
                  and isinstance(t["result"], dict)] or [None]
     assert summary is not None, result["tasks"].keys()
-    assert [line.split(":")[1].split()[0] for line in summary["taken"]] == ["education-20261119", "education-20261120"]
+    taken = [f"education-{night_before}", f"education-{newest.name}"]
+    assert [line.split(":")[1].split()[0] for line in summary["taken"]] == taken
     deliveries, _, live = audit_rows(yj_env["YJ_WAREHOUSE_URL"])
     loaded = deliveries[deliveries["delivery_id"].str.startswith("education-")].set_index("delivery_id")["outcome"]
-    assert loaded.to_dict() == {"education-20261119": "LOADED", "education-20261120": "LOADED"}
-    assert live["education"] == "education-20261120"
+    assert loaded.to_dict() == {name: "LOADED" for name in taken}
+    assert live["education"] == taken[-1]

@@ -80,7 +80,9 @@ def plant_child(landing: Path) -> Planted:
                                      "date_of_birth": p.dob.isoformat(), "sex": "M", "ethnicity": "WBRI",
                                      "postcode": p.postcode, "sen_provision": "N", "ehe": "N", "cme": "N",
                                      "part_time_timetable": "N"})
-    _append(edu / "suspensions.csv", {"upn": p.upn, "school_urn": "121874", "start_date": "2026-11-02",
+    # Two weeks before the snapshot's own date (a later one would be a date in the future).
+    suspended = dt.datetime.strptime(edu.name, "%Y%m%d").date() - dt.timedelta(days=14)
+    _append(edu / "suspensions.csv", {"upn": p.upn, "school_urn": "121874", "start_date": suspended.isoformat(),
                                       "category": "SUSPENSION", "sessions": "4", "reason_code": "PA"})
     ccis = next((landing / "ccis").iterdir())
     _append(ccis, {"ccis_id": CCIS_ID, "upn": p.upn, "surname": p.last_name, "forename": p.first_name,
@@ -103,8 +105,8 @@ def run_chain(root: Path, landing: Path, url: str):
     from transforms.custody.refresh import refresh_custody
     from transforms.education.alerts import raise_alerts
     from transforms.ingest import sources
-    from transforms.kpis.produce import produce_return
-    from transforms.kpis.submission import submit_return
+    from transforms.kpis.produce import produce_and_submit
+    from transforms.kpis.submission import SignOff
     from transforms.marts.build import rebuild_marts
     from transforms.matching.run import run_matching
     from transforms.periods import Quarter
@@ -121,8 +123,9 @@ def run_chain(root: Path, landing: Path, url: str):
     raise_alerts(engine, settings.output_dir / "education_alerts", dt.datetime(2026, 11, 20, 6))
     rebuild_marts(engine, settings.output_dir / "marts", dt.date(2026, 11, 20), settings.service_areas)
     quarter = Quarter.parse("2026Q2")
-    result = produce_return(settings, quarter, engine)
-    submit_return(engine, quarter, result.workbook, result.status, "test")
+    # Submitted as whatever status the planted data gives: a DRAFT needs its written reason.
+    produce_and_submit(settings, quarter, engine, SignOff(approved_by="test approver",
+                                                          draft_reason="test data: submitted to be revised"))
     return settings, engine
 
 

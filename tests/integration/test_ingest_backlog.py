@@ -79,6 +79,10 @@ def _live(settings, source: str) -> str:
 def backlog(request, tmp_path, sample_dir):
     landing = tmp_path / "landing"
     shutil.copytree(sample_dir / "landing", landing)
+    # The sample's own snapshot and CCIS file, dated 20 November here whatever date the sample
+    # gives them, so the backlog's dates read plainly below.
+    sorted((landing / "education").iterdir())[-1].rename(landing / "education" / "20261120")
+    sorted((landing / "ccis").iterdir())[-1].rename(landing / "ccis" / "ccis_activity_20261120.csv")
     _education_snapshot(landing, "20261106", drop_pupils=20)
     _education_snapshot(landing, "20261113", drop_pupils=10)
     _ccis_file(landing, "20261113")

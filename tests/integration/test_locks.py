@@ -194,7 +194,8 @@ def test_submitting_a_return_waits_for_the_kpi_return_lock(tmp_path):
     ensure_schema(make_engine(url))
     holder = _hold_in_another_process(url, "kpi_return")
     try:
-        cli = _cli(["submit-return", "--quarter", "2026Q1", "--warehouse", url, "--out", str(tmp_path / "out")],
+        cli = _cli(["submit-return", "--quarter", "2026Q1", "--approved-by", "Head of Service", "--warehouse", url,
+                    "--out", str(tmp_path / "out")],
                    {"YJ_LOCK_WAIT_SECONDS": "1", "YJ_LANDING_DIR": str(tmp_path / "landing")})
         out, err = cli.communicate(timeout=120)
     finally:
