@@ -148,3 +148,17 @@ def use_partnership_sample(root: Path, sample, monkeypatch) -> Path:
                  "YJ_WAREHOUSE_URL": f"sqlite:///{root / 'wh.sqlite'}"}.items():
         monkeypatch.setenv(k, v)
     return root
+
+
+def stop_process_group(process) -> None:
+    """Stop a server started in its own process group (``start_new_session``): SIGTERM, then
+    SIGKILL if it has not gone within 30 s."""
+    import os
+    import signal
+    import subprocess
+
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)

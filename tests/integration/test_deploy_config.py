@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from tests.integration.helpers import stop_process_group
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -208,8 +210,4 @@ def test_a_worker_from_the_remote_env_file_answers_the_compose_healthcheck(worke
             log.read_text()[-3000:]
         assert f"celery@{hostname}: OK" in answered.stdout
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
+        stop_process_group(worker)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ import urllib.request
 import pytest
 
 from tests.integration.celery_stack import compose_environment, example_dotenv, local_paths, spare_port
+from tests.integration.helpers import stop_process_group
 
 pytestmark = pytest.mark.integration
 
@@ -72,11 +72,7 @@ def api(tmp_path_factory):
                 time.sleep(1)
         yield base
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        stop_process_group(server)
 
 
 def _call(base: str, method: str, path: str, token: str | None = None, body: dict | None = None) -> tuple[int, dict]:
